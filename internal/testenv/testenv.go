@@ -1,0 +1,76 @@
+// Package testenv finds and starts the real components the tests run against:
+// Debian's Prometheus tools, terraform, and a kube-apiserver with etcd through
+// controller-runtime's envtest.
+//
+// A missing tool skips the test locally with a message naming the make target
+// that installs it; under CI=true it fails instead, so CI never passes by
+// skipping.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// KubeVersion is the kube-apiserver version scripts/install-tools.sh builds.
+const KubeVersion = "v1.37.1"
+
+// InCI reports whether the tests run in CI, where nothing may be skipped.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// Missing skips (locally) or fails (CI=true) the test because a tool is absent.
+func Missing(t testing.TB, what, makeTarget string) {
+	t.Helper()
+	msg := what + " is not installed: run `make " + makeTarget + "` (or `make test`, which installs it)"
+	if InCI() {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// Tool returns the path of a command on PATH, or skips/fails the test.
+func Tool(t testing.TB, name, makeTarget string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		Missing(t, name, makeTarget)
+	}
+	return p
+}
+
+// RepoRoot returns the repository root (the directory holding go.mod).
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// ToolsDir is where scripts/install-tools.sh caches what it builds.
+func ToolsDir() string {
+	if d := os.Getenv("VIGIL_TOOLS_DIR"); d != "" {
+		return d
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		home = os.TempDir()
+	}
+	return filepath.Join(home, ".cache", "vigil", "tools")
+}
+
+// KubeAssetsDir returns the directory holding kube-apiserver and etcd, or
+// skips/fails the test when they have not been built.
+func KubeAssetsDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("KUBEBUILDER_ASSETS")
+	if dir == "" {
+		dir = filepath.Join(ToolsDir(), "envtest-"+KubeVersion)
+	}
+	for _, bin := range []string{"kube-apiserver", "etcd"} {
+		if _, err := os.Stat(filepath.Join(dir, bin)); err != nil {
+			Missing(t, "kube-apiserver and etcd for envtest", "tools")
+		}
+	}
+	return dir
+}
