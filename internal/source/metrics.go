@@ -14,6 +14,7 @@ type Metrics struct {
 	up          *prometheus.GaugeVec
 	lastSuccess *prometheus.GaugeVec
 	duration    *prometheus.GaugeVec
+	interval    *prometheus.GaugeVec
 	errors      *prometheus.CounterVec
 	requests    *prometheus.CounterVec
 }
@@ -24,6 +25,8 @@ var Catalogue = []metricdoc.Desc{
 		Help: "1 when the last refresh of the source succeeded, 0 when it failed or has not finished yet."},
 	{Name: "vigil_source_last_success_timestamp_seconds", Type: metricdoc.Gauge, Labels: []string{"source"},
 		Help: "Unix time of the source's last successful refresh; time() minus this is the age of its data. 0 before the first success."},
+	{Name: "vigil_source_refresh_interval_seconds", Type: metricdoc.Gauge, Labels: []string{"source"},
+		Help: "The source's configured refresh interval; alerts compare data age against a multiple of it."},
 	{Name: "vigil_source_refresh_duration_seconds", Type: metricdoc.Gauge, Labels: []string{"source"},
 		Help: "How long the source's last refresh took, successful or not."},
 	{Name: "vigil_source_errors_total", Type: metricdoc.Counter, Labels: []string{"source", "reason"},
@@ -54,6 +57,7 @@ func NewMetrics() *Metrics {
 		up:          gauge("vigil_source_up"),
 		lastSuccess: gauge("vigil_source_last_success_timestamp_seconds"),
 		duration:    gauge("vigil_source_refresh_duration_seconds"),
+		interval:    gauge("vigil_source_refresh_interval_seconds"),
 		errors:      counter("vigil_source_errors_total"),
 		requests:    counter("vigil_source_api_requests_total"),
 	}
@@ -64,6 +68,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	m.up.Describe(ch)
 	m.lastSuccess.Describe(ch)
 	m.duration.Describe(ch)
+	m.interval.Describe(ch)
 	m.errors.Describe(ch)
 	m.requests.Describe(ch)
 }
@@ -73,6 +78,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	m.up.Collect(ch)
 	m.lastSuccess.Collect(ch)
 	m.duration.Collect(ch)
+	m.interval.Collect(ch)
 	m.errors.Collect(ch)
 	m.requests.Collect(ch)
 }
@@ -88,6 +94,7 @@ func (m *Metrics) forget(source string) {
 	m.up.DeleteLabelValues(source)
 	m.lastSuccess.DeleteLabelValues(source)
 	m.duration.DeleteLabelValues(source)
+	m.interval.DeleteLabelValues(source)
 	m.errors.DeletePartialMatch(prometheus.Labels{"source": source})
 	m.requests.DeletePartialMatch(prometheus.Labels{"source": source})
 }

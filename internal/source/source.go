@@ -246,6 +246,7 @@ func Add[T any](g *Group, opts Options, fetch Fetch[T]) *Source[T] {
 	// Present from the start: a source that never succeeds shows up 0.
 	g.metrics.up.WithLabelValues(opts.Name).Set(0)
 	g.metrics.lastSuccess.WithLabelValues(opts.Name).Set(0)
+	g.metrics.interval.WithLabelValues(opts.Name).Set(opts.Interval.Seconds())
 	g.sources = append(g.sources, s)
 	return s
 }

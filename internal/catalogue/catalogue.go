@@ -1,0 +1,41 @@
+// Package catalogue gathers every metric family Vigil exposes, from each
+// package's own Catalogue, so docs/metrics.md, the lint tests and the check
+// that alerts and dashboards only select real metrics share one list.
+package catalogue
+
+import (
+	"sort"
+
+	"github.com/vigil-monitoring/vigil/collectors/cluster"
+	"github.com/vigil-monitoring/vigil/internal/metricdoc"
+	"github.com/vigil-monitoring/vigil/internal/source"
+)
+
+// Exporter lists the daemon's own metrics (cmd/exporter).
+var Exporter = []metricdoc.Desc{
+	{Name: "vigil_build_info", Type: metricdoc.Gauge, Labels: []string{"version", "revision", "goversion"},
+		Help: "Always 1; the labels say which build of Vigil is running."},
+	{Name: "vigil_config_last_reload_successful", Type: metricdoc.Gauge,
+		Help: "1 when the last configuration load or reload succeeded; 0 when it failed and the previous configuration is still running."},
+	{Name: "vigil_config_last_reload_success_timestamp_seconds", Type: metricdoc.Gauge,
+		Help: "Unix time of the last successful configuration load or reload."},
+}
+
+// All returns every metric family, sorted by name.
+func All() []metricdoc.Desc {
+	var all []metricdoc.Desc
+	all = append(all, Exporter...)
+	all = append(all, source.Catalogue...)
+	all = append(all, cluster.Catalogue...)
+	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
+	return all
+}
+
+// Names returns the set of every exposed metric family name.
+func Names() map[string]bool {
+	out := map[string]bool{}
+	for _, d := range All() {
+		out[d.Name] = true
+	}
+	return out
+}
