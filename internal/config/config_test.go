@@ -1,0 +1,122 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-monitoring/vigil/internal/config"
+)
+
+func TestValidFileWithDefaults(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+environment: production
+kubernetes:
+  cluster: ionos-prod
+  namespaces:
+    exclude: [kube-system]
+`), "vigil.yml")
+	require.NoError(t, err)
+	assert.Equal(t, "production", cfg.Environment)
+	assert.Equal(t, "ionos-prod", cfg.Kubernetes.Cluster)
+	assert.Equal(t, []string{"kube-system"}, cfg.Kubernetes.Namespaces.Exclude)
+	assert.True(t, cfg.Kubernetes.MetricsAPIEnabled())
+	assert.Equal(t, 30*time.Second, cfg.Kubernetes.ProbeInterval.Std())
+}
+
+// TestErrorsNameFileLineFieldAndHint: every bad input gives one precise,
+// actionable error.
+func TestErrorsNameFileLineFieldAndHint(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"unknown field", "environment: dev\nkubernetes:\n  cluster: c\n  namespace: [a]\n",
+			[]string{"vigil.yml:4:", `unknown field "namespace"`, "hint:"}},
+		{"bad duration", "environment: dev\nkubernetes:\n  cluster: c\n  probe_interval: often\n",
+			[]string{"vigil.yml:4:", "kubernetes.probe_interval", `"often" is not a duration`, `"30s"`}},
+		{"too short", "environment: dev\nkubernetes:\n  cluster: c\n  metrics_interval: 10ms\n",
+			[]string{"vigil.yml:4:", "kubernetes.metrics_interval", "too short"}},
+		{"missing environment", "kubernetes:\n  cluster: c\n",
+			[]string{"vigil.yml: environment: is required", "hint:"}},
+		{"missing cluster", "environment: dev\nkubernetes:\n  context: x\n",
+			[]string{"vigil.yml:2:", "kubernetes.cluster: is required", "kubernetes.context: needs kubernetes.kubeconfig"}},
+		{"syntax", "environment: dev\nkubernetes:\n  cluster: [c\n",
+			[]string{"vigil.yml:", "indentation"}},
+		{"wrong type", "environment: dev\nkubernetes:\n  cluster: c\n  namespaces: yes\n",
+			[]string{"vigil.yml:4:", "kubernetes.namespaces"}},
+		{"missing kubeconfig", "environment: dev\nkubernetes:\n  cluster: c\n  kubeconfig: /nonexistent/kubeconfig\n",
+			[]string{"vigil.yml:4:", "kubernetes.kubeconfig: cannot read /nonexistent/kubeconfig"}},
+		{"ns both", "environment: dev\nkubernetes:\n  cluster: c\n  namespaces:\n    include: [a]\n    exclude: [a]\n",
+			[]string{"vigil.yml:5:", "kubernetes.namespaces.include[0]", "both included and excluded"}},
+		{"label", "environment: prod env\nkubernetes:\n  cluster: c\n",
+			[]string{"vigil.yml:1:", "environment", "not a plain name"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := config.Parse([]byte(tc.yaml), "vigil.yml")
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+			assert.NotContains(t, err.Error(), "goroutine", "no stack traces")
+		})
+	}
+}
+
+func TestInlineSecretIsRefusedWithoutEchoingIt(t *testing.T) {
+	const canary = "canary-s3cr3t-7f1e"
+	_, err := config.Parse([]byte("environment: dev\nkubernetes:\n  cluster: c\n  server: https://k8s:6443\n  bearer_token: "+canary+"\n"), "vigil.yml")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "vigil.yml:5:")
+	assert.Contains(t, err.Error(), "kubernetes.bearer_token")
+	assert.Contains(t, err.Error(), "cannot be written inline")
+	assert.NotContains(t, err.Error(), canary)
+}
+
+func TestSecretRefResolves(t *testing.T) {
+	const canary = "canary-token-9c2d"
+	t.Setenv("VIGIL_TEST_TOKEN", canary)
+	file := filepath.Join(t.TempDir(), "token")
+	require.NoError(t, os.WriteFile(file, []byte(canary+"\n"), 0o600))
+
+	cfg, err := config.Parse([]byte("environment: dev\nkubernetes:\n  cluster: c\n  server: https://k8s:6443\n  bearer_token: {env: VIGIL_TEST_TOKEN}\n"), "vigil.yml")
+	require.NoError(t, err)
+	v, err := cfg.Kubernetes.BearerToken.Value()
+	require.NoError(t, err)
+	assert.Equal(t, canary, v)
+
+	v, err = (&config.SecretRef{File: file}).Value()
+	require.NoError(t, err)
+	assert.Equal(t, canary, v)
+
+	_, err = (&config.SecretRef{Env: "VIGIL_TEST_UNSET"}).Value()
+	require.ErrorContains(t, err, "VIGIL_TEST_UNSET is not set")
+	_, err = (&config.SecretRef{File: "/nonexistent"}).Value()
+	require.ErrorContains(t, err, "file /nonexistent")
+
+	_, err = config.Parse([]byte("environment: dev\nkubernetes:\n  cluster: c\n  server: https://k8s:6443\n  bearer_token: {}\n"), "vigil.yml")
+	require.ErrorContains(t, err, "names neither env nor file")
+}
+
+// TestExampleIsValidAndComplete: the documented example parses, and names
+// every field of the schema, so it cannot fall behind the code.
+func TestExampleIsValidAndComplete(t *testing.T) {
+	path := filepath.Join("..", "..", "examples", "vigil.yml")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	text := string(data)
+	// Uncomment the documented optional fields so they are parsed too.
+	_, err = config.Parse(data, path)
+	require.NoError(t, err)
+	for _, field := range []string{"environment:", "kubernetes:", "cluster:", "kubeconfig:", "context:", "server:",
+		"bearer_token:", "ca_file:", "insecure_skip_tls_verify:", "namespaces:", "include:", "exclude:",
+		"metrics_api:", "probe_interval:", "metrics_interval:"} {
+		assert.True(t, strings.Contains(text, field), "examples/vigil.yml does not document %s", field)
+	}
+}
