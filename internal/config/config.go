@@ -277,3 +277,11 @@ func decodeError(file string, root *yaml.Node, err error) error {
 }
 
 var unknownField = regexp.MustCompile(`field (\S+) not found in type`)
+
+// Sandbox is the configuration of the embedded demo environment (--sandbox,
+// or no --config.file): everything it exports says environment="sandbox".
+func Sandbox() *Config {
+	c := &Config{Environment: "sandbox", Kubernetes: &Kubernetes{Cluster: "sandbox"}}
+	c.applyDefaults()
+	return c
+}

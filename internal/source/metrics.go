@@ -89,8 +89,8 @@ func (m *Metrics) APIRequestCounter(source string) func(api string) {
 	return func(api string) { m.requests.WithLabelValues(source, api).Inc() }
 }
 
-// forget removes a source's series when a reload drops the source.
-func (m *Metrics) forget(source string) {
+// Forget removes a source's series when a reload drops the source.
+func (m *Metrics) Forget(source string) {
 	m.up.DeleteLabelValues(source)
 	m.lastSuccess.DeleteLabelValues(source)
 	m.duration.DeleteLabelValues(source)

@@ -279,7 +279,7 @@ func (g *Group) Stop(forget bool) {
 	g.wg.Wait()
 	if forget {
 		for _, s := range g.sources {
-			g.metrics.forget(s.Name())
+			g.metrics.Forget(s.Name())
 		}
 	}
 }

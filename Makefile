@@ -1,0 +1,55 @@
+# Vigil. `make run` starts the exporter (the sandbox when no CONFIG is given);
+# `make test` installs what the tests need and runs every test.
+GO        ?= go
+CONFIG    ?=
+LISTEN    ?= :9477
+BIN       := bin
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/prometheus/common/version.Version=$(VERSION) \
+             -X github.com/prometheus/common/version.Revision=$(shell git rev-parse --short HEAD 2>/dev/null) \
+             -X github.com/prometheus/common/version.Branch=main
+TEST_FLAGS ?= -race -count=1 -timeout 45m
+
+.PHONY: all build run test tools tools-prometheus tools-envtest lint generate bench clean
+
+all: build
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/vigil-exporter ./cmd/exporter
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/provision ./cmd/provision
+
+## run: build and start the exporter; CONFIG=path/to/vigil.yml for a real cluster.
+run:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/vigil-exporter ./cmd/exporter
+	$(BIN)/vigil-exporter --web.listen-address=$(LISTEN) $(if $(CONFIG),--config.file=$(CONFIG),--sandbox)
+
+## tools: install the real components the tests run against (cached; a second run is a no-op).
+tools: tools-prometheus tools-envtest
+tools-prometheus:
+	scripts/install-tools.sh prometheus
+tools-envtest:
+	scripts/install-tools.sh envtest
+
+## test: install the tools, then run every test (Go, promtool, amtool, terraform, envtest, end to end).
+test: tools
+	$(GO) test $(TEST_FLAGS) ./...
+
+## lint: gofmt, go vet, promtool check rules and check metrics on a sandbox scrape.
+lint: tools-prometheus
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	promtool check rules alerts/*.yml
+	scripts/check-sandbox-metrics.sh
+
+## generate: regenerate the committed dashboards, docs/metrics.md and deploy/ files.
+generate:
+	$(GO) run ./dashboards/gen
+	$(GO) run ./internal/catalogue/gen
+	$(GO) run ./deploy/gen
+
+## bench: the benchmarks recorded in docs/benchmarks.md.
+bench: tools
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 20x -timeout 60m ./collectors/cluster/ ./internal/daemon/
+
+clean:
+	rm -rf $(BIN)

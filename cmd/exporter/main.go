@@ -1,0 +1,72 @@
+// Command exporter is the Vigil daemon that Prometheus scrapes.
+//
+// It turns Kubernetes cluster health (and, as collectors are added, cloud
+// state, expiry, backups and cost) into Prometheus metrics. With no
+// --config.file it runs on the embedded sandbox, a demo cluster with the
+// runbooks' faults in it.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/vigil-monitoring/vigil/internal/daemon"
+)
+
+func main() {
+	app := kingpin.New("vigil-exporter", "Vigil: Kubernetes and cloud health, expiry, backups and cost as Prometheus metrics.")
+	configFile := app.Flag("config.file", "Vigil configuration file (see examples/vigil.yml). Without it, Vigil runs on the embedded sandbox.").String()
+	configCheck := app.Flag("config.check", "Validate --config.file and exit: 0 when valid, 1 with the file, line and field when not.").Bool()
+	sandbox := app.Flag("sandbox", "Run on the embedded sandbox: a demo cluster with the runbooks' faults, labelled environment=\"sandbox\".").Bool()
+	telemetryPath := app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
+	webFlags := kingpinflag.AddFlags(app, ":9477")
+	logConfig := &promslog.Config{}
+	promslogflag.AddFlags(app, logConfig)
+	app.Version(version.Print("vigil-exporter"))
+	app.HelpFlag.Short('h')
+	kingpin.MustParse(app.Parse(os.Args[1:]))
+
+	if *configCheck {
+		if *configFile == "" {
+			fmt.Fprintln(os.Stderr, "--config.check needs --config.file")
+			os.Exit(2)
+		}
+		if err := daemon.Check(*configFile); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Printf("%s: valid\n", *configFile)
+		return
+	}
+
+	logger := promslog.New(logConfig)
+	logger.Info("starting vigil-exporter", "version", version.Info(), "build", version.BuildContext())
+	d, err := daemon.New(daemon.Options{
+		ConfigFile:    *configFile,
+		Sandbox:       *sandbox,
+		TelemetryPath: *telemetryPath,
+		ListenAddrs:   *webFlags.WebListenAddresses,
+		WebConfigFile: *webFlags.WebConfigFile,
+		Logger:        logger,
+	})
+	if err != nil {
+		logger.Error("cannot start: invalid configuration", "err", err)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := d.Run(ctx); err != nil {
+		logger.Error("exporter stopped", "err", err)
+		os.Exit(1)
+	}
+}

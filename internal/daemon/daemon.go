@@ -1,0 +1,201 @@
+// Package daemon is the exporter: it loads the configuration, builds and runs
+// the collectors on the refresh engine, serves /metrics, and reloads on SIGHUP
+// or POST /-/reload. cmd/exporter only parses flags and calls Run.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"k8s.io/klog/v2"
+
+	"github.com/vigil-monitoring/vigil/internal/catalogue"
+	"github.com/vigil-monitoring/vigil/internal/config"
+	"github.com/vigil-monitoring/vigil/internal/source"
+)
+
+// Options are the daemon's flags.
+type Options struct {
+	ConfigFile    string   // --config.file; empty means the sandbox
+	Sandbox       bool     // --sandbox: the embedded demo environment
+	TelemetryPath string   // --web.telemetry-path
+	ListenAddrs   []string // --web.listen-address
+	WebConfigFile string   // --web.config.file (TLS, basic auth)
+	Logger        *slog.Logger
+	// Listeners, when set, are served instead of ListenAddrs (tests).
+	Listeners []net.Listener
+}
+
+// Daemon is one running exporter.
+type Daemon struct {
+	opts   Options
+	logger *slog.Logger
+
+	registry      *prometheus.Registry
+	sourceMetrics *source.Metrics
+	reloadOK      prometheus.Gauge
+	reloadTime    prometheus.Gauge
+
+	reloadMu sync.Mutex // one reload at a time
+	current  atomic.Pointer[runtime]
+	ctx      context.Context
+}
+
+// New loads and validates the configuration; an invalid file is an error
+// here, before anything starts.
+func New(opts Options) (*Daemon, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.TelemetryPath == "" {
+		opts.TelemetryPath = "/metrics"
+	}
+	d := &Daemon{opts: opts, logger: opts.Logger, registry: prometheus.NewRegistry(), sourceMetrics: source.NewMetrics()}
+	// client-go logs through klog; route it into our logger so its lines get
+	// the same format and level, and go through the same review for secrets.
+	klog.SetSlogLogger(opts.Logger.With("component", "client-go"))
+
+	d.reloadOK = newGauge("vigil_config_last_reload_successful")
+	d.reloadTime = newGauge("vigil_config_last_reload_success_timestamp_seconds")
+	d.registry.MustRegister(
+		d.sourceMetrics, d.reloadOK, d.reloadTime,
+		versioncollector.NewCollector("vigil"),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	cfg, err := d.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	rt, err := d.build(cfg)
+	if err != nil {
+		return nil, err
+	}
+	d.current.Store(rt)
+	d.reloadOK.Set(1)
+	d.reloadTime.SetToCurrentTime()
+	return d, nil
+}
+
+func newGauge(name string) prometheus.Gauge {
+	for _, c := range catalogue.Exporter {
+		if c.Name == name {
+			return prometheus.NewGauge(prometheus.GaugeOpts{Name: c.Name, Help: c.Help})
+		}
+	}
+	panic("daemon: no catalogue entry for " + name) // programming error, caught by tests
+}
+
+// Check validates a configuration file without starting anything.
+func Check(path string) error {
+	_, err := config.Load(path)
+	return err
+}
+
+func (d *Daemon) loadConfig() (*config.Config, error) {
+	if d.sandbox() {
+		return config.Sandbox(), nil
+	}
+	return config.Load(d.opts.ConfigFile)
+}
+
+func (d *Daemon) sandbox() bool { return d.opts.Sandbox || d.opts.ConfigFile == "" }
+
+// Run starts the collectors and the HTTP server and blocks until ctx ends or
+// the server fails. SIGHUP reloads the configuration.
+func (d *Daemon) Run(ctx context.Context) error {
+	d.ctx = ctx
+	rt := d.current.Load()
+	if d.sandbox() {
+		d.logger.Warn("running on the embedded SANDBOX: demo data, not a real cluster; every series carries environment=\"sandbox\"")
+	}
+	rt.start(ctx)
+	defer func() { d.current.Load().stop(nil) }()
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				_ = d.Reload()
+			}
+		}
+	}()
+
+	server := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- d.serve(server) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = server.Shutdown(shutdownCtx)
+		return nil
+	}
+}
+
+func (d *Daemon) serve(server *http.Server) error {
+	systemd := false
+	flags := &web.FlagConfig{WebListenAddresses: &d.opts.ListenAddrs, WebSystemdSocket: &systemd, WebConfigFile: &d.opts.WebConfigFile}
+	var err error
+	if len(d.opts.Listeners) > 0 {
+		err = web.ServeMultiple(d.opts.Listeners, server, flags, d.logger)
+	} else {
+		err = web.ListenAndServe(server, flags, d.logger)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Reload re-reads the configuration. A file that does not validate, or
+// collectors that cannot be built from it, leave the running configuration
+// in place: the error is logged and vigil_config_last_reload_successful is 0.
+func (d *Daemon) Reload() error {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	cfg, err := d.loadConfig()
+	if err == nil {
+		var rt *runtime
+		if rt, err = d.build(cfg); err == nil {
+			old := d.current.Load()
+			if d.ctx != nil {
+				rt.start(d.ctx)
+			}
+			d.current.Store(rt)
+			old.stop(rt)
+			d.reloadOK.Set(1)
+			d.reloadTime.SetToCurrentTime()
+			d.logger.Info("configuration reloaded", "file", d.opts.ConfigFile)
+			return nil
+		}
+	}
+	d.reloadOK.Set(0)
+	d.logger.Error("configuration reload failed; the previous configuration keeps running", "err", err)
+	return fmt.Errorf("reload failed, previous configuration kept: %w", err)
+}
+
+// Ready reports whether every source has finished its first refresh and the
+// Kubernetes caches are filled (or the API server is known to be down).
+func (d *Daemon) Ready() bool { return d.current.Load().ready() }

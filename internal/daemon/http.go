@@ -1,0 +1,116 @@
+package daemon
+
+import (
+	"bufio"
+	"compress/gzip"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/exporter-toolkit/web"
+	"google.golang.org/protobuf/proto"
+)
+
+// Handler serves /metrics, the landing page, /-/healthy, /-/ready and
+// /-/reload.
+func (d *Daemon) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc(d.opts.TelemetryPath, d.serveMetrics)
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("Healthy.\n"))
+	})
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if !d.Ready() {
+			http.Error(w, "Not ready: the first refresh of every source has not finished yet.", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("Ready.\n"))
+	})
+	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost && r.Method != http.MethodPut {
+			w.Header().Set("Allow", "POST, PUT")
+			http.Error(w, "Only POST or PUT requests allowed.", http.StatusMethodNotAllowed)
+			return
+		}
+		if err := d.Reload(); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		_, _ = w.Write([]byte("Reloaded.\n"))
+	})
+	if d.opts.TelemetryPath != "/" {
+		landing, err := web.NewLandingPage(web.LandingConfig{
+			Name:        "Vigil exporter",
+			Description: "Kubernetes, cloud, expiry, backup and cost health as Prometheus metrics",
+			Links: []web.LandingLinks{
+				{Address: d.opts.TelemetryPath, Text: "Metrics"},
+				{Address: "/-/healthy", Text: "Health"},
+				{Address: "/-/ready", Text: "Readiness"},
+			},
+		})
+		if err == nil {
+			mux.Handle("/", landing)
+		}
+	}
+	return mux
+}
+
+var textFormat = expfmt.NewFormat(expfmt.TypeTextPlain)
+
+var gzipPool = sync.Pool{New: func() any {
+	w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	return w
+}}
+
+// serveMetrics writes the registry's families (self-metrics, Go and process)
+// and then the collectors' hand-rendered families, all in the text format,
+// read from snapshots and caches only: a scrape never calls an upstream.
+func (d *Daemon) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	rt := d.current.Load()
+	mfs, err := d.registry.Gather()
+	if err != nil {
+		// Gather returns what it could; serve that and say what went wrong.
+		d.logger.Error("gathering self-metrics", "err", err)
+	}
+	addEnvironment(mfs, rt.cfg.Environment)
+
+	w.Header().Set("Content-Type", string(textFormat))
+	var out = bufio.NewWriterSize(w, 64<<10)
+	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		gz := gzipPool.Get().(*gzip.Writer)
+		gz.Reset(w)
+		defer func() {
+			_ = gz.Close()
+			gzipPool.Put(gz)
+		}()
+		w.Header().Set("Content-Encoding", "gzip")
+		out = bufio.NewWriterSize(gz, 64<<10)
+	}
+	enc := expfmt.NewEncoder(out, textFormat)
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			d.logger.Debug("writing metrics", "err", err)
+			return
+		}
+	}
+	if err := rt.renderText(out); err != nil {
+		d.logger.Debug("writing metrics", "err", err)
+		return
+	}
+	_ = out.Flush()
+}
+
+// addEnvironment puts environment="<env>" on every registry series, like the
+// hand-rendered ones; done here because a reload may change it.
+func addEnvironment(mfs []*dto.MetricFamily, env string) {
+	for _, mf := range mfs {
+		for _, m := range mf.Metric {
+			m.Label = append(m.Label, &dto.LabelPair{Name: proto.String("environment"), Value: proto.String(env)})
+			sort.Slice(m.Label, func(i, j int) bool { return m.Label[i].GetName() < m.Label[j].GetName() })
+		}
+	}
+}

@@ -1,0 +1,127 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"k8s.io/client-go/kubernetes"
+	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
+
+	"github.com/vigil-monitoring/vigil/collectors/cluster"
+	"github.com/vigil-monitoring/vigil/internal/config"
+	"github.com/vigil-monitoring/vigil/internal/sandbox"
+	"github.com/vigil-monitoring/vigil/internal/source"
+)
+
+// runtime is everything one loaded configuration runs. A reload builds a new
+// one, starts it, swaps it in, and stops the old one.
+type runtime struct {
+	cfg     *config.Config
+	group   *source.Group
+	cluster *cluster.Collector
+	metrics *source.Metrics
+}
+
+func (d *Daemon) build(cfg *config.Config) (*runtime, error) {
+	rt := &runtime{cfg: cfg, group: source.NewGroup(d.sourceMetrics, d.logger), metrics: d.sourceMetrics}
+	if k := cfg.Kubernetes; k != nil {
+		kube, metrics, err := d.kubeClients(k, rt.group)
+		if err != nil {
+			return nil, err
+		}
+		rt.cluster = cluster.New(cluster.Config{
+			Environment:       cfg.Environment,
+			Cluster:           k.Cluster,
+			IncludeNamespaces: k.Namespaces.Include,
+			ExcludeNamespaces: k.Namespaces.Exclude,
+			MetricsAPI:        k.MetricsAPIEnabled(),
+			ProbeInterval:     k.ProbeInterval.Std(),
+			MetricsInterval:   k.MetricsInterval.Std(),
+		}, kube, metrics, rt.group, d.logger.With("collector", "cluster"))
+	}
+	return rt, nil
+}
+
+func (d *Daemon) kubeClients(k *config.Kubernetes, g *source.Group) (kubernetes.Interface, metricsclient.Interface, error) {
+	if d.sandbox() {
+		kube, metrics := sandbox.Cluster()
+		if !k.MetricsAPIEnabled() {
+			metrics = nil
+		}
+		return kube, metrics, nil
+	}
+	rc, err := restConfig(k, g.APIRequestCounter("kubernetes"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("kubernetes: %w", err)
+	}
+	kube, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("kubernetes: building client: %w", err)
+	}
+	var metrics metricsclient.Interface
+	if k.MetricsAPIEnabled() {
+		if metrics, err = metricsclient.NewForConfig(rc); err != nil {
+			return nil, nil, fmt.Errorf("kubernetes: building metrics.k8s.io client: %w", err)
+		}
+	}
+	return kube, metrics, nil
+}
+
+func (rt *runtime) start(ctx context.Context) {
+	if rt.cluster != nil {
+		rt.cluster.Start(ctx)
+	}
+	rt.group.Start(ctx)
+}
+
+// stop ends the runtime; next is the runtime replacing it (nil at shutdown).
+// Series of sources the next runtime no longer has are removed; those it
+// keeps stay, so a reload leaves no gap in vigil_source_* series.
+func (rt *runtime) stop(next *runtime) {
+	rt.group.Stop(false)
+	if rt.cluster != nil {
+		rt.cluster.Stop()
+	}
+	if next == nil {
+		return
+	}
+	keep := map[string]bool{}
+	for _, n := range next.group.Names() {
+		keep[n] = true
+	}
+	for _, n := range rt.group.Names() {
+		if !keep[n] {
+			rt.metrics.Forget(n)
+		}
+	}
+}
+
+func (rt *runtime) ready() bool {
+	if !rt.group.Ready() {
+		return false
+	}
+	if rt.cluster == nil {
+		return true
+	}
+	// With the API server down the caches never fill; being scrapable then
+	// matters more, so that vigil_cluster_apiserver_up 0 reaches the alerts.
+	return rt.cluster.Synced() || !apiServerUp(rt.group)
+}
+
+func apiServerUp(g *source.Group) bool {
+	for _, st := range g.Statuses() {
+		if st.Name == "kubernetes-apiserver" {
+			return st.Up
+		}
+	}
+	return true
+}
+
+// renderText writes the collectors' hand-rendered families.
+func (rt *runtime) renderText(w io.Writer) error {
+	if rt.cluster != nil {
+		return rt.cluster.RenderText(w)
+	}
+	return nil
+}
