@@ -1,0 +1,97 @@
+package daemon_test
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/vigil-monitoring/vigil/internal/daemon"
+	"github.com/vigil-monitoring/vigil/internal/testenv"
+)
+
+// writeKubeconfig writes a kubeconfig for a rest.Config (as envtest gives).
+func writeKubeconfig(t *testing.T, rc *rest.Config, token string) string {
+	t.Helper()
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["test"] = &clientcmdapi.Cluster{Server: rc.Host, CertificateAuthorityData: rc.CAData, InsecureSkipTLSVerify: rc.Insecure}
+	kc.AuthInfos["test"] = &clientcmdapi.AuthInfo{ClientCertificateData: rc.CertData, ClientKeyData: rc.KeyData, Token: token}
+	kc.Contexts["test"] = &clientcmdapi.Context{Cluster: "test", AuthInfo: "test"}
+	kc.CurrentContext = "test"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, clientcmd.WriteToFile(*kc, path))
+	return path
+}
+
+func writeConfig(t *testing.T, path, text string) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(path, []byte(text), 0o600))
+}
+
+func postReload(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url+"/-/reload", "", nil)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b := new(strings.Builder)
+	_, _ = io.Copy(b, resp.Body)
+	return resp.StatusCode, b.String()
+}
+
+// TestReloadKeepsRunningConfigOnError drives reloads against a real API
+// server: a good reload takes effect, a bad one keeps the old config and
+// says so in vigil_config_last_reload_successful, SIGHUP works too.
+func TestReloadKeepsRunningConfigOnError(t *testing.T) {
+	rc := testenv.SharedAPIServer(t)
+	kubeconfig := writeKubeconfig(t, rc, "")
+	cfgFile := filepath.Join(t.TempDir(), "vigil.yml")
+	writeConfig(t, cfgFile, "environment: staging\nkubernetes:\n  cluster: envtest\n  kubeconfig: "+kubeconfig+"\n  metrics_api: false\n")
+
+	r := start(t, daemon.Options{ConfigFile: cfgFile})
+	r.waitReady(t)
+	mfs := parse(t, get(t, r.url+"/metrics"))
+	v, ok := value(mfs, "vigil_cluster_apiserver_up", map[string]string{"environment": "staging", "cluster": "envtest"})
+	require.True(t, ok && v == 1, "the real API server is up")
+	v, _ = value(mfs, "vigil_config_last_reload_successful", nil)
+	assert.Equal(t, 1.0, v)
+
+	// A broken file: refused, old config keeps running.
+	writeConfig(t, cfgFile, "environment: production\nkubernetes:\n  cluster: envtest\n  kubeconfig: "+kubeconfig+"\n  probe_interval: sometimes\n")
+	code, body := postReload(t, r.url)
+	assert.Equal(t, http.StatusInternalServerError, code)
+	assert.Contains(t, body, cfgFile+":5:")
+	assert.Contains(t, body, "kubernetes.probe_interval")
+	mfs = parse(t, get(t, r.url+"/metrics"))
+	v, _ = value(mfs, "vigil_config_last_reload_successful", nil)
+	assert.Equal(t, 0.0, v)
+	_, ok = value(mfs, "vigil_cluster_apiserver_up", map[string]string{"environment": "staging"})
+	assert.True(t, ok, "the previous configuration must keep running")
+	assert.Contains(t, r.logs.String(), "previous configuration keeps running")
+
+	// Fixed, and reloaded with SIGHUP as an operator would.
+	writeConfig(t, cfgFile, "environment: production\nkubernetes:\n  cluster: envtest\n  kubeconfig: "+kubeconfig+"\n  metrics_api: false\n")
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGHUP))
+	require.Eventually(t, func() bool {
+		mfs := parse(t, get(t, r.url+"/metrics"))
+		v, ok := value(mfs, "vigil_cluster_apiserver_up", map[string]string{"environment": "production"})
+		ok2, _ := value(mfs, "vigil_config_last_reload_successful", nil)
+		return ok && v == 1 && ok2 == 1
+	}, 30*time.Second, 100*time.Millisecond)
+
+	resp, err := http.Get(r.url + "/-/reload")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+}
+
+func TestMain(m *testing.M) { os.Exit(testenv.RunShared(m)) }
