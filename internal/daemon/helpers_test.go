@@ -45,7 +45,7 @@ type running struct {
 }
 
 // start runs a daemon on a loopback port until the test ends.
-func start(t *testing.T, opts daemon.Options) *running {
+func start(t testing.TB, opts daemon.Options) *running {
 	t.Helper()
 	logs := &syncBuffer{}
 	if opts.Logger == nil {
@@ -71,7 +71,7 @@ func start(t *testing.T, opts daemon.Options) *running {
 	return &running{d: d, url: "http://" + l.Addr().String(), logs: logs}
 }
 
-func (r *running) waitReady(t *testing.T) {
+func (r *running) waitReady(t testing.TB) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		resp, err := http.Get(r.url + "/-/ready")

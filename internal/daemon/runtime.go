@@ -14,6 +14,10 @@ import (
 	"github.com/vigil-monitoring/vigil/internal/source"
 )
 
+// sandboxClients builds the sandbox's in-memory cluster; a variable so the
+// benchmarks can make its upstreams hang.
+var sandboxClients = sandbox.Cluster
+
 // runtime is everything one loaded configuration runs. A reload builds a new
 // one, starts it, swaps it in, and stops the old one.
 type runtime struct {
@@ -45,7 +49,7 @@ func (d *Daemon) build(cfg *config.Config) (*runtime, error) {
 
 func (d *Daemon) kubeClients(k *config.Kubernetes, g *source.Group) (kubernetes.Interface, metricsclient.Interface, error) {
 	if d.sandbox() {
-		kube, metrics := sandbox.Cluster()
+		kube, metrics := sandboxClients()
 		if !k.MetricsAPIEnabled() {
 			metrics = nil
 		}
