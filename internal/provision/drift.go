@@ -1,0 +1,165 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	tfjson "github.com/hashicorp/terraform-json"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigil-monitoring/vigil/internal/provision/tf"
+)
+
+// ErrDrift says the plan found changes: what is deployed differs from the
+// stack and its variables.
+var ErrDrift = errors.New("drift detected")
+
+// DriftOptions are drift's own settings.
+type DriftOptions struct {
+	// TextfileDir is where vigil_provision_drift_ENV.prom is written ("" =
+	// no metrics), a directory of *.prom files as node_exporter's textfile
+	// collector reads.
+	TextfileDir string
+}
+
+// DriftResult is what a drift check found.
+type DriftResult struct {
+	Drifted bool
+	// Resources lists "ACTION ADDRESS" for every resource that differs.
+	Resources []string
+}
+
+// Drift runs a plan with -detailed-exitcode and reports what differs. With a
+// TextfileDir it writes the result as Prometheus metrics; a failed check is
+// written too (vigil_provision_drift_check_success 0). It returns ErrDrift
+// (wrapped) when drift is found.
+func Drift(ctx context.Context, o Options, d DriftOptions) (res DriftResult, err error) {
+	defer func() { err = newRedactor(o.environ()).Error(err) }()
+	res, err = drift(ctx, o)
+	if d.TextfileDir != "" {
+		if werr := writeDriftMetrics(d.TextfileDir, o, res, err == nil); werr != nil {
+			return res, errors.Join(err, werr)
+		}
+	}
+	if err != nil {
+		return res, err
+	}
+	if res.Drifted {
+		return res, fmt.Errorf("%w in %s: %d resource(s) differ from the stack: review with `provision plan %s`",
+			ErrDrift, o.Env, len(res.Resources), o.Env)
+	}
+	return res, nil
+}
+
+func drift(ctx context.Context, o Options) (DriftResult, error) {
+	r, err := o.setup(ctx)
+	if err != nil {
+		return DriftResult{}, err
+	}
+	if err := r.Init(ctx, o.Env); err != nil {
+		return DriftResult{}, err
+	}
+	// The drift plan is never applied: keep it apart from the saved plan.
+	tmp, err := os.MkdirTemp("", "vigil-drift-")
+	if err != nil {
+		return DriftResult{}, fmt.Errorf("creating a temporary directory: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	planFile := filepath.Join(tmp, o.Env+".tfplan")
+	changed, err := r.Plan(ctx, o.Env, planFile, false)
+	if err != nil {
+		return DriftResult{}, err
+	}
+	if !changed {
+		fmt.Fprintf(o.Stdout, "No drift in %s: the infrastructure matches the stack.\n", o.Env)
+		return DriftResult{}, nil
+	}
+	p, err := r.TF.ShowPlanFile(ctx, planFile)
+	if err != nil {
+		return DriftResult{}, tf.Translate("terraform show (of the drift plan)", err)
+	}
+	res := DriftResult{Drifted: true, Resources: driftedResources(p)}
+	fmt.Fprintf(o.Stdout, "Drift in %s: %d resource(s) differ from the stack:\n", o.Env, len(res.Resources))
+	for _, r := range res.Resources {
+		fmt.Fprintf(o.Stdout, "  %s\n", r)
+	}
+	return res, nil
+}
+
+// driftedResources merges the changes terraform found outside Terraform
+// (resource_drift) with those the plan would make.
+func driftedResources(p *tfjson.Plan) []string {
+	seen := map[string]string{}
+	for _, rc := range p.ResourceDrift {
+		if rc.Change != nil && !rc.Change.Actions.NoOp() {
+			seen[rc.Address] = "changed outside Terraform"
+		}
+	}
+	for _, line := range Summarize(p).Resources {
+		// line is "ACTION ADDRESS"
+		var action, addr string
+		fmt.Sscan(line, &action, &addr)
+		if _, ok := seen[addr]; !ok {
+			seen[addr] = "would " + action
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for addr, what := range seen {
+		out = append(out, addr+" ("+what+")")
+	}
+	sort.Strings(out)
+	return out
+}
+
+// DriftMetricsFile is the name of the textfile for an environment.
+func DriftMetricsFile(env string) string { return "vigil_provision_drift_" + env + ".prom" }
+
+// writeDriftMetrics writes the result as Prometheus text format.
+// prometheus.WriteToTextfile writes a temporary file and renames it, as
+// node_exporter's textfile collector expects.
+func writeDriftMetrics(dir string, o Options, res DriftResult, ok bool) error {
+	reg := prometheus.NewRegistry()
+	labels := prometheus.Labels{"environment": o.Env}
+	success := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "vigil_provision_drift_check_success",
+		Help:        "1 when the last `provision drift` plan ran to completion, 0 when it failed (then the other drift metrics are absent).",
+		ConstLabels: labels,
+	})
+	last := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "vigil_provision_drift_last_check_timestamp_seconds",
+		Help:        "Unix time of the last `provision drift` run, successful or not.",
+		ConstLabels: labels,
+	})
+	reg.MustRegister(success, last)
+	last.Set(float64(o.now().UnixNano()) / 1e9)
+	if ok {
+		success.Set(1)
+		detected := prometheus.NewGauge(prometheus.GaugeOpts{
+			Name:        "vigil_provision_drift_detected",
+			Help:        "1 when terraform plan found the environment differing from its Terraform stack (plan -detailed-exitcode 2), else 0.",
+			ConstLabels: labels,
+		})
+		count := prometheus.NewGauge(prometheus.GaugeOpts{
+			Name:        "vigil_provision_drift_resources",
+			Help:        "Number of resources terraform plan found differing from the Terraform stack.",
+			ConstLabels: labels,
+		})
+		reg.MustRegister(detected, count)
+		if res.Drifted {
+			detected.Set(1)
+		}
+		count.Set(float64(len(res.Resources)))
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating --textfile-dir %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, DriftMetricsFile(o.Env))
+	if err := prometheus.WriteToTextfile(path, reg); err != nil {
+		return fmt.Errorf("writing drift metrics to %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+package provision
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/vigil-monitoring/vigil/internal/provision/check"
+	"github.com/vigil-monitoring/vigil/internal/provision/tf"
+)
+
+// KubeconfigOptions are kubeconfig's own settings.
+type KubeconfigOptions struct {
+	// Out is the file to write (default .vigil/ENV.kubeconfig).
+	Out string
+	// Stdout prints the kubeconfig instead of writing a file.
+	Stdout bool
+}
+
+// kubeconfigOutput reads the sensitive k8s_kubeconfig output.
+func kubeconfigOutput(ctx context.Context, r *tf.Runner) (string, error) {
+	outs, err := r.Outputs(ctx)
+	if err != nil {
+		return "", err
+	}
+	o, ok := outs[check.OutKubeconfig]
+	if !ok {
+		return "", fmt.Errorf("the stack has no %s output: has it been applied?", check.OutKubeconfig)
+	}
+	var kc string
+	if err := json.Unmarshal(o.Value, &kc); err != nil {
+		return "", fmt.Errorf("output %s is not a string", check.OutKubeconfig)
+	}
+	if kc == "" {
+		return "", fmt.Errorf("output %s is empty", check.OutKubeconfig)
+	}
+	return kc, nil
+}
+
+// Kubeconfig writes the cluster's kubeconfig (a sensitive output) to a file
+// readable by its owner only; it reaches the terminal only with Stdout.
+func Kubeconfig(ctx context.Context, o Options, k KubeconfigOptions) (path string, err error) {
+	defer func() { err = newRedactor(o.environ()).Error(err) }()
+	r, err := o.setup(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := r.Init(ctx, o.Env); err != nil {
+		return "", err
+	}
+	kc, err := kubeconfigOutput(ctx, r)
+	if err != nil {
+		return "", err
+	}
+	if k.Stdout {
+		_, err := fmt.Fprint(o.Stdout, kc)
+		return "", err
+	}
+	path = k.Out
+	if path == "" {
+		path = filepath.Join(".vigil", o.Env+".kubeconfig")
+	}
+	if err := writePrivate(path, []byte(kc)); err != nil {
+		return "", fmt.Errorf("writing kubeconfig: %w", err)
+	}
+	fmt.Fprintf(o.Stdout, "Kubeconfig of %s written to %s (mode 0600). Use it with: export KUBECONFIG=%s\n", o.Env, path, path)
+	return path, nil
+}
+
+// writePrivate writes data to path with mode 0600 through a temporary file
+// in the same directory, so an existing file of wider mode is replaced, not
+// rewritten in place, and a reader never sees half a file.
+func writePrivate(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

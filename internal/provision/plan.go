@@ -1,0 +1,197 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	tfjson "github.com/hashicorp/terraform-json"
+
+	"github.com/vigil-monitoring/vigil/internal/provision/tf"
+)
+
+// DefaultPlanMaxAge is how old a saved plan may be for apply.
+const DefaultPlanMaxAge = 24 * time.Hour
+
+// Summary counts a plan's changes as terraform's own summary line does (a
+// replacement counts as one add and one destroy).
+type Summary struct {
+	Add, Change, Destroy int
+	// Resources lists "ACTION ADDRESS" for every resource that changes.
+	Resources []string
+}
+
+func (s Summary) String() string {
+	return fmt.Sprintf("Plan: %d to add, %d to change, %d to destroy.", s.Add, s.Change, s.Destroy)
+}
+
+// Summarize counts the resource changes of a plan.
+func Summarize(p *tfjson.Plan) Summary {
+	var s Summary
+	for _, rc := range p.ResourceChanges {
+		if rc.Change == nil {
+			continue
+		}
+		a := rc.Change.Actions
+		var what string
+		switch {
+		case a.Replace():
+			s.Add++
+			s.Destroy++
+			what = "replace"
+		case a.Create():
+			s.Add++
+			what = "create"
+		case a.Update():
+			s.Change++
+			what = "update"
+		case a.Delete():
+			s.Destroy++
+			what = "destroy"
+		default:
+			continue // no-op and read
+		}
+		s.Resources = append(s.Resources, what+" "+rc.Address)
+	}
+	sort.Strings(s.Resources)
+	return s
+}
+
+func printSummary(w io.Writer, s Summary) {
+	for _, r := range s.Resources {
+		fmt.Fprintf(w, "  %s\n", r)
+	}
+	fmt.Fprintln(w, s.String())
+}
+
+// Plan runs terraform init and plan for the environment, saves the plan for
+// apply, and prints a summary of it.
+func Plan(ctx context.Context, o Options) (sum Summary, err error) {
+	defer func() { err = newRedactor(o.environ()).Error(err) }()
+	r, err := o.setup(ctx)
+	if err != nil {
+		return Summary{}, err
+	}
+	planFile, err := o.PlanFile()
+	if err != nil {
+		return Summary{}, err
+	}
+	if err := os.MkdirAll(filepath.Dir(planFile), 0o700); err != nil {
+		return Summary{}, fmt.Errorf("creating plan directory: %w", err)
+	}
+	// A failed plan must not leave an older plan behind for apply.
+	_ = os.Remove(planFile)
+	if err := r.Init(ctx, o.Env); err != nil {
+		return Summary{}, err
+	}
+	if _, err := r.Plan(ctx, o.Env, planFile, false); err != nil {
+		os.Remove(planFile)
+		return Summary{}, err
+	}
+	p, err := r.TF.ShowPlanFile(ctx, planFile)
+	if err != nil {
+		return Summary{}, tf.Translate("terraform show (of the saved plan)", err)
+	}
+	sum = Summarize(p)
+	fmt.Fprintf(o.Stdout, "\nPlan for %s saved to %s\n", o.Env, planFile)
+	printSummary(o.Stdout, sum)
+	if sum.Add+sum.Change+sum.Destroy > 0 {
+		fmt.Fprintf(o.Stdout, "Apply exactly this plan with: provision apply %s\n", o.Env)
+	}
+	return sum, nil
+}
+
+// ApplyOptions are apply's own settings.
+type ApplyOptions struct {
+	// MaxAge refuses a saved plan older than this (0 = DefaultPlanMaxAge,
+	// negative = no limit).
+	MaxAge time.Duration
+	// Check runs `check` after a successful apply.
+	Check bool
+	// CheckOptions are used when Check is set.
+	CheckOptions CheckOptions
+}
+
+// ErrNoPlan says apply found no saved plan.
+var ErrNoPlan = errors.New("no saved plan")
+
+// Apply backs the state up and applies exactly the plan saved by the last
+// Plan, then (with a.Check) checks external access.
+func Apply(ctx context.Context, o Options, a ApplyOptions) (err error) {
+	defer func() { err = newRedactor(o.environ()).Error(err) }()
+	r, err := o.setup(ctx)
+	if err != nil {
+		return err
+	}
+	planFile, err := o.PlanFile()
+	if err != nil {
+		return err
+	}
+	fi, err := os.Stat(planFile)
+	if err != nil {
+		return fmt.Errorf("%w for %s at %s: run `provision plan %s` first, review it, then apply", ErrNoPlan, o.Env, planFile, o.Env)
+	}
+	maxAge := a.MaxAge
+	if maxAge == 0 {
+		maxAge = DefaultPlanMaxAge
+	}
+	if age := o.now().Sub(fi.ModTime()); maxAge > 0 && age > maxAge {
+		return fmt.Errorf("the saved plan %s is %s old, older than --plan-max-age=%s: run `provision plan %s` again and review it",
+			planFile, age.Round(time.Second), maxAge, o.Env)
+	}
+	if err := o.confirm("apply the saved plan to", false); err != nil {
+		return err
+	}
+	if err := r.Init(ctx, o.Env); err != nil {
+		return err
+	}
+	if _, err := backupState(ctx, o, r, 0); err != nil {
+		return fmt.Errorf("backing up the state before apply (nothing was applied): %w", err)
+	}
+	if err := r.ApplyPlan(ctx, planFile); err != nil {
+		if errors.Is(err, tf.ErrStalePlan) {
+			return fmt.Errorf("%w: terraform refused to apply it; run `provision plan %s` again, review it, then apply", err, o.Env)
+		}
+		return err
+	}
+	// An applied plan cannot be applied again; removing it keeps the next
+	// apply from meeting a stale plan.
+	_ = os.Remove(planFile)
+	fmt.Fprintf(o.Stdout, "Applied the saved plan to %s.\n", o.Env)
+	if !a.Check {
+		return nil
+	}
+	return runCheck(ctx, o, r, a.CheckOptions)
+}
+
+// Destroy backs the state up and destroys everything in the environment,
+// after confirmation (production also needs AllowDestroyProduction).
+func Destroy(ctx context.Context, o Options) (err error) {
+	defer func() { err = newRedactor(o.environ()).Error(err) }()
+	r, err := o.setup(ctx)
+	if err != nil {
+		return err
+	}
+	if err := o.confirmDestroy(); err != nil {
+		return err
+	}
+	if err := r.Init(ctx, o.Env); err != nil {
+		return err
+	}
+	if _, err := backupState(ctx, o, r, 0); err != nil {
+		return fmt.Errorf("backing up the state before destroy (nothing was destroyed): %w", err)
+	}
+	if err := r.Destroy(ctx, o.Env); err != nil {
+		return err
+	}
+	if planFile, err := o.PlanFile(); err == nil {
+		_ = os.Remove(planFile) // it was made against the destroyed state
+	}
+	fmt.Fprintf(o.Stdout, "Destroyed environment %s.\n", o.Env)
+	return nil
+}

@@ -1,0 +1,162 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/vigil-monitoring/vigil/internal/provision/backup"
+	"github.com/vigil-monitoring/vigil/internal/provision/tf"
+)
+
+// ErrLineage marks a restore refused because the backup belongs to another
+// state.
+var ErrLineage = errors.New("backup lineage differs from the current state")
+
+// backupState pulls the state into a new backup and rotates the directory
+// (keep <= 0 = backup.DefaultKeep). It returns "" when there is no state yet.
+func backupState(ctx context.Context, o Options, r *tf.Runner, keep int) (string, error) {
+	state, err := r.StatePull(ctx)
+	if err != nil {
+		return "", err
+	}
+	if len(state) == 0 {
+		fmt.Fprintf(o.Stdout, "No state yet for %s: nothing to back up.\n", o.Env)
+		return "", nil
+	}
+	if keep <= 0 {
+		keep = backup.DefaultKeep
+	}
+	path, err := backup.Write(o.backupDir(), []byte(state), o.now())
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(o.Stdout, "State of %s backed up to %s\n", o.Env, path)
+	removed, err := backup.Rotate(o.backupDir(), keep)
+	if err != nil {
+		return path, err
+	}
+	for _, p := range removed {
+		fmt.Fprintf(o.Stdout, "Removed old backup %s (keeping the %d newest)\n", p, keep)
+	}
+	return path, nil
+}
+
+// Backup pulls the environment's state into a timestamped file in the backup
+// directory and keeps the keep newest backups.
+func Backup(ctx context.Context, o Options, keep int) (path string, err error) {
+	defer func() { err = newRedactor(o.environ()).Error(err) }()
+	if keep < 0 {
+		return "", fmt.Errorf("--keep must be at least 1, got %d", keep)
+	}
+	r, err := o.setup(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := r.Init(ctx, o.Env); err != nil {
+		return "", err
+	}
+	return backupState(ctx, o, r, keep)
+}
+
+// RestoreOptions are restore's own settings.
+type RestoreOptions struct {
+	// From is the backup file to push.
+	From string
+	// Force pushes a backup whose lineage differs from the current state.
+	Force bool
+}
+
+// Restore backs the current state up, then pushes the backup in From as the
+// new state. A backup of another state (different lineage) is refused unless
+// Force is set.
+func Restore(ctx context.Context, o Options, ro RestoreOptions) (err error) {
+	defer func() { err = newRedactor(o.environ()).Error(err) }()
+	r, err := o.setup(ctx)
+	if err != nil {
+		return err
+	}
+	if ro.From == "" {
+		return errors.New("no backup given: pass --from FILE (list them in the backup directory)")
+	}
+	data, err := os.ReadFile(ro.From)
+	if err != nil {
+		return fmt.Errorf("reading backup: %w", err)
+	}
+	want, err := backup.ParseMeta(data)
+	if err != nil {
+		return fmt.Errorf("backup %s: %w", ro.From, err)
+	}
+	if err := o.confirm("restore a state backup into", false); err != nil {
+		return err
+	}
+	if err := r.Init(ctx, o.Env); err != nil {
+		return err
+	}
+	current, err := r.StatePull(ctx)
+	if err != nil {
+		return err
+	}
+	force := false
+	serial := want.Serial
+	if current != "" {
+		cur, err := backup.ParseMeta([]byte(current))
+		if err != nil {
+			return fmt.Errorf("current state: %w", err)
+		}
+		if cur.Lineage != want.Lineage {
+			if !ro.Force {
+				return fmt.Errorf("%w: %s has lineage %s, the current state of %s has %s: it is a backup of another state; pass --force to push it anyway (the current state is backed up first)",
+					ErrLineage, ro.From, want.Lineage, o.Env, cur.Lineage)
+			}
+			force = true
+		}
+		if _, err := backupState(ctx, o, r, 0); err != nil {
+			return fmt.Errorf("backing up the current state before restore (nothing was restored): %w", err)
+		}
+		// Terraform refuses to push a state with a lower serial than the
+		// current one (an older backup): give the restored copy the next
+		// serial so the restore is an ordinary, newer state.
+		if cur.Serial >= serial {
+			serial = cur.Serial + 1
+		}
+	}
+	push, err := withSerial(data, serial)
+	if err != nil {
+		return fmt.Errorf("backup %s: %w", ro.From, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(absOr(ro.From)), ".restore-*.tfstate")
+	if err != nil {
+		tmp, err = os.CreateTemp("", ".restore-*.tfstate")
+		if err != nil {
+			return fmt.Errorf("preparing the restore: %w", err)
+		}
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err == nil {
+		_, err = tmp.Write(push)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("preparing the restore: %w", err)
+	}
+	if err := r.StatePush(ctx, tmp.Name(), force); err != nil {
+		return err
+	}
+	if planFile, err := o.PlanFile(); err == nil {
+		_ = os.Remove(planFile) // made against the replaced state
+	}
+	fmt.Fprintf(o.Stdout, "Restored the state of %s from %s (lineage %s, now serial %d).\n", o.Env, ro.From, want.Lineage, serial)
+	return nil
+}
+
+func absOr(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}

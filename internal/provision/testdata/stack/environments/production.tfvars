@@ -1,0 +1,3 @@
+environment = "production"
+node_count  = 3
+lan_public  = true

@@ -1,0 +1,221 @@
+// Package tf drives the terraform (or tofu) binary through
+// hashicorp/terraform-exec for the provision command: it finds a suitable
+// binary, gives it only the environment it needs, and turns terraform's raw
+// errors about locks and stale plans into errors that say what to do.
+package tf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/go-version"
+	"github.com/hashicorp/terraform-exec/tfexec"
+)
+
+// MinVersion is the oldest terraform the IONOS stack supports.
+var MinVersion = version.Must(version.NewVersion("1.6.0"))
+
+// Find returns the binary to run: the given path, else a terraform >= 1.6
+// found on PATH, else tofu on PATH.
+func Find(ctx context.Context, given string, env map[string]string) (string, error) {
+	if given != "" {
+		p, err := exec.LookPath(given)
+		if err != nil {
+			return "", fmt.Errorf("--terraform %s: %w", given, err)
+		}
+		return p, nil
+	}
+	var tooOld string
+	if p, err := exec.LookPath("terraform"); err == nil {
+		v, err := binaryVersion(ctx, p, env)
+		if err == nil && v.GreaterThanOrEqual(MinVersion) {
+			return p, nil
+		}
+		if err == nil {
+			tooOld = fmt.Sprintf(" (%s is version %s, older than %s)", p, v, MinVersion)
+		}
+	}
+	if p, err := exec.LookPath("tofu"); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("no terraform >= %s nor tofu found on PATH%s: install one or pass --terraform PATH", MinVersion, tooOld)
+}
+
+func binaryVersion(ctx context.Context, path string, env map[string]string) (*version.Version, error) {
+	t, err := tfexec.NewTerraform(os.TempDir(), path)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.SetEnv(env); err != nil {
+		return nil, err
+	}
+	v, _, err := t.Version(ctx, true)
+	return v, err
+}
+
+// passedEnv lists the variables terraform gets besides TF_* and IONOS_*:
+// what it needs to run, reach the network and find its CLI configuration.
+var passedEnv = []string{
+	"PATH", "HOME", "TMPDIR", "USER", "LANG",
+	"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+	"SSL_CERT_FILE", "SSL_CERT_DIR",
+	// The S3-compatible state backend reads these.
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION",
+	"AWS_ENDPOINT_URL_S3",
+}
+
+// Env returns the environment terraform runs with, taken from environ
+// (os.Environ() form): PATH, HOME, TF_CLI_CONFIG_FILE and the other TF_*
+// variables terraform-exec lets us set, the IONOS_* credentials, and a few
+// network settings. terraform-exec's SetEnv passes exactly this map and
+// nothing else, so no other secret of the caller reaches terraform.
+func Env(environ []string) map[string]string {
+	env := map[string]string{}
+	keep := map[string]bool{}
+	for _, k := range passedEnv {
+		keep[k] = true
+	}
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		if keep[k] || strings.HasPrefix(k, "TF_") || strings.HasPrefix(k, "IONOS_") {
+			env[k] = v
+		}
+	}
+	// terraform-exec manages these itself and refuses them in SetEnv.
+	return tfexec.CleanEnv(env)
+}
+
+// Runner runs terraform in one root module.
+type Runner struct {
+	TF          *tfexec.Terraform
+	Dir         string
+	LockTimeout string
+}
+
+// New prepares a runner for the root module dir; terraform's human output
+// goes to stdout.
+func New(dir, bin string, env map[string]string, lockTimeout string, stdout io.Writer) (*Runner, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("terraform directory %s: %w", dir, err)
+	}
+	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("terraform directory %s does not exist: pass --dir with the root module (default terraform/ionos)", dir)
+	}
+	t, err := tfexec.NewTerraform(abs, bin)
+	if err != nil {
+		return nil, fmt.Errorf("preparing terraform: %w", err)
+	}
+	if err := t.SetEnv(env); err != nil {
+		return nil, fmt.Errorf("preparing terraform environment: %w", err)
+	}
+	if stdout != nil {
+		t.SetStdout(stdout)
+	}
+	return &Runner{TF: t, Dir: abs, LockTimeout: lockTimeout}, nil
+}
+
+// VarFile is the relative path of an environment's variables file.
+func VarFile(env string) string { return filepath.Join("environments", env+".tfvars") }
+
+// BackendFile is the relative path of an environment's partial backend
+// configuration; it is optional.
+func BackendFile(env string) string { return filepath.Join("environments", env+".backend.hcl") }
+
+// Init runs terraform init, with the environment's backend configuration
+// when the stack has one.
+func (r *Runner) Init(ctx context.Context, env string) error {
+	opts := []tfexec.InitOption{tfexec.Upgrade(false)}
+	if _, err := os.Stat(filepath.Join(r.Dir, BackendFile(env))); err == nil {
+		opts = append(opts, tfexec.BackendConfig(BackendFile(env)), tfexec.Reconfigure(true))
+	}
+	if r.LockTimeout != "" {
+		opts = append(opts, tfexec.LockTimeout(r.LockTimeout))
+	}
+	return Translate("terraform init", r.TF.Init(ctx, opts...))
+}
+
+// Plan runs terraform plan for env, saving the plan to out. It reports
+// whether the plan has changes (terraform's -detailed-exitcode 2).
+func (r *Runner) Plan(ctx context.Context, env, out string, destroy bool) (bool, error) {
+	opts := []tfexec.PlanOption{tfexec.VarFile(VarFile(env)), tfexec.Out(out)}
+	if destroy {
+		opts = append(opts, tfexec.Destroy(true))
+	}
+	if r.LockTimeout != "" {
+		opts = append(opts, tfexec.LockTimeout(r.LockTimeout))
+	}
+	changed, err := r.TF.Plan(ctx, opts...)
+	return changed, Translate("terraform plan", err)
+}
+
+// ApplyPlan applies exactly the saved plan file.
+func (r *Runner) ApplyPlan(ctx context.Context, planFile string) error {
+	opts := []tfexec.ApplyOption{tfexec.DirOrPlan(planFile)}
+	if r.LockTimeout != "" {
+		opts = append(opts, tfexec.LockTimeout(r.LockTimeout))
+	}
+	return Translate("terraform apply", r.TF.Apply(ctx, opts...))
+}
+
+// Destroy destroys everything the environment's state holds.
+func (r *Runner) Destroy(ctx context.Context, env string) error {
+	opts := []tfexec.DestroyOption{tfexec.VarFile(VarFile(env))}
+	if r.LockTimeout != "" {
+		opts = append(opts, tfexec.LockTimeout(r.LockTimeout))
+	}
+	return Translate("terraform destroy", r.TF.Destroy(ctx, opts...))
+}
+
+// StatePull returns the current state as JSON ("" when there is none yet).
+func (r *Runner) StatePull(ctx context.Context) (string, error) {
+	s, err := r.TF.StatePull(ctx)
+	return s, Translate("terraform state pull", err)
+}
+
+// StatePush replaces the state with the file at path.
+func (r *Runner) StatePush(ctx context.Context, path string, force bool) error {
+	opts := []tfexec.StatePushCmdOption{tfexec.Force(force)}
+	if r.LockTimeout != "" {
+		opts = append(opts, tfexec.LockTimeout(r.LockTimeout))
+	}
+	return Translate("terraform state push", r.TF.StatePush(ctx, path, opts...))
+}
+
+// Outputs returns the root module's outputs.
+func (r *Runner) Outputs(ctx context.Context) (map[string]tfexec.OutputMeta, error) {
+	o, err := r.TF.Output(ctx)
+	return o, Translate("terraform output", err)
+}
+
+// ErrStalePlan says terraform refused a saved plan because the state changed
+// after the plan was made.
+var ErrStalePlan = errors.New("the saved plan is stale: the state changed after it was made")
+
+// Translate wraps a terraform error with the command that failed and replaces
+// the raw lock and stale-plan reports with errors that say what to do.
+func Translate(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if le, ok := ParseLockError(msg); ok {
+		return fmt.Errorf("%s: %w", what, le)
+	}
+	if strings.Contains(msg, "Saved plan is stale") {
+		return fmt.Errorf("%s: %w", what, ErrStalePlan)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: interrupted: %w", what, err)
+	}
+	return fmt.Errorf("%s failed: %s", what, strings.TrimSpace(msg))
+}
