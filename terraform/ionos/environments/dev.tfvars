@@ -1,0 +1,21 @@
+# Development: small and cheap. 2 nodes, 8 GB RAM, HDD.
+environment  = "dev"
+location     = "de/fra"
+node_count   = 2
+cores_count  = 2
+ram_size     = 8192 # MB
+storage_type = "HDD"
+storage_size = 50
+
+# Open API for development; production requires an allow list.
+api_subnet_allow_list = []
+
+registry_garbage_collection_schedule = {
+  days = ["Saturday"]
+  time = "02:00:00+00:00"
+}
+registry_vulnerability_scanning = false
+# Rotate before this date (Vigil alerts ahead of expiry).
+registry_token_expiry_date = "2027-06-30 00:00:00Z"
+
+app_image_tag = "latest"
