@@ -1,0 +1,254 @@
+package alerts_test
+
+import (
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/prometheus/prometheus/promql/parser"
+	"sigs.k8s.io/yaml"
+
+	"github.com/vigil-monitoring/vigil/alerts"
+	"github.com/vigil-monitoring/vigil/internal/catalogue/promqlcheck"
+	"github.com/vigil-monitoring/vigil/internal/testenv"
+)
+
+// ruleFiles returns the rule files of this directory (go test runs in it).
+func ruleFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("*.yml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no rule files *.yml in alerts/ (err %v)", err)
+	}
+	return files
+}
+
+func testFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("tests", "*.test.yml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no promtool test files tests/*.test.yml (err %v)", err)
+	}
+	return files
+}
+
+type alertRule struct {
+	file string
+	rulefmt.Rule
+}
+
+// loadAlerts parses every rule file with Prometheus' own rule loader.
+func loadAlerts(t *testing.T) []alertRule {
+	t.Helper()
+	var out []alertRule
+	p := parser.NewParser(parser.Options{})
+	logger := slog.New(slog.DiscardHandler)
+	for _, f := range ruleFiles(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		groups, errs := rulefmt.Parse(b, false, model.UTF8Validation, p, logger)
+		if len(errs) > 0 {
+			t.Fatalf("%s: %v", f, errs)
+		}
+		for _, g := range groups.Groups {
+			for _, r := range g.Rules {
+				if r.Alert == "" {
+					continue
+				}
+				out = append(out, alertRule{file: f, Rule: r})
+			}
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no alerting rules found")
+	}
+	return out
+}
+
+func runPromtool(t *testing.T, args ...string) {
+	t.Helper()
+	promtool := testenv.Tool(t, "promtool", "tools-prometheus")
+	cmd := exec.Command(promtool, args...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	t.Logf("promtool %s:\n%s", strings.Join(args, " "), out)
+}
+
+func TestPromtoolCheckRules(t *testing.T) {
+	runPromtool(t, append([]string{"check", "rules"}, ruleFiles(t)...)...)
+}
+
+func TestPromtoolTestRules(t *testing.T) {
+	runPromtool(t, append([]string{"test", "rules"}, testFiles(t)...)...)
+}
+
+// kebab turns an alert name into its runbook file name:
+// KubeAPIServerUnreachable -> kube-api-server-unreachable.
+func kebab(s string) string {
+	r := []rune(s)
+	var b strings.Builder
+	for i, c := range r {
+		if unicode.IsUpper(c) && i > 0 &&
+			(unicode.IsLower(r[i-1]) || unicode.IsDigit(r[i-1]) || (i+1 < len(r) && unicode.IsLower(r[i+1]))) {
+			b.WriteByte('-')
+		}
+		b.WriteRune(unicode.ToLower(c))
+	}
+	return b.String()
+}
+
+func TestKebab(t *testing.T) {
+	for in, want := range map[string]string{
+		"KubeAPIServerUnreachable": "kube-api-server-unreachable",
+		"KubeHPAMaxedOut":          "kube-hpa-maxed-out",
+		"KubePodOOMKilled":         "kube-pod-oom-killed",
+		"VigilSourceDown":          "vigil-source-down",
+	} {
+		if got := kebab(in); got != want {
+			t.Errorf("kebab(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestEveryAlertIsDocumented(t *testing.T) {
+	linked := map[string]bool{}
+	seen := map[string]string{}
+	for _, a := range loadAlerts(t) {
+		where := fmt.Sprintf("%s: alert %s", a.file, a.Alert)
+		if prev, dup := seen[a.Alert]; dup {
+			t.Errorf("%s: name already used in %s", where, prev)
+		}
+		seen[a.Alert] = a.file
+		if s := a.Labels["severity"]; s != "page" && s != "ticket" {
+			t.Errorf("%s: labels.severity is %q; set it to page or ticket", where, s)
+		}
+		for _, k := range []string{"summary", "description"} {
+			v := a.Annotations[k]
+			if strings.TrimSpace(v) == "" {
+				t.Errorf("%s: annotations.%s is missing", where, k)
+			} else if !strings.Contains(v, "{{ $labels.") {
+				t.Errorf("%s: annotations.%s names no object; use {{ $labels.<label> }}", where, k)
+			}
+		}
+		url := a.Annotations["runbook_url"]
+		want := alerts.RunbookBaseURL + kebab(a.Alert) + ".md"
+		if url != want {
+			t.Errorf("%s: runbook_url is %q, want %q", where, url, want)
+			continue
+		}
+		rel := strings.TrimPrefix(url, alerts.RunbookBaseURL)
+		if _, err := os.Stat(filepath.Join("runbooks", rel)); err != nil {
+			t.Errorf("%s: runbook_url points at alerts/runbooks/%s, which does not exist: write it", where, rel)
+		}
+		linked[rel] = true
+	}
+	// Every runbook belongs to an alert: a renamed alert must not leave its old runbook behind.
+	entries, err := os.ReadDir("runbooks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !linked[e.Name()] {
+			t.Errorf("runbooks/%s: no alert links to it; remove it or fix the alert's runbook_url", e.Name())
+		}
+	}
+}
+
+// The Alertmanager inhibition rule in deploy/ matches this alert by name and
+// by its cluster label.
+func TestInhibitingAlertExists(t *testing.T) {
+	for _, a := range loadAlerts(t) {
+		if a.Alert == "KubeAPIServerUnreachable" {
+			if a.Labels["severity"] != "page" {
+				t.Errorf("KubeAPIServerUnreachable must page")
+			}
+			return
+		}
+	}
+	t.Fatal("alert KubeAPIServerUnreachable is missing; the Alertmanager inhibition rule depends on its name")
+}
+
+// promtool's unit test format, as far as this check needs it.
+type promtoolTests struct {
+	RuleFiles []string `json:"rule_files"`
+	Tests     []struct {
+		Name          string `json:"name"`
+		AlertRuleTest []struct {
+			Alertname string     `json:"alertname"`
+			ExpAlerts []expAlert `json:"exp_alerts"`
+		} `json:"alert_rule_test"`
+	} `json:"tests"`
+}
+
+type expAlert struct {
+	ExpLabels map[string]string `json:"exp_labels"`
+}
+
+func TestEveryAlertFiresAndStaysQuietInATest(t *testing.T) {
+	fires, quiet := map[string]bool{}, map[string]bool{}
+	for _, f := range testFiles(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pt promtoolTests
+		if err := yaml.Unmarshal(b, &pt); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, tc := range pt.Tests {
+			for _, art := range tc.AlertRuleTest {
+				if len(art.ExpAlerts) > 0 {
+					fires[art.Alertname] = true
+				} else {
+					quiet[art.Alertname] = true
+				}
+			}
+		}
+	}
+	var names []string
+	for _, a := range loadAlerts(t) {
+		names = append(names, a.Alert)
+		if !fires[a.Alert] {
+			t.Errorf("alert %s (%s): no promtool test makes it fire; add an alert_rule_test with exp_alerts under alerts/tests/", a.Alert, a.file)
+		}
+		if !quiet[a.Alert] {
+			t.Errorf("alert %s (%s): no promtool test keeps it quiet; add an alert_rule_test with exp_alerts: [] under alerts/tests/", a.Alert, a.file)
+		}
+	}
+	sort.Strings(names)
+	t.Logf("%d alerts, each tested firing and quiet: %s", len(names), strings.Join(names, ", "))
+}
+
+func TestRuleExpressionsSelectRealMetrics(t *testing.T) {
+	c := promqlcheck.Default()
+	for _, a := range loadAlerts(t) {
+		for _, err := range c.Check(a.Expr) {
+			t.Errorf("%s: alert %s: %v", a.file, a.Alert, err)
+		}
+	}
+}
+
+// The embedded rule files are the files on disk (a guard against an embed
+// pattern that misses a new file).
+func TestEmbeddedRules(t *testing.T) {
+	embedded, err := fs.Glob(alerts.Rules, "*.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(embedded, ","), strings.Join(ruleFiles(t), ","); got != want {
+		t.Errorf("embedded rule files %s, on disk %s", got, want)
+	}
+}
