@@ -48,7 +48,7 @@ func backupState(ctx context.Context, o Options, r *tf.Runner, keep int) (string
 // directory and keeps the keep newest backups.
 func Backup(ctx context.Context, o Options, keep int) (path string, err error) {
 	defer func() { err = newRedactor(o.environ()).Error(err) }()
-	if keep < 0 {
+	if keep < 1 {
 		return "", fmt.Errorf("--keep must be at least 1, got %d", keep)
 	}
 	r, err := o.setup(ctx)

@@ -55,6 +55,36 @@ variable "slow_seconds" {
   default = 0
 }
 
+# env_probe records what terraform's environment holds: the SHA-256 of
+# IONOS_TOKEN (proving the credential reaches terraform) and whether
+# OTHER_SECRET does (it must not), and it echoes the token so the canary test
+# sees terraform print it. fail_probe prints the token to stderr and fails.
+variable "env_probe" {
+  type    = bool
+  default = false
+}
+
+variable "fail_probe" {
+  type    = bool
+  default = false
+}
+
+resource "terraform_data" "env_probe" {
+  count = var.env_probe ? 1 : 0
+
+  provisioner "local-exec" {
+    command = "printf '%s' \"$IONOS_TOKEN\" | sha256sum | cut -d' ' -f1 > '${path.module}/probe.txt'; echo \"other=$${OTHER_SECRET:-unset}\" >> '${path.module}/probe.txt'; echo \"token seen: $IONOS_TOKEN\""
+  }
+}
+
+resource "terraform_data" "fail_probe" {
+  count = var.fail_probe ? 1 : 0
+
+  provisioner "local-exec" {
+    command = "echo \"failing with token $IONOS_TOKEN\" >&2; exit 1"
+  }
+}
+
 resource "terraform_data" "cluster" {
   input = {
     environment = var.environment

@@ -1,0 +1,177 @@
+// Command provision applies Vigil's Terraform stack and manifests safely:
+// plan before apply, state backups, a production guard, lock reports, drift
+// metrics, external access checks and server-side-apply deployment. The logic
+// lives in internal/provision; this file only parses flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/alecthomas/kingpin/v2"
+	"golang.org/x/term"
+
+	"github.com/vigil-monitoring/vigil/internal/provision"
+	"github.com/vigil-monitoring/vigil/internal/provision/backup"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, term.IsTerminal(int(os.Stdin.Fd())), os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	// exitDrift is drift's "changes found", like terraform's -detailed-exitcode.
+	exitDrift = 2
+)
+
+func run(ctx context.Context, args []string, stdin io.Reader, isTerminal bool, stdout, stderr io.Writer) int {
+	app := kingpin.New("provision", `Provision an environment of Vigil's IONOS stack safely.
+
+Typical use:
+  provision plan dev            # review what would change; the plan is saved
+  provision apply dev           # back the state up, apply exactly that plan, then check
+  provision check dev           # is the registry and Kubernetes API reachable from outside?
+  provision kubeconfig dev      # write the cluster's kubeconfig to .vigil/dev.kubeconfig (0600)
+  provision deploy dev          # apply deploy/overlays/dev with server-side apply
+
+Credentials come from the environment: IONOS_TOKEN, or IONOS_USERNAME and
+IONOS_PASSWORD. They are passed to terraform only and never printed.
+Changing production needs --confirm=production (or typing "production" at
+the prompt); destroying it also needs --allow-destroy-production.`)
+	app.UsageWriter(stdout)
+	app.ErrorWriter(stderr)
+	// --help prints and exits 0 here (kingpin's default terminate).
+	app.HelpFlag.Short('h')
+
+	var o provision.Options
+	var planDir string
+	app.Flag("dir", "Terraform root module; its variables are DIR/environments/ENV.tfvars.").Default(filepath.Join("terraform", "ionos")).StringVar(&o.Dir)
+	app.Flag("backup-dir", "Directory of state backups (default .vigil/backups/ENV).").PlaceHolder(".vigil/backups/ENV").StringVar(&o.BackupDir)
+	app.Flag("plan-dir", "Directory where plan saves ENV.tfplan for apply.").Default(filepath.Join(".vigil", "plans")).StringVar(&planDir)
+	app.Flag("lock-timeout", "How long terraform waits for the state lock (terraform's -lock-timeout, e.g. 60s).").PlaceHolder("DURATION").StringVar(&o.LockTimeout)
+	app.Flag("terraform", "terraform or tofu binary (default: terraform >= 1.6 on PATH, else tofu).").PlaceHolder("PATH").StringVar(&o.Terraform)
+	app.Flag("confirm", "Confirm a change without the prompt by naming the environment, e.g. --confirm=production.").PlaceHolder("ENV").StringVar(&o.Confirm)
+
+	envArg := func(c *kingpin.CmdClause) {
+		c.Arg("env", "Environment: dev, staging, production (DIR/environments/ENV.tfvars).").Required().StringVar(&o.Env)
+	}
+
+	planCmd := app.Command("plan", "Run terraform init and plan for ENV, save the plan for apply and print a summary (adds, changes, destroys).")
+	envArg(planCmd)
+
+	var ao provision.ApplyOptions
+	applyCmd := app.Command("apply", "Back the state up, apply exactly the plan saved by the last `plan ENV` (a missing, stale or too old plan is refused), then run check.")
+	envArg(applyCmd)
+	applyCmd.Flag("plan-max-age", "Refuse a saved plan older than this; plan again instead.").Default(provision.DefaultPlanMaxAge.String()).DurationVar(&ao.MaxAge)
+	applyCmd.Flag("check", "Run check after applying (--no-check skips it).").Default("true").BoolVar(&ao.Check)
+
+	destroyCmd := app.Command("destroy", "Back the state up, then destroy everything in ENV. Needs --confirm=ENV or typing ENV at the prompt; production also needs --allow-destroy-production.")
+	envArg(destroyCmd)
+	destroyCmd.Flag("allow-destroy-production", "Allow destroying production (with --confirm=production).").BoolVar(&o.AllowDestroyProduction)
+
+	var keep int
+	backupCmd := app.Command("backup", "Pull the state of ENV into a timestamped file in the backup directory, keeping the newest --keep.")
+	envArg(backupCmd)
+	backupCmd.Flag("keep", "How many backups to keep.").Default(fmt.Sprint(backup.DefaultKeep)).IntVar(&keep)
+
+	var ro provision.RestoreOptions
+	restoreCmd := app.Command("restore", "Back the current state up, then push a backup as the state of ENV. A backup of another state (different lineage) is refused unless --force.")
+	envArg(restoreCmd)
+	restoreCmd.Flag("from", "Backup file to restore (from the backup directory).").Required().PlaceHolder("FILE").StringVar(&ro.From)
+	restoreCmd.Flag("force", "Push even a backup whose lineage differs from the current state.").BoolVar(&ro.Force)
+
+	var do provision.DriftOptions
+	driftCmd := app.Command("drift", "Plan with -detailed-exitcode and list what differs from the stack; exit 2 when drift is found. Writes Prometheus metrics to --textfile-dir.")
+	envArg(driftCmd)
+	driftCmd.Flag("textfile-dir", "Directory of *.prom files (node_exporter textfile collector) for vigil_provision_drift_ENV.prom; empty writes none.").PlaceHolder("DIR").StringVar(&do.TextfileDir)
+
+	var co provision.CheckOptions
+	var lanPublic string
+	addCheckFlags := func(c *kingpin.CmdClause) {
+		c.Flag("output", "Report format: table or json.").Short('o').Default("table").EnumVar(&co.Output, "table", "json")
+		c.Flag("expect-lan-public", "Whether the LAN must be public (default: lan_public in the tfvars, else true).").PlaceHolder("true|false").EnumVar(&lanPublic, "true", "false")
+		c.Flag("registry-ca-file", "PEM file of CAs to trust for the registry instead of the system roots.").PlaceHolder("FILE").StringVar(&co.RegistryCAFile)
+		c.Flag("check-timeout", "Timeout of each network check.").Default("10s").DurationVar(&co.Timeout)
+	}
+	checkCmd := app.Command("check", "Check external access from the stack's outputs: registry /v2/, Kubernetes API /readyz, cluster and node pool ACTIVE, public IPs, LAN public. Exits non-zero naming what failed.")
+	envArg(checkCmd)
+	addCheckFlags(checkCmd)
+	addCheckFlags(applyCmd)
+
+	var ko provision.KubeconfigOptions
+	kubeconfigCmd := app.Command("kubeconfig", "Write the cluster's kubeconfig (a sensitive output) to a file with mode 0600; it is printed only with --stdout.")
+	envArg(kubeconfigCmd)
+	kubeconfigCmd.Flag("out", "File to write (default .vigil/ENV.kubeconfig).").PlaceHolder("FILE").StringVar(&ko.Out)
+	kubeconfigCmd.Flag("stdout", "Print the kubeconfig to standard output instead.").BoolVar(&ko.Stdout)
+
+	var dep provision.DeployOptions
+	var dryRun string
+	deployCmd := app.Command("deploy", "Build the kustomize overlay of ENV and apply it with server-side apply (field manager vigil-provision), then wait for the Deployments to roll out.")
+	envArg(deployCmd)
+	deployCmd.Flag("overlay", "Kustomize overlay (default deploy/overlays/ENV).").PlaceHolder("DIR").StringVar(&dep.Overlay)
+	deployCmd.Flag("kubeconfig", "Kubeconfig file (default: the stack's k8s_kubeconfig output).").PlaceHolder("FILE").StringVar(&dep.Kubeconfig)
+	deployCmd.Flag("dry-run", "none, or server: the API server validates everything and stores nothing.").Default("none").EnumVar(&dryRun, "none", "server")
+	deployCmd.Flag("force-conflicts", "Take over fields that another field manager owns.").BoolVar(&dep.ForceConflicts)
+	deployCmd.Flag("wait", "Wait for Deployments to roll out (--no-wait to skip).").Default("true").BoolVar(&dep.Wait)
+	deployCmd.Flag("timeout", "How long to wait for the rollout.").Default("5m").DurationVar(&dep.Timeout)
+
+	cmd, err := app.Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "provision: %v (see provision --help)\n", err)
+		return exitError
+	}
+	if cmd == "" { // --help was shown
+		return exitOK
+	}
+	o.PlanDir = planDir
+	o.Stdout, o.Stderr = stdout, stderr
+	o.Prompt = provision.Prompt{In: stdin, Terminal: isTerminal}
+	if lanPublic != "" {
+		v := lanPublic == "true"
+		co.ExpectLANPublic = &v
+	}
+	ao.CheckOptions = co
+	dep.DryRunServer = dryRun == "server"
+
+	switch cmd {
+	case planCmd.FullCommand():
+		_, err = provision.Plan(ctx, o)
+	case applyCmd.FullCommand():
+		err = provision.Apply(ctx, o, ao)
+	case destroyCmd.FullCommand():
+		err = provision.Destroy(ctx, o)
+	case backupCmd.FullCommand():
+		_, err = provision.Backup(ctx, o, keep)
+	case restoreCmd.FullCommand():
+		err = provision.Restore(ctx, o, ro)
+	case driftCmd.FullCommand():
+		_, err = provision.Drift(ctx, o, do)
+	case checkCmd.FullCommand():
+		err = provision.Check(ctx, o, co)
+	case kubeconfigCmd.FullCommand():
+		_, err = provision.Kubeconfig(ctx, o, ko)
+	case deployCmd.FullCommand():
+		err = provision.Deploy(ctx, o, dep)
+	}
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "provision %s: %v\n", cmd, err)
+	if errors.Is(err, provision.ErrDrift) {
+		return exitDrift
+	}
+	return exitError
+}
+

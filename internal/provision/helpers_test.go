@@ -1,0 +1,197 @@
+package provision
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigil-monitoring/vigil/internal/testenv"
+)
+
+// stack is a copy of testdata/stack in a temporary directory, with the
+// options that drive the provision verbs on it.
+type stack struct {
+	t      *testing.T
+	root   string // temporary directory holding everything
+	dir    string // the Terraform root module
+	tf     string // terraform binary
+	out    *syncBuffer
+	err    *syncBuffer
+	opts   Options
+	tfrc   string
+	extEnv []string
+}
+
+// syncBuffer is a bytes.Buffer safe for terraform-exec's output goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func (s *syncBuffer) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.Reset()
+}
+
+// newStack copies the fixture stack into t.TempDir() so tests never dirty the
+// repository, and writes an empty terraform CLI configuration (the machine's
+// default TF_CLI_CONFIG_FILE points at a missing file).
+func newStack(t *testing.T, env string, extraEnv ...string) *stack {
+	t.Helper()
+	tfBin := testenv.Tool(t, "terraform", "tools")
+	root := t.TempDir()
+	dir := filepath.Join(root, "stack")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "stack"))); err != nil {
+		t.Fatalf("copying fixture stack: %v", err)
+	}
+	tfrc := filepath.Join(root, "terraform.tfrc")
+	if err := os.WriteFile(tfrc, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	environ := append([]string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + root,
+		"TF_CLI_CONFIG_FILE=" + tfrc,
+		"CHECKPOINT_DISABLE=1",
+	}, extraEnv...)
+	s := &stack{t: t, root: root, dir: dir, tf: tfBin, out: &syncBuffer{}, err: &syncBuffer{}, tfrc: tfrc, extEnv: environ}
+	s.opts = Options{
+		Env:       env,
+		Dir:       dir,
+		BackupDir: filepath.Join(root, "backups", env),
+		PlanDir:   filepath.Join(root, "plans"),
+		Terraform: tfBin,
+		Environ:   environ,
+		Stdout:    s.out,
+		Stderr:    s.err,
+	}
+	return s
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
+
+// setVar rewrites one line "name = value" of environments/ENV.tfvars.
+func (s *stack) setVar(env, name, value string) {
+	s.t.Helper()
+	path := filepath.Join(s.dir, "environments", env+".tfvars")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+		if k, _, ok := strings.Cut(l, "="); ok && strings.TrimSpace(k) == name {
+			continue
+		}
+		lines = append(lines, l)
+	}
+	lines = append(lines, name+" = "+value)
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// terraform runs the terraform binary directly in the stack (a change "made
+// outside" the provision command), with the same minimal environment.
+func (s *stack) terraform(args ...string) string {
+	s.t.Helper()
+	cmd := exec.Command(s.tf, args...)
+	cmd.Dir = s.dir
+	cmd.Env = s.extEnv
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("terraform %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// state returns the current state as decoded JSON ("" state = nil).
+func (s *stack) state() map[string]any {
+	s.t.Helper()
+	out := s.terraform("state", "pull")
+	if strings.TrimSpace(out) == "" {
+		return nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		s.t.Fatalf("decoding state: %v\n%s", err, out)
+	}
+	return m
+}
+
+// resources lists the addresses of the resources in the state.
+func (s *stack) resources() []string {
+	s.t.Helper()
+	st := s.state()
+	if st == nil {
+		return nil
+	}
+	var out []string
+	rs, _ := st["resources"].([]any)
+	for _, r := range rs {
+		m := r.(map[string]any)
+		insts, _ := m["instances"].([]any)
+		if len(insts) == 0 {
+			continue
+		}
+		out = append(out, m["type"].(string)+"."+m["name"].(string))
+	}
+	return out
+}
+
+// applied plans and applies the stack in one go through the verbs.
+func (s *stack) applied() {
+	s.t.Helper()
+	if _, err := Plan(ctx(s.t), s.opts); err != nil {
+		s.t.Fatalf("plan: %v\nstdout:\n%s", err, s.out)
+	}
+	o := s.opts
+	o.Confirm = o.Env
+	if err := Apply(ctx(s.t), o, ApplyOptions{}); err != nil {
+		s.t.Fatalf("apply: %v\nstdout:\n%s", err, s.out)
+	}
+}
+
+// files returns every regular file under dir.
+func files(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			out = append(out, p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
