@@ -199,6 +199,7 @@ type expAlert struct {
 
 func TestEveryAlertFiresAndStaysQuietInATest(t *testing.T) {
 	fires, quiet := map[string]bool{}, map[string]bool{}
+	firedLabels := map[string][]map[string]string{} // alert -> exp_labels of its firing cases
 	for _, f := range testFiles(t) {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -212,6 +213,9 @@ func TestEveryAlertFiresAndStaysQuietInATest(t *testing.T) {
 			for _, art := range tc.AlertRuleTest {
 				if len(art.ExpAlerts) > 0 {
 					fires[art.Alertname] = true
+					for _, e := range art.ExpAlerts {
+						firedLabels[art.Alertname] = append(firedLabels[art.Alertname], e.ExpLabels)
+					}
 				} else {
 					quiet[art.Alertname] = true
 				}
@@ -229,6 +233,22 @@ func TestEveryAlertFiresAndStaysQuietInATest(t *testing.T) {
 		}
 	}
 	sort.Strings(names)
+	// Routing and inhibition match on environment, and for cluster alerts on
+	// cluster (KubeAPIServerUnreachable inhibits the others of its cluster):
+	// every firing case must show the alert keeps them.
+	for _, a := range loadAlerts(t) {
+		want := []string{"environment"}
+		if a.file == "cluster.yml" {
+			want = append(want, "cluster")
+		}
+		for _, ls := range firedLabels[a.Alert] {
+			for _, l := range want {
+				if ls[l] == "" {
+					t.Errorf("alert %s (%s): a firing test expects no %q label; the alert must keep it for routing and inhibition", a.Alert, a.file, l)
+				}
+			}
+		}
+	}
 	t.Logf("%d alerts, each tested firing and quiet: %s", len(names), strings.Join(names, ", "))
 }
 
