@@ -174,4 +174,3 @@ the prompt); destroying it also needs --allow-destroy-production.`)
 	}
 	return exitError
 }
-

@@ -189,4 +189,3 @@ func rolledOut(d *appsv1.Deployment) (bool, string) {
 	}
 	return true, "rolled out"
 }
-

@@ -3,8 +3,16 @@ package tf
 import (
 	"bufio"
 	"fmt"
+	"regexp"
 	"strings"
 )
+
+// ansi matches terminal colour sequences: some terraform commands (state
+// push) colour their errors even when not on a terminal.
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
+
+// StripANSI removes terminal colour sequences from terraform's output.
+func StripANSI(s string) string { return ansi.ReplaceAllString(s, "") }
 
 // LockError says that another operation holds the Terraform state lock. It
 // replaces terraform's raw "Error acquiring the state lock" output with who
@@ -57,13 +65,14 @@ func (e *LockError) Error() string {
 // indented "Key: value" lines under "Lock Info:"; no library parses this
 // human-oriented output, so it is read here line by line.
 func ParseLockError(output string) (*LockError, bool) {
+	output = StripANSI(output)
 	if !strings.Contains(output, "Error acquiring the state lock") &&
 		!strings.Contains(output, "Error locking state") {
 		return nil, false
 	}
 	le := &LockError{}
 	inInfo := false
-	sc := bufio.NewScanner(strings.NewReader(output))
+	sc := bufio.NewScanner(strings.NewReader(StripANSI(output)))
 	for sc.Scan() {
 		// Coloured or boxed diagnostics prefix lines with "│ ".
 		line := strings.TrimSpace(strings.TrimLeft(sc.Text(), "│╷╵ "))

@@ -138,9 +138,7 @@ func (r *Runner) Init(ctx context.Context, env string) error {
 	if _, err := os.Stat(filepath.Join(r.Dir, BackendFile(env))); err == nil {
 		opts = append(opts, tfexec.BackendConfig(BackendFile(env)), tfexec.Reconfigure(true))
 	}
-	if r.LockTimeout != "" {
-		opts = append(opts, tfexec.LockTimeout(r.LockTimeout))
-	}
+	// Init takes no -lock-timeout since terraform 0.15.
 	return Translate("terraform init", r.TF.Init(ctx, opts...))
 }
 
@@ -184,7 +182,9 @@ func (r *Runner) StatePull(ctx context.Context) (string, error) {
 
 // StatePush replaces the state with the file at path.
 func (r *Runner) StatePush(ctx context.Context, path string, force bool) error {
-	opts := []tfexec.StatePushCmdOption{tfexec.Force(force)}
+	// terraform-exec pushes with -lock=false unless told otherwise: a restore
+	// must never overwrite a state another operation is writing.
+	opts := []tfexec.StatePushCmdOption{tfexec.Force(force), tfexec.Lock(true)}
 	if r.LockTimeout != "" {
 		opts = append(opts, tfexec.LockTimeout(r.LockTimeout))
 	}
@@ -207,7 +207,7 @@ func Translate(what string, err error) error {
 	if err == nil {
 		return nil
 	}
-	msg := err.Error()
+	msg := StripANSI(err.Error())
 	if le, ok := ParseLockError(msg); ok {
 		return fmt.Errorf("%s: %w", what, le)
 	}
