@@ -136,4 +136,3 @@ func TestLockIsReported(t *testing.T) {
 		t.Errorf("drift_detected written though the check failed:\n%s", data)
 	}
 }
-

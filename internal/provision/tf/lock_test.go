@@ -42,4 +42,3 @@ func TestParseLockError(t *testing.T) {
 		t.Fatal("an unrelated error was taken for a lock error")
 	}
 }
-

@@ -1,0 +1,116 @@
+package provision
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+func readMetrics(t *testing.T, path string) map[string]*dto.MetricFamily {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(f)
+	if err != nil {
+		t.Fatalf("%s is not valid Prometheus text format: %v", path, err)
+	}
+	for name, fam := range fams {
+		if fam.GetHelp() == "" || fam.GetType() != dto.MetricType_GAUGE {
+			t.Errorf("%s: HELP %q, TYPE %v; want HELP text and gauge", name, fam.GetHelp(), fam.GetType())
+		}
+	}
+	return fams
+}
+
+func gauge(t *testing.T, fams map[string]*dto.MetricFamily, name, env string) float64 {
+	t.Helper()
+	fam, ok := fams[name]
+	if !ok || len(fam.GetMetric()) != 1 {
+		t.Fatalf("metric %s missing or not single: %v", name, fam)
+	}
+	m := fam.GetMetric()[0]
+	if len(m.GetLabel()) != 1 || m.GetLabel()[0].GetName() != "environment" || m.GetLabel()[0].GetValue() != env {
+		t.Fatalf("%s labels = %v, want environment=%q", name, m.GetLabel(), env)
+	}
+	return m.GetGauge().GetValue()
+}
+
+func TestDrift(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, "dev")
+	s.applied()
+	dir := filepath.Join(s.root, "textfiles")
+	file := filepath.Join(dir, "vigil_provision_drift_dev.prom")
+	at := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+	o := s.opts
+	o.Now = func() time.Time { return at }
+
+	res, err := Drift(ctx(t), o, DriftOptions{TextfileDir: dir})
+	if err != nil || res.Drifted {
+		t.Fatalf("no drift expected: %+v, %v\n%s", res, err, s.out)
+	}
+	fams := readMetrics(t, file)
+	if gauge(t, fams, "vigil_provision_drift_detected", "dev") != 0 ||
+		gauge(t, fams, "vigil_provision_drift_resources", "dev") != 0 ||
+		gauge(t, fams, "vigil_provision_drift_check_success", "dev") != 1 ||
+		gauge(t, fams, "vigil_provision_drift_last_check_timestamp_seconds", "dev") != float64(at.Unix()) {
+		t.Errorf("metrics without drift wrong:\n%s", mustRead(t, file))
+	}
+
+	// A change made outside: the file terraform_data.external tracks.
+	if err := os.WriteFile(filepath.Join(s.dir, "external", "dev.txt"), []byte("changed by hand\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.out.Reset()
+	res, err = Drift(ctx(t), o, DriftOptions{TextfileDir: dir})
+	if !errors.Is(err, ErrDrift) {
+		t.Fatalf("err = %v, want ErrDrift", err)
+	}
+	if len(res.Resources) != 1 || !strings.HasPrefix(res.Resources[0], "terraform_data.external ") {
+		t.Fatalf("drifted = %v, want terraform_data.external only", res.Resources)
+	}
+	if !strings.Contains(s.out.String(), "terraform_data.external") {
+		t.Errorf("drift output does not name the resource:\n%s", s.out)
+	}
+	fams = readMetrics(t, file)
+	if gauge(t, fams, "vigil_provision_drift_detected", "dev") != 1 ||
+		gauge(t, fams, "vigil_provision_drift_resources", "dev") != 1 {
+		t.Errorf("metrics with drift wrong:\n%s", mustRead(t, file))
+	}
+	fi, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm()&0o044 != 0o044 {
+		t.Errorf("textfile mode %v: the node_exporter user cannot read it", fi.Mode().Perm())
+	}
+	// Written by rename: no temporary file is left behind for the collector.
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("textfile dir holds %v, want only the .prom file", entries)
+	}
+	// The drift plan is not the saved plan: apply still has nothing to apply.
+	if err := Apply(ctx(t), s.opts, ApplyOptions{}); !errors.Is(err, ErrNoPlan) {
+		t.Errorf("drift left a plan for apply: %v", err)
+	}
+}
+
+func mustRead(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
