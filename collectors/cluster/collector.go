@@ -1,0 +1,164 @@
+// Package cluster turns a Kubernetes cluster's state into vigil_cluster_*
+// metrics: nodes, pods, workloads and HPAs from client-go shared informers
+// (watch, not poll) rendered at scrape time from their caches, the API
+// server's reachability and version from a /version probe, and resource usage
+// from metrics.k8s.io, both through the refresh engine (internal/source).
+package cluster
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
+
+	"github.com/vigil-monitoring/vigil/internal/source"
+)
+
+// Config selects what the collector watches and how it labels it.
+type Config struct {
+	Environment string // value of the environment label on every series
+	Cluster     string // value of the cluster label on every series
+
+	// IncludeNamespaces, when not empty, limits namespaced objects to these
+	// namespaces: one informer per namespace, so a Role in each namespace is
+	// enough RBAC. ExcludeNamespaces drops namespaces from a cluster-wide
+	// watch: the informer transform keeps only the key of their objects and
+	// the render skips them. Nodes are always watched cluster-wide.
+	IncludeNamespaces, ExcludeNamespaces []string
+
+	MetricsAPI      bool          // poll metrics.k8s.io for usage
+	ProbeInterval   time.Duration // API server /version probe; default 30s
+	MetricsInterval time.Duration // metrics.k8s.io poll; default 30s
+}
+
+// Source names in vigil_source_* series.
+const (
+	APIServerSource = "kubernetes-apiserver"
+	MetricsSource   = "kubernetes-metrics"
+)
+
+// Collector watches one cluster. Build it with New, then Start; after Stop it
+// cannot be restarted (a config reload builds a new one).
+type Collector struct {
+	cfg      Config
+	excludes map[string]bool
+	logger   *slog.Logger
+
+	factories []informers.SharedInformerFactory // cluster-wide first
+	nodes     cache.SharedIndexInformer
+	pods      []cache.SharedIndexInformer
+	workloads []cache.SharedIndexInformer // deployments, statefulsets, daemonsets
+	hpas      []cache.SharedIndexInformer
+	all       []cache.SharedIndexInformer
+
+	apiserver *source.Source[*version.Info]
+	usage     *source.Source[*usage] // nil without MetricsAPI
+
+	cancel context.CancelFunc
+	once   sync.Once
+
+	bufs sync.Pool // *[]byte render buffers
+}
+
+// New builds the collector and adds its sources to group (the group's owner
+// starts and stops them). metrics may be nil when cfg.MetricsAPI is false.
+func New(cfg Config, kube kubernetes.Interface, metrics metricsclient.Interface, group *source.Group, logger *slog.Logger) *Collector {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ProbeInterval <= 0 {
+		cfg.ProbeInterval = 30 * time.Second
+	}
+	if cfg.MetricsInterval <= 0 {
+		cfg.MetricsInterval = 30 * time.Second
+	}
+	c := &Collector{cfg: cfg, logger: logger, excludes: map[string]bool{}}
+	for _, ns := range cfg.ExcludeNamespaces {
+		c.excludes[ns] = true
+	}
+
+	// One factory for cluster-scoped objects (and namespaced ones when no
+	// include list), one per included namespace. Resync 0: the watch keeps
+	// the cache current, a periodic resync would only burn CPU.
+	clusterWide := informers.NewSharedInformerFactoryWithOptions(kube, 0, informers.WithTransform(c.transform))
+	c.factories = append(c.factories, clusterWide)
+	c.nodes = clusterWide.Core().V1().Nodes().Informer()
+	nsFactories := []informers.SharedInformerFactory{clusterWide}
+	if len(cfg.IncludeNamespaces) > 0 {
+		nsFactories = nil
+		seen := map[string]bool{}
+		for _, ns := range cfg.IncludeNamespaces {
+			if seen[ns] {
+				continue
+			}
+			seen[ns] = true
+			f := informers.NewSharedInformerFactoryWithOptions(kube, 0,
+				informers.WithTransform(c.transform), informers.WithNamespace(ns))
+			c.factories = append(c.factories, f)
+			nsFactories = append(nsFactories, f)
+		}
+	}
+	for _, f := range nsFactories {
+		c.pods = append(c.pods, f.Core().V1().Pods().Informer())
+		c.workloads = append(c.workloads,
+			f.Apps().V1().Deployments().Informer(),
+			f.Apps().V1().StatefulSets().Informer(),
+			f.Apps().V1().DaemonSets().Informer())
+		c.hpas = append(c.hpas, f.Autoscaling().V2().HorizontalPodAutoscalers().Informer())
+	}
+	c.all = append(append(append([]cache.SharedIndexInformer{c.nodes}, c.pods...), c.workloads...), c.hpas...)
+
+	// The probe asks /version with the refresh's context, so a hanging API
+	// server is abandoned at the timeout instead of piling up requests.
+	disco := kube.Discovery()
+	c.apiserver = source.Add(group, source.Options{Name: APIServerSource, Interval: cfg.ProbeInterval},
+		func(ctx context.Context) (*version.Info, error) {
+			return disco.ServerVersionWithContext(ctx)
+		})
+	if cfg.MetricsAPI && metrics != nil {
+		c.usage = source.Add(group, source.Options{Name: MetricsSource, Interval: cfg.MetricsInterval},
+			func(ctx context.Context) (*usage, error) { return fetchUsage(ctx, metrics, cfg.IncludeNamespaces) })
+	}
+	return c
+}
+
+// Start starts the informers and returns at once; Synced tells when their
+// caches are filled.
+func (c *Collector) Start(ctx context.Context) {
+	ctx, c.cancel = context.WithCancel(ctx)
+	for _, f := range c.factories {
+		f.Start(ctx.Done())
+	}
+	c.logger.Info("watching the cluster", "cluster", c.cfg.Cluster,
+		"include_namespaces", c.cfg.IncludeNamespaces, "exclude_namespaces", c.cfg.ExcludeNamespaces)
+}
+
+// Synced reports whether every informer has listed its objects once.
+func (c *Collector) Synced() bool {
+	for _, inf := range c.all {
+		if !inf.HasSynced() {
+			return false
+		}
+	}
+	return true
+}
+
+// Stop stops the informers and waits for their goroutines.
+func (c *Collector) Stop() {
+	c.once.Do(func() {
+		if c.cancel != nil {
+			c.cancel()
+		}
+		for _, f := range c.factories {
+			f.Shutdown()
+		}
+	})
+}
+
+func (c *Collector) excluded(namespace string) bool { return c.excludes[namespace] }

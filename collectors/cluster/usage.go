@@ -1,0 +1,64 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
+)
+
+// usage is one metrics.k8s.io snapshot: what `kubectl top nodes` and
+// `kubectl top pods` show. It is rendered only for nodes and pods still in
+// the informer caches, so a deleted pod's usage vanishes with it.
+type usage struct {
+	nodes map[string]resourceUsage
+	pods  map[podKey]resourceUsage
+}
+
+type podKey struct{ namespace, name string }
+
+type resourceUsage struct {
+	cpuCores float64
+	memBytes int64
+}
+
+// fetchUsage lists NodeMetrics and PodMetrics (all namespaces, or each
+// included one). A pod's usage is the sum of its containers', as kubectl
+// top pods shows it.
+func fetchUsage(ctx context.Context, client metricsclient.Interface, namespaces []string) (*usage, error) {
+	nodes, err := client.MetricsV1beta1().NodeMetricses().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("listing node metrics: %w", err)
+	}
+	u := &usage{nodes: make(map[string]resourceUsage, len(nodes.Items)), pods: map[podKey]resourceUsage{}}
+	for _, n := range nodes.Items {
+		u.nodes[n.Name] = resourceUsage{
+			cpuCores: n.Usage.Cpu().AsApproximateFloat64(),
+			memBytes: n.Usage.Memory().Value(),
+		}
+	}
+	if len(namespaces) == 0 {
+		namespaces = []string{metav1.NamespaceAll}
+	}
+	for _, ns := range namespaces {
+		pods, err := client.MetricsV1beta1().PodMetricses(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("listing pod metrics: %w", err)
+		}
+		for _, p := range pods.Items {
+			var r resourceUsage
+			for _, c := range p.Containers {
+				if q, ok := c.Usage[corev1.ResourceCPU]; ok {
+					r.cpuCores += q.AsApproximateFloat64()
+				}
+				if q, ok := c.Usage[corev1.ResourceMemory]; ok {
+					r.memBytes += q.Value()
+				}
+			}
+			u.pods[podKey{p.Namespace, p.Name}] = r
+		}
+	}
+	return u, nil
+}
