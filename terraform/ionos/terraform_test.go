@@ -18,6 +18,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +28,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-monitoring/vigil/internal/testenv"
 )
@@ -131,6 +134,115 @@ func TestIONOSStack(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestS3Backend enables the optional S3 backend exactly as README.md says
+// (backend_s3.tf.example copied to backend_s3.tf, init with
+// -backend-config=environments/ENV.s3.tfbackend) against moto_server standing
+// in for IONOS Object Storage; only the endpoint URL is rewritten.
+func TestS3Backend(t *testing.T) {
+	tf := findTerraform(t)
+	mirror := standInMirror(t)
+	endpoint := startS3(t)
+	env := append(terraformEnv(t, mirror), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test")
+	work := copyStack(t, filepath.Join(testenv.RepoRoot(), "terraform", "ionos"))
+	example, err := os.ReadFile(filepath.Join(work, "backend_s3.tf.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(work, "backend_s3.tf"), example, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(t *testing.T, args ...string) string {
+		t.Helper()
+		out, err := terraform(t, tf, env, work, args...)
+		if err != nil {
+			t.Fatalf("terraform %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	const ionosEndpoint = "https://s3.eu-central-3.ionoscloud.com"
+	for _, e := range environments {
+		t.Run(e, func(t *testing.T) {
+			cfg, err := os.ReadFile(filepath.Join(work, "environments", e+".s3.tfbackend"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(cfg, []byte(ionosEndpoint)) {
+				t.Fatalf("%s.s3.tfbackend does not point at %s", e, ionosEndpoint)
+			}
+			local := filepath.Join(t.TempDir(), e+".s3.tfbackend")
+			if err := os.WriteFile(local, bytes.ReplaceAll(cfg, []byte(ionosEndpoint), []byte(endpoint)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			run(t, "init", "-input=false", "-no-color", "-reconfigure", "-backend-config="+local)
+			// plan takes and releases the lock object (use_lockfile).
+			run(t, "plan", "-input=false", "-no-color", "-var-file="+filepath.Join("environments", e+".tfvars"))
+			// A state pushed through the backend must land at the environment's key.
+			// (The backend keeps its own lineage for a first push into an empty
+			// state, so an output value marks the pushed state.)
+			marker := "pushed-for-" + e
+			state := filepath.Join(t.TempDir(), "pushed.tfstate")
+			pushed := `{"version":4,"terraform_version":"1.7.0","serial":2,"lineage":"0b5e1c2d-3f4a-4b6c-8d7e-000000000001",` +
+				`"outputs":{"marker":{"value":"` + marker + `","type":"string"}},"resources":[]}`
+			if err := os.WriteFile(state, []byte(pushed), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			run(t, "state", "push", state)
+			key := "ionos/" + e + "/terraform.tfstate"
+			resp, err := http.Get(endpoint + "/vigil-terraform-state?list-type=2")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !bytes.Contains(body, []byte("<Key>"+key+"</Key>")) {
+				t.Fatalf("no object %s in the state bucket: HTTP %d %s", key, resp.StatusCode, body)
+			}
+			if bytes.Contains(body, []byte(".tflock</Key>")) {
+				t.Fatalf("a lock object was left behind: %s", body)
+			}
+			if pulled := run(t, "state", "pull"); !strings.Contains(pulled, marker) {
+				t.Fatalf("state pull did not return the pushed state (output %s):\n%s", marker, pulled)
+			}
+		})
+	}
+}
+
+// startS3 runs moto_server on a free loopback port with the state bucket
+// created, and returns its URL.
+func startS3(t *testing.T) string {
+	t.Helper()
+	moto := testenv.Tool(t, "moto_server", "tools")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	cmd := exec.Command(moto, "-H", "127.0.0.1", "-p", port)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting moto_server: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	url := "http://127.0.0.1:" + port
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		req, _ := http.NewRequest(http.MethodPut, url+"/vigil-terraform-state", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return url
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("moto_server did not create the bucket within 60s: %v\n%s", err, log.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // checkPlan asserts on the planned values of the resources an environment's
@@ -362,7 +474,7 @@ func terraformEnv(t *testing.T, mirror string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "TF_") || strings.HasPrefix(name, "IONOS_") {
+		if strings.HasPrefix(name, "TF_") || strings.HasPrefix(name, "IONOS_") || strings.HasPrefix(name, "AWS_") {
 			continue
 		}
 		env = append(env, kv)
