@@ -104,7 +104,9 @@ func (o *Options) setup(ctx context.Context) (*tf.Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return tf.New(o.dir(), bin, env, o.LockTimeout, o.Stdout)
+	// terraform's own progress goes to stderr, so stdout carries only the
+	// verb's result (a JSON report, a kubeconfig with --stdout).
+	return tf.New(o.dir(), bin, env, o.LockTimeout, o.Stderr)
 }
 
 func (o *Options) checkEnv() error {

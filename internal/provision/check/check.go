@@ -169,11 +169,11 @@ func readyz(ctx context.Context, cfg *rest.Config, res Result) Result {
 	}
 	body, err := cs.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
 	if err != nil {
-		res.Detail = fmt.Sprintf("GET %s/readyz: %v", cfg.Host, err)
+		res.Detail = fmt.Sprintf("GET %s/readyz: %v", strings.TrimSuffix(cfg.Host, "/"), err)
 		return res
 	}
 	res.OK = true
-	res.Detail = fmt.Sprintf("GET %s/readyz: %s", cfg.Host, strings.TrimSpace(string(body)))
+	res.Detail = fmt.Sprintf("GET %s/readyz: %s", strings.TrimSuffix(cfg.Host, "/"), strings.TrimSpace(string(body)))
 	return res
 }
 
