@@ -60,6 +60,20 @@ func TestIONOSStack(t *testing.T) {
 		run(t, work, "fmt", "-check", "-recursive", "-diff")
 	})
 
+	entries, err := os.ReadDir(filepath.Join(work, "modules"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, e := range entries {
+		if e.IsDir() {
+			found = append(found, e.Name())
+		}
+	}
+	if !slices.Equal(found, modules) {
+		t.Errorf("modules/ holds %v; the test knows %v: add the new module (and its tests) to the list", found, modules)
+	}
+
 	for _, m := range modules {
 		t.Run("module/"+m, func(t *testing.T) {
 			dir := filepath.Join(work, "modules", m)
