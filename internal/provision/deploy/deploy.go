@@ -83,6 +83,10 @@ func Apply(ctx context.Context, cfg *rest.Config, objs []*unstructured.Unstructu
 		suffix = " (server dry run)"
 	}
 	var deployments []*unstructured.Unstructured
+	// A server dry run stores nothing, so a namespace this deploy would
+	// create does not exist for the objects that follow: the server cannot
+	// validate them, and saying so beats a "namespace not found" error.
+	pendingNS := map[string]bool{}
 	for _, obj := range objs {
 		gvk := obj.GroupVersionKind()
 		id := fmt.Sprintf("%s %s", gvk.Kind, name(obj))
@@ -102,8 +106,21 @@ func Apply(ctx context.Context, cfg *rest.Config, objs []*unstructured.Unstructu
 				ns = metav1.NamespaceDefault
 			}
 			ri = dyn.Resource(mapping.Resource).Namespace(ns)
+			if pendingNS[ns] {
+				fmt.Fprintf(out, "not validated %s (server dry run: namespace %s does not exist yet; this deploy would create it first)\n", id, ns)
+				continue
+			}
+		}
+		if o.DryRun && gvk.Group == "" && gvk.Kind == "Namespace" {
+			_, err := dyn.Resource(mapping.Resource).Get(ctx, obj.GetName(), metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				pendingNS[obj.GetName()] = true
+			}
 		}
 		if _, err := ri.Apply(ctx, obj.GetName(), obj, opts); err != nil {
+			if apierrors.IsConflict(err) {
+				return fmt.Errorf("applying %s: %w; another field manager owns these fields: pass --force-conflicts to take them over", id, err)
+			}
 			return fmt.Errorf("applying %s: %w", id, err)
 		}
 		fmt.Fprintf(out, "applied %s%s\n", id, suffix)
