@@ -227,7 +227,6 @@ var monitoringGVR = schemaGVR("monitoring.coreos.com", "v1", "servicemonitors")
 
 func ptr[T any](v T) *T { return &v }
 
-
 func schemaGVR(g, v, r string) schema.GroupVersionResource {
 	return schema.GroupVersionResource{Group: g, Version: v, Resource: r}
 }
