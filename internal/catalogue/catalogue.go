@@ -13,8 +13,9 @@ import (
 
 // Exporter lists the daemon's own metrics (cmd/exporter).
 var Exporter = []metricdoc.Desc{
-	{Name: "vigil_build_info", Type: metricdoc.Gauge, Labels: []string{"version", "revision", "goversion"},
-		Help: "Always 1; the labels say which build of Vigil is running."},
+	// HELP and labels are client_golang's version collector's own.
+	{Name: "vigil_build_info", Type: metricdoc.Gauge, Labels: []string{"version", "revision", "branch", "goversion", "goos", "goarch", "tags"},
+		Help: "A metric with a constant '1' value labeled by version, revision, branch, goversion from which vigil was built, and the goos and goarch for the build."},
 	{Name: "vigil_config_last_reload_successful", Type: metricdoc.Gauge,
 		Help: "1 when the last configuration load or reload succeeded; 0 when it failed and the previous configuration is still running."},
 	{Name: "vigil_config_last_reload_success_timestamp_seconds", Type: metricdoc.Gauge,

@@ -140,7 +140,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}()
 
-	server := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	server := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(d.logger.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- d.serve(server) }()
 	select {

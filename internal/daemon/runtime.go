@@ -53,6 +53,7 @@ func (d *Daemon) kubeClients(k *config.Kubernetes, g *source.Group) (kubernetes.
 		if !k.MetricsAPIEnabled() {
 			metrics = nil
 		}
+		countSandboxRequests(kube, metrics, g.APIRequestCounter("kubernetes"))
 		return kube, metrics, nil
 	}
 	rc, err := restConfig(k, g.APIRequestCounter("kubernetes"))

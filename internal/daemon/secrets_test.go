@@ -64,7 +64,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		return ok && v >= 2
 	}, 30*time.Second, 100*time.Millisecond)
 	require.Positive(t, sawToken.Load(), "the token must reach the API server, or this test proves nothing")
-	scrapes := []string{get(t, r.url + "/metrics")}
+	scrapes := []string{get(t, r.url+"/metrics")}
 
 	// Switch to a kubeconfig holding a token, against a broken server.
 	kubeconfig := writeKubeconfig(t, &rest.Config{Host: broken.URL, TLSClientConfig: rest.TLSClientConfig{Insecure: true}}, kubeconfigCanary)
