@@ -48,6 +48,8 @@ Typical use:
 
 Credentials come from the environment: IONOS_TOKEN, or IONOS_USERNAME and
 IONOS_PASSWORD. They are passed to terraform only and never printed.
+terraform gets PATH, HOME, TF_CLI_CONFIG_FILE and other TF_* settings, and
+IONOS_*; not TF_VAR_* (put values in environments/ENV.tfvars instead).
 Changing production needs --confirm=production (or typing "production" at
 the prompt); destroying it also needs --allow-destroy-production.`)
 	app.UsageWriter(stdout)

@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,7 +56,7 @@ kubeconfig        = <<-EOT
 
 func TestCheckAndKubeconfig(t *testing.T) {
 	t.Parallel()
-	cfg := testenv.APIServer(t)
+	cfg := testenv.APIServer(t, testenv.PrometheusOperatorCRDs(t))
 	kubeconfig := kubeconfigFor(t, cfg)
 
 	var status atomic.Int32
@@ -98,6 +99,7 @@ func TestCheckAndKubeconfig(t *testing.T) {
 
 	// JSON output, and a check that fails: the registry answers 500.
 	status.Store(http.StatusInternalServerError)
+	s.setVarsAgainPlanApplyCheck(t, cas)
 	s.out.Reset()
 	err = Check(ctx(t), s.opts, CheckOptions{Output: "json", RegistryCAs: cas})
 	if !errors.Is(err, ErrChecksFailed) || !strings.Contains(err.Error(), "registry") {
@@ -176,5 +178,41 @@ func TestCheckAndKubeconfig(t *testing.T) {
 	}
 	if s.out.String() != kubeconfig {
 		t.Errorf("--stdout printed %q", s.out.String())
+	}
+
+	// deploy finds the cluster through the stack's k8s_kubeconfig output,
+	// or through --kubeconfig.
+	overlay := filepath.Join("testdata", "overlay", "dev")
+	s.out.Reset()
+	if err := Deploy(ctx(t), s.opts, DeployOptions{Overlay: overlay, DryRunServer: true}); err != nil {
+		t.Fatalf("deploy with the output kubeconfig: %v\n%s", err, s.out)
+	}
+	if !strings.Contains(s.out.String(), "applied Namespace provision-fixture (server dry run)") {
+		t.Errorf("deploy output:\n%s", s.out)
+	}
+	if err := Deploy(ctx(t), s.opts, DeployOptions{Overlay: overlay, DryRunServer: true, Kubeconfig: path}); err != nil {
+		t.Fatalf("deploy with --kubeconfig: %v", err)
+	}
+	if err := Deploy(ctx(t), s.opts, DeployOptions{Overlay: overlay, DryRunServer: true, Kubeconfig: filepath.Join(s.root, "missing")}); err == nil || !strings.Contains(err.Error(), "--kubeconfig") {
+		t.Errorf("missing --kubeconfig file: %v", err)
+	}
+}
+
+// setVarsAgainPlanApplyCheck changes one tfvars value, plans and applies with
+// the check: the apply happens, and the failing check is reported as such.
+func (s *stack) setVarsAgainPlanApplyCheck(t *testing.T, cas *x509.CertPool) {
+	t.Helper()
+	data := mustRead(t, filepath.Join(s.dir, "environments", "dev.tfvars"))
+	data = strings.Replace(data, "node_pool_state   = \"ACTIVE\"", "node_pool_state   = \"ACTIVE\"\nnode_count = 4", 1)
+	os.WriteFile(filepath.Join(s.dir, "environments", "dev.tfvars"), []byte(data), 0o644)
+	if _, err := Plan(ctx(t), s.opts); err != nil {
+		t.Fatal(err)
+	}
+	err := Apply(ctx(t), s.opts, ApplyOptions{Check: true, CheckOptions: CheckOptions{RegistryCAs: cas}})
+	if !errors.Is(err, ErrChecksFailed) || !strings.Contains(err.Error(), "the plan was applied, but") {
+		t.Fatalf("apply with a failing check: %v", err)
+	}
+	if nodeCount(s) != "4" {
+		t.Fatalf("the plan was not applied before the check")
 	}
 }

@@ -22,10 +22,10 @@ type CheckOptions struct {
 	Output string
 	// ExpectLANPublic overrides lan_public from the environment's tfvars.
 	ExpectLANPublic *bool
-	// RegistryCAFile is a PEM bundle to trust for the registry besides the
-	// system roots' replacement (tests; private CAs).
+	// RegistryCAFile is a PEM bundle of CAs to trust for the registry
+	// instead of the system roots (a registry behind a private CA).
 	RegistryCAFile string
-	// RegistryCAs is the same, in-process.
+	// RegistryCAs is the same as a pool, for callers in-process (tests).
 	RegistryCAs *x509.CertPool
 	// Timeout bounds each network check.
 	Timeout time.Duration

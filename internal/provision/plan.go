@@ -166,7 +166,10 @@ func Apply(ctx context.Context, o Options, a ApplyOptions) (err error) {
 	if !a.Check {
 		return nil
 	}
-	return runCheck(ctx, o, r, a.CheckOptions)
+	if err := runCheck(ctx, o, r, a.CheckOptions); err != nil {
+		return fmt.Errorf("the plan was applied, but the check after it failed: %w", err)
+	}
+	return nil
 }
 
 // Destroy backs the state up and destroys everything in the environment,

@@ -1,0 +1,80 @@
+package tf
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vigil-monitoring/vigil/internal/testenv"
+)
+
+// script writes an executable that answers `version -json` like terraform
+// or tofu of the given version. These stand in for binaries of versions this
+// machine does not have; the real terraform is tested below.
+func script(t *testing.T, dir, name, version string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	body := "#!/bin/sh\necho '{\"terraform_version\":\"" + version + "\",\"platform\":\"linux_amd64\",\"provider_selections\":{},\"terraform_outdated\":false}'\n"
+	if err := os.WriteFile(p, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestFind(t *testing.T) {
+	real := testenv.Tool(t, "terraform", "tools")
+	ctx := context.Background()
+	env := func(path string) map[string]string { return map[string]string{"PATH": path, "HOME": t.TempDir()} }
+
+	// The real terraform on PATH (1.11) is chosen.
+	t.Setenv("PATH", filepath.Dir(real))
+	got, err := Find(ctx, "", env(filepath.Dir(real)))
+	if err != nil || got != real {
+		t.Fatalf("Find = %q, %v; want %s", got, err, real)
+	}
+
+	// A terraform older than 1.6 loses to tofu.
+	old := t.TempDir()
+	script(t, old, "terraform", "1.5.7")
+	tofu := script(t, old, "tofu", "1.12.6")
+	t.Setenv("PATH", old)
+	got, err = Find(ctx, "", env(old))
+	if err != nil || got != tofu {
+		t.Fatalf("with terraform 1.5.7 and tofu: Find = %q, %v; want %s", got, err, tofu)
+	}
+
+	// Only an old terraform: a clear error naming its version.
+	os.Remove(tofu)
+	_, err = Find(ctx, "", env(old))
+	if err == nil || !strings.Contains(err.Error(), "1.5.7") || !strings.Contains(err.Error(), "--terraform") {
+		t.Fatalf("only terraform 1.5.7: err = %v", err)
+	}
+
+	// --terraform wins, and a missing one is named.
+	if got, err := Find(ctx, real, nil); err != nil || got != real {
+		t.Fatalf("given path: %q, %v", got, err)
+	}
+	if _, err := Find(ctx, filepath.Join(old, "nope"), nil); err == nil || !strings.Contains(err.Error(), "--terraform") {
+		t.Fatalf("missing given path: %v", err)
+	}
+}
+
+func TestEnvPassesOnlyWhatTerraformNeeds(t *testing.T) {
+	got := Env([]string{
+		"PATH=/bin", "HOME=/h", "TF_CLI_CONFIG_FILE=/c", "TF_DATA_DIR=/d",
+		"IONOS_TOKEN=t", "IONOS_USERNAME=u", "IONOS_PASSWORD=p",
+		"TF_LOG=TRACE", "TF_VAR_x=1", "GITHUB_TOKEN=secret", "AWS_PROFILE=x", "noequals",
+	})
+	want := map[string]string{"PATH": "/bin", "HOME": "/h", "TF_CLI_CONFIG_FILE": "/c", "TF_DATA_DIR": "/d",
+		"IONOS_TOKEN": "t", "IONOS_USERNAME": "u", "IONOS_PASSWORD": "p"}
+	if len(got) != len(want) {
+		t.Fatalf("Env = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+}
