@@ -9,6 +9,9 @@ LDFLAGS   := -X github.com/prometheus/common/version.Version=$(VERSION) \
              -X github.com/prometheus/common/version.Revision=$(shell git rev-parse --short HEAD 2>/dev/null) \
              -X github.com/prometheus/common/version.Branch=main
 TEST_FLAGS ?= -race -count=1 -timeout 45m
+# Tools the installer builds (OpenTofu where no terraform exists) come first.
+TOOLS_DIR ?= $(or $(VIGIL_TOOLS_DIR),$(HOME)/.cache/vigil/tools)
+export PATH := $(TOOLS_DIR)/bin:$(PATH)
 
 .PHONY: all build run test tools tools-prometheus tools-envtest lint generate bench clean
 
@@ -24,7 +27,8 @@ run:
 	$(BIN)/vigil-exporter --web.listen-address=$(LISTEN) $(if $(CONFIG),--config.file=$(CONFIG),--sandbox)
 
 ## tools: install the real components the tests run against (cached; a second run is a no-op).
-tools: tools-prometheus tools-envtest
+tools:
+	scripts/install-tools.sh all
 tools-prometheus:
 	scripts/install-tools.sh prometheus
 tools-envtest:
