@@ -275,7 +275,7 @@ func (c *Collector) renderNodes(t *textWriter, objs []any, u *usage) {
 		if r, ok := u.nodes[n.name]; ok {
 			t.series()
 			t.label(`,node="`, n.name)
-			t.float(r.cpuCores)
+			t.float(float64(r.cpuNano) / 1e9)
 		}
 	}
 	t.family("vigil_cluster_node_memory_usage_bytes")
@@ -402,7 +402,7 @@ func (c *Collector) renderPods(t *textWriter, objs []any, u *usage) {
 	for _, p := range pods {
 		if r, ok := u.pods[podKey{p.namespace.String(), p.name}]; ok {
 			t.podSeries(p)
-			t.float(r.cpuCores)
+			t.float(float64(r.cpuNano) / 1e9)
 		}
 	}
 	t.family("vigil_cluster_pod_memory_usage_bytes")

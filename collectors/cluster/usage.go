@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 )
@@ -20,7 +21,7 @@ type usage struct {
 type podKey struct{ namespace, name string }
 
 type resourceUsage struct {
-	cpuCores float64
+	cpuNano  int64 // nanocores: metrics-server reports "123456789n"
 	memBytes int64
 }
 
@@ -35,7 +36,7 @@ func fetchUsage(ctx context.Context, client metricsclient.Interface, namespaces 
 	u := &usage{nodes: make(map[string]resourceUsage, len(nodes.Items)), pods: map[podKey]resourceUsage{}}
 	for _, n := range nodes.Items {
 		u.nodes[n.Name] = resourceUsage{
-			cpuCores: n.Usage.Cpu().AsApproximateFloat64(),
+			cpuNano:  n.Usage.Cpu().ScaledValue(resource.Nano),
 			memBytes: n.Usage.Memory().Value(),
 		}
 	}
@@ -51,7 +52,7 @@ func fetchUsage(ctx context.Context, client metricsclient.Interface, namespaces 
 			var r resourceUsage
 			for _, c := range p.Containers {
 				if q, ok := c.Usage[corev1.ResourceCPU]; ok {
-					r.cpuCores += q.AsApproximateFloat64()
+					r.cpuNano += q.ScaledValue(resource.Nano)
 				}
 				if q, ok := c.Usage[corev1.ResourceMemory]; ok {
 					r.memBytes += q.Value()

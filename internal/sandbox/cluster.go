@@ -276,8 +276,8 @@ func (b *builder) waiting(name, reason string) corev1.ContainerStatus {
 		State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason}}}
 }
 
-// pod adds a pod with one container (requests set, limits on memory only as
-// many teams do) and the given statuses.
+// pod adds a pod with one container (requests set; a memory limit, and a CPU
+// limit only outside Deployments) and the given statuses.
 func (b *builder) pod(ns, name, node, ownerKind, owner string, phase corev1.PodPhase, statuses ...corev1.ContainerStatus) *corev1.Pod {
 	ctr := "main"
 	if len(statuses) > 0 {
@@ -296,6 +296,10 @@ func (b *builder) pod(ns, name, node, ownerKind, owner string, phase corev1.PodP
 			},
 		}}},
 		Status: corev1.PodStatus{Phase: phase, ContainerStatuses: statuses, StartTime: new(b.ago(3 * time.Hour))},
+	}
+	if ownerKind != "ReplicaSet" {
+		// Databases and agents get a CPU limit too; many app teams set none.
+		p.Spec.Containers[0].Resources.Limits[corev1.ResourceCPU] = resource.MustParse("500m")
 	}
 	if node != "" {
 		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: b.ago(3 * time.Hour)}}
