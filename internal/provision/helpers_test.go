@@ -133,6 +133,8 @@ func (s *stack) terraform(args ...string) string {
 // state returns the current state as decoded JSON ("" state = nil).
 func (s *stack) state() map[string]any {
 	s.t.Helper()
+	// The fixture declares a backend: state pull needs an initialised directory.
+	s.terraform("init", "-input=false", "-no-color", "-reconfigure")
 	out := s.terraform("state", "pull")
 	if strings.TrimSpace(out) == "" {
 		return nil

@@ -316,10 +316,10 @@ func TestDestroy(t *testing.T) {
 
 func TestUnknownEnvironment(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, "qa")
+	s := newStack(t, "uat")
 	_, err := Plan(ctx(t), s.opts)
-	if err == nil || !strings.Contains(err.Error(), filepath.Join("environments", "qa.tfvars")) {
-		t.Fatalf("err = %v, want one naming environments/qa.tfvars", err)
+	if err == nil || !strings.Contains(err.Error(), filepath.Join("environments", "uat.tfvars")) {
+		t.Fatalf("err = %v, want one naming environments/uat.tfvars", err)
 	}
 	o := s.opts
 	o.Env = "../prod"

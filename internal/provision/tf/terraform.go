@@ -127,16 +127,35 @@ func New(dir, bin string, env map[string]string, lockTimeout string, stdout io.W
 // VarFile is the relative path of an environment's variables file.
 func VarFile(env string) string { return filepath.Join("environments", env+".tfvars") }
 
-// BackendFile is the relative path of an environment's partial backend
-// configuration; it is optional.
-func BackendFile(env string) string { return filepath.Join("environments", env+".backend.hcl") }
+// BackendFiles are the relative paths where an environment's partial backend
+// configuration may be, in order of preference; it is optional. The IONOS
+// stack names its S3 settings environments/ENV.s3.tfbackend.
+func BackendFiles(env string) []string {
+	return []string{
+		filepath.Join("environments", env+".backend.hcl"),
+		filepath.Join("environments", env+".s3.tfbackend"),
+	}
+}
+
+// BackendFile returns the environment's backend configuration file, or "".
+func (r *Runner) BackendFile(env string) string {
+	for _, f := range BackendFiles(env) {
+		if _, err := os.Stat(filepath.Join(r.Dir, f)); err == nil {
+			return f
+		}
+	}
+	return ""
+}
 
 // Init runs terraform init, with the environment's backend configuration
-// when the stack has one.
+// when the stack has one. It always reconfigures: the backend settings come
+// from the environment being worked on, never from whichever environment the
+// directory was initialised for last (and state is never migrated between
+// environments).
 func (r *Runner) Init(ctx context.Context, env string) error {
-	opts := []tfexec.InitOption{tfexec.Upgrade(false)}
-	if _, err := os.Stat(filepath.Join(r.Dir, BackendFile(env))); err == nil {
-		opts = append(opts, tfexec.BackendConfig(BackendFile(env)), tfexec.Reconfigure(true))
+	opts := []tfexec.InitOption{tfexec.Upgrade(false), tfexec.Reconfigure(true)}
+	if f := r.BackendFile(env); f != "" {
+		opts = append(opts, tfexec.BackendConfig(f))
 	}
 	// Init takes no -lock-timeout since terraform 0.15.
 	return Translate("terraform init", r.TF.Init(ctx, opts...))
@@ -210,6 +229,11 @@ func Translate(what string, err error) error {
 	msg := StripANSI(err.Error())
 	if le, ok := ParseLockError(msg); ok {
 		return fmt.Errorf("%s: %w", what, le)
+	}
+	if strings.Contains(msg, "Can't ask approval for state migration") {
+		return fmt.Errorf("%s: terraform wants to copy an existing state into this environment's backend, and provision never migrates state between environments: "+
+			"the directory holds a state of another environment (a local terraform.tfstate, or another backend's) while this environment has its own backend configuration. "+
+			"Give every environment its own backend configuration file (environments/ENV.backend.hcl or ENV.s3.tfbackend), or use a separate --dir per environment", what)
 	}
 	if strings.Contains(msg, "Saved plan is stale") {
 		return fmt.Errorf("%s: %w", what, ErrStalePlan)

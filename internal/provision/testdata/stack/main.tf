@@ -6,6 +6,10 @@
 
 terraform {
   required_version = ">= 1.6"
+
+  # The local backend, declared so that an environment's partial backend
+  # configuration (environments/ENV.backend.hcl: path = "...") applies.
+  backend "local" {}
 }
 
 variable "environment" {

@@ -1,0 +1,2 @@
+# Partial backend configuration of the qa fixture environment.
+path = "states/qa.tfstate"

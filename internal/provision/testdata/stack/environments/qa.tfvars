@@ -1,0 +1,3 @@
+environment = "qa"
+node_count  = 1
+lan_public  = false

@@ -1,0 +1,2 @@
+# Partial backend configuration of the staging fixture environment.
+path = "states/staging.tfstate"

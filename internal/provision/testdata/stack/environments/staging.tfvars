@@ -1,0 +1,3 @@
+environment = "staging"
+node_count  = 2
+lan_public  = true
