@@ -52,10 +52,10 @@ func start(t testing.TB, cfg cluster.Config, kube kubernetes.Interface, metrics 
 		g.Stop(true)
 		c.Stop()
 	})
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute) // the benchmark lists 30,000 pods
 	for !c.Synced() || !g.Ready() {
 		if time.Now().After(deadline) {
-			t.Fatalf("collector not synced after 30s (synced=%v, sources ready=%v)", c.Synced(), g.Ready())
+			t.Fatalf("collector not synced after 3m (synced=%v, sources ready=%v)", c.Synced(), g.Ready())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
