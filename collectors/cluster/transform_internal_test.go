@@ -1,0 +1,52 @@
+package cluster
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
+)
+
+// The store keys compact objects exactly as it keys API objects, the
+// transform passes already compact objects through (client-go may hand
+// cached objects back), and excluded namespaces keep only their key.
+func TestTransformKeepsKeysAndIsIdempotent(t *testing.T) {
+	c := &Collector{excludes: map[string]bool{"kube-system": true}}
+	api := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "shop", ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubelet"}}}}
+	out, err := c.transform(api)
+	require.NoError(t, err)
+	p, ok := out.(*pod)
+	require.True(t, ok)
+	want, err := cache.MetaNamespaceKeyFunc(api)
+	require.NoError(t, err)
+	got, err := cache.DeletionHandlingMetaNamespaceKeyFunc(p)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	ns, err := cache.MetaNamespaceIndexFunc(p)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"shop"}, ns)
+
+	again, err := c.transform(p)
+	require.NoError(t, err)
+	assert.Same(t, p, again)
+
+	sys, err := c.transform(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "coredns", Namespace: "kube-system"}})
+	require.NoError(t, err)
+	assert.Equal(t, &objectMeta{name: "coredns", namespace: intern("kube-system")}, sys)
+
+	n, err := c.transform(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}})
+	require.NoError(t, err)
+	key, err := cache.MetaNamespaceKeyFunc(n)
+	require.NoError(t, err)
+	assert.Equal(t, "n1", key)
+}
+
+func TestReasonsOutsideTheAllowlistBecomeOther(t *testing.T) {
+	assert.Equal(t, "CrashLoopBackOff", waitingReasons[reasonIndex(waitingReasons, "CrashLoopBackOff")])
+	assert.Equal(t, "Other", waitingReasons[reasonIndex(waitingReasons, "made up by a runtime")])
+	assert.Equal(t, "OOMKilled", terminatedReasons[reasonIndex(terminatedReasons, "OOMKilled")])
+	assert.Equal(t, "Other", terminatedReasons[reasonIndex(terminatedReasons, "")])
+}
