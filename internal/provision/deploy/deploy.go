@@ -160,15 +160,22 @@ func WaitRollout(ctx context.Context, ri dynamic.ResourceInterface, name string,
 	if poll <= 0 {
 		poll = 2 * time.Second
 	}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	var last string
-	err := wait.PollUntilContextTimeout(ctx, poll, timeout, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextCancel(wctx, poll, true, func(ctx context.Context) (bool, error) {
 		u, err := ri.Get(ctx, name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			last = "not found"
-			return false, nil
-		}
 		if err != nil {
-			return false, err
+			// Keep polling through API errors (a restarting API server, the
+			// client's rate limiter near the deadline): only the timeout ends
+			// the wait, and the last error is reported with it.
+			if apierrors.IsNotFound(err) {
+				last = "not found"
+			} else if last == "" {
+				// A status read before says more than a late client error.
+				last = err.Error()
+			}
+			return false, nil
 		}
 		var d appsv1.Deployment
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &d); err != nil {
@@ -179,7 +186,10 @@ func WaitRollout(ctx context.Context, ri dynamic.ResourceInterface, name string,
 		return done, nil
 	})
 	if err != nil {
-		if wait.Interrupted(err) {
+		if ctx.Err() != nil {
+			return fmt.Errorf("waiting for Deployment %s: %w", name, ctx.Err())
+		}
+		if wctx.Err() != nil {
 			return fmt.Errorf("Deployment %s: %w after %s: %s", name, ErrRolloutTimeout, timeout, last)
 		}
 		return fmt.Errorf("waiting for Deployment %s: %w", name, err)
