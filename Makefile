@@ -53,7 +53,8 @@ generate:
 
 ## bench: the benchmarks recorded in docs/benchmarks.md.
 bench: tools
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 20x -timeout 60m ./collectors/cluster/ ./internal/daemon/
+	$(GO) test -run '^$$' -bench BenchmarkRenderAPIServer -benchmem -benchtime 50x -timeout 60m ./collectors/cluster/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 200x ./internal/daemon/
 
 clean:
 	rm -rf $(BIN)

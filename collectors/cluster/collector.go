@@ -8,6 +8,7 @@ package cluster
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -119,7 +120,12 @@ func New(cfg Config, kube kubernetes.Interface, metrics metricsclient.Interface,
 	disco := kube.Discovery()
 	c.apiserver = source.Add(group, source.Options{Name: APIServerSource, Interval: cfg.ProbeInterval},
 		func(ctx context.Context) (*version.Info, error) {
-			return disco.ServerVersionWithContext(ctx)
+			info, err := disco.ServerVersionWithContext(ctx)
+			if err != nil && strings.HasPrefix(err.Error(), "unable to parse the server version") {
+				// client-go flattens the JSON error with %v; keep the reason.
+				err = &source.DecodeError{Err: err}
+			}
+			return info, err
 		})
 	if cfg.MetricsAPI && metrics != nil {
 		c.usage = source.Add(group, source.Options{Name: MetricsSource, Interval: cfg.MetricsInterval},

@@ -8,14 +8,16 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/vigil-monitoring/vigil/collectors/cluster"
 	"github.com/vigil-monitoring/vigil/internal/config"
+	"github.com/vigil-monitoring/vigil/internal/kube"
 	"github.com/vigil-monitoring/vigil/internal/source"
 )
 
 // restConfig builds the API server connection from the config: a kubeconfig
 // file, a server with a bearer token, or the in-cluster service account.
 // Every request is counted in vigil_source_api_requests_total.
-func restConfig(k *config.Kubernetes, count func(api string)) (*rest.Config, error) {
+func restConfig(k *config.Kubernetes, count func(source, api string)) (*rest.Config, error) {
 	var rc *rest.Config
 	var err error
 	switch {
@@ -46,44 +48,20 @@ func restConfig(k *config.Kubernetes, count func(api string)) (*rest.Config, err
 	rc.UserAgent = "vigil-exporter"
 	rc.QPS, rc.Burst = 20, 40
 	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return source.InstrumentTransport(rt, count, kubeAPIName)
+		return source.InstrumentTransport(rt, func(api string) { count(kubeSourceOf(api), api) }, kube.APIName)
 	})
 	return rc, nil
 }
 
-// kubeAPIName gives a Kubernetes request a bounded name: verb and resource,
-// never a namespace or object name ("watch pods", "list nodes", "get version").
-func kubeAPIName(r *http.Request) string {
-	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	var resource string
+// kubeSourceOf says which part of the exporter sent a Kubernetes request, for
+// the source label: the /version probe, the metrics.k8s.io poller, or the
+// informers' lists and watches (which have no refresh source of their own).
+func kubeSourceOf(api string) string {
 	switch {
-	case len(parts) >= 1 && (parts[0] == "version" || parts[0] == "readyz" || parts[0] == "livez" || parts[0] == "healthz"):
-		return "get " + parts[0]
-	case len(parts) >= 3 && parts[0] == "api":
-		resource = resourceOf(parts[2:])
-	case len(parts) >= 4 && parts[0] == "apis":
-		resource = resourceOf(parts[3:])
-	default:
-		return strings.ToLower(r.Method) + " other"
+	case strings.HasSuffix(api, " version"):
+		return cluster.APIServerSource
+	case strings.HasSuffix(api, "metrics"):
+		return cluster.MetricsSource
 	}
-	verb := strings.ToLower(r.Method)
-	if verb == "get" {
-		if r.URL.Query().Get("watch") == "true" || r.URL.Query().Get("watch") == "1" {
-			verb = "watch"
-		} else {
-			verb = "list"
-		}
-	}
-	return verb + " " + resource
-}
-
-// resourceOf skips "namespaces/<ns>/" to the resource type.
-func resourceOf(p []string) string {
-	if len(p) >= 3 && p[0] == "namespaces" {
-		return p[2]
-	}
-	if len(p) >= 1 {
-		return p[0]
-	}
-	return "other"
+	return "kubernetes-informers"
 }

@@ -53,10 +53,10 @@ func (d *Daemon) kubeClients(k *config.Kubernetes, g *source.Group) (kubernetes.
 		if !k.MetricsAPIEnabled() {
 			metrics = nil
 		}
-		countSandboxRequests(kube, metrics, g.APIRequestCounter("kubernetes"))
+		countSandboxRequests(kube, metrics, func(api string) { g.APIRequestCounter(kubeSourceOf(api))(api) })
 		return kube, metrics, nil
 	}
-	rc, err := restConfig(k, g.APIRequestCounter("kubernetes"))
+	rc, err := restConfig(k, func(src, api string) { g.APIRequestCounter(src)(api) })
 	if err != nil {
 		return nil, nil, fmt.Errorf("kubernetes: %w", err)
 	}

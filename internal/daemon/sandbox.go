@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"strings"
+
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
@@ -17,11 +19,11 @@ func countSandboxRequests(kube kubernetes.Interface, metrics metricsclient.Inter
 		PrependWatchReactor(resource string, fn k8stesting.WatchReactionFunc)
 	}
 	counter := func(a k8stesting.Action) (bool, k8sruntime.Object, error) {
-		count(a.GetVerb() + " " + a.GetResource().Resource)
+		count(a.GetVerb() + " " + sandboxResource(a))
 		return false, nil, nil // let the object tracker answer
 	}
 	watchCounter := func(a k8stesting.Action) (bool, watch.Interface, error) {
-		count("watch " + a.GetResource().Resource)
+		count("watch " + sandboxResource(a))
 		return false, nil, nil
 	}
 	for _, c := range []any{kube, metrics} {
@@ -38,4 +40,13 @@ func countSandboxRequests(kube kubernetes.Interface, metrics metricsclient.Inter
 			return false, nil, nil
 		})
 	}
+}
+
+// sandboxResource names resources as kube.APIName does for real requests.
+func sandboxResource(a k8stesting.Action) string {
+	r := a.GetResource()
+	if r.Group == "metrics.k8s.io" {
+		return strings.TrimSuffix(r.Resource, "s") + "metrics"
+	}
+	return r.Resource
 }

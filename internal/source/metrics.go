@@ -32,7 +32,7 @@ var Catalogue = []metricdoc.Desc{
 	{Name: "vigil_source_errors_total", Type: metricdoc.Counter, Labels: []string{"source", "reason"},
 		Help: "Failed refreshes of the source, by bounded reason (timeout, auth, throttled, not_found, server_error, client_error, decode, connection, canceled, other)."},
 	{Name: "vigil_source_api_requests_total", Type: metricdoc.Counter, Labels: []string{"source", "api"},
-		Help: "Requests the exporter itself sent to the upstream API, by API call: what Vigil costs the upstream."},
+		Help: "Requests the exporter itself sent to the upstream API, by API call: what Vigil costs the upstream. Kubernetes informers' lists and watches count under source kubernetes-informers."},
 }
 
 // NewMetrics creates the self-metrics.
