@@ -1,0 +1,100 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/api"
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-monitoring/vigil/internal/daemon"
+	"github.com/vigil-monitoring/vigil/internal/testenv"
+)
+
+// TestSandboxFiresTheRunbookAlerts: a real Prometheus scraping the sandbox
+// and evaluating the real rules (for: compressed) fires an alert for each of
+// the runbooks' faults the sandbox holds, so a newcomer sees Vigil page.
+func TestSandboxFiresTheRunbookAlerts(t *testing.T) {
+	prometheus := testenv.Tool(t, "prometheus", "tools")
+	dir := t.TempDir()
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	d, err := daemon.New(daemon.Options{Sandbox: true, Listeners: []net.Listener{l}, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = d.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	rules := filepath.Join(dir, "rules.yml")
+	writeFile(t, rules, compressedRules(t))
+	promAddr := freeAddr(t)
+	promConfig := filepath.Join(dir, "prometheus.yml")
+	writeFile(t, promConfig, fmt.Sprintf(`global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [%s]
+scrape_configs:
+  - job_name: vigil
+    static_configs:
+      - targets: [%q]
+`, rules, l.Addr().String()))
+	startProcess(t, "prometheus", prometheus, "--config.file="+promConfig, "--storage.tsdb.path="+filepath.Join(dir, "prom"),
+		"--web.listen-address="+promAddr)
+	client, err := api.NewClient(api.Config{Address: "http://" + promAddr})
+	require.NoError(t, err)
+	prom := promv1.NewAPI(client)
+
+	want := []string{
+		"KubePodCrashLooping", "KubePodImagePullFailing", "KubePodOOMKilled", "KubePodUnschedulable",
+		"KubeDeploymentSingleReplica", "KubeNodeTaintedUnreachable", "KubeNodeMemoryHigh",
+		"KubeWorkloadReplicasMismatch", "KubeHPAMaxedOut",
+	}
+	var firing map[string]bool
+	ok := assert.Eventually(t, func() bool {
+		firing = firingAlerts(prom)
+		for _, a := range want {
+			if !firing[a] {
+				return false
+			}
+		}
+		return true
+	}, 90*time.Second, 500*time.Millisecond)
+	names := make([]string, 0, len(firing))
+	for n := range firing {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if !ok {
+		t.Fatalf("firing on the sandbox: %v; want at least %v", names, want)
+	}
+	assert.False(t, firing["KubeAPIServerUnreachable"], "the sandbox API server is up")
+	assert.False(t, firing["VigilSourceDown"], "the sandbox sources are up")
+	t.Logf("alerts firing on the sandbox: %v", names)
+}
+
+func firingAlerts(prom promv1.API) map[string]bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	v, _, _, err := prom.Query(ctx, `ALERTS{alertstate="firing"}`, time.Now())
+	out := map[string]bool{}
+	if err != nil {
+		return out
+	}
+	if vec, ok := v.(model.Vector); ok {
+		for _, s := range vec {
+			out[string(s.Metric["alertname"])] = true
+		}
+	}
+	return out
+}
