@@ -7,6 +7,8 @@ import (
 	"sort"
 
 	"github.com/vigil-monitoring/vigil/collectors/cluster"
+	"github.com/vigil-monitoring/vigil/collectors/textfile"
+	"github.com/vigil-monitoring/vigil/internal/drift"
 	"github.com/vigil-monitoring/vigil/internal/metricdoc"
 	"github.com/vigil-monitoring/vigil/internal/source"
 )
@@ -28,6 +30,8 @@ func All() []metricdoc.Desc {
 	all = append(all, Exporter...)
 	all = append(all, source.Catalogue...)
 	all = append(all, cluster.Catalogue...)
+	all = append(all, textfile.Catalogue...)
+	all = append(all, drift.Catalogue...)
 	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 	return all
 }

@@ -23,6 +23,15 @@ type Config struct {
 	Environment string `yaml:"environment"`
 	// Kubernetes configures the cluster collector; omit it to disable it.
 	Kubernetes *Kubernetes `yaml:"kubernetes"`
+	// Textfile serves *.prom files from a directory (provision drift's output).
+	Textfile *Textfile `yaml:"textfile"`
+}
+
+// Textfile is a directory of Prometheus text-format files to serve, as
+// node_exporter's textfile collector does.
+type Textfile struct {
+	Directory       string   `yaml:"directory"`
+	RefreshInterval Duration `yaml:"refresh_interval"`
 }
 
 // Kubernetes says how to reach one cluster and what to watch in it.
@@ -77,9 +86,10 @@ func (d Duration) Std() time.Duration { return time.Duration(d) }
 
 // Defaults applied to fields left empty.
 const (
-	DefaultProbeInterval   = 30 * time.Second
-	DefaultMetricsInterval = 30 * time.Second
-	minInterval            = time.Second
+	DefaultProbeInterval    = 30 * time.Second
+	DefaultMetricsInterval  = 30 * time.Second
+	DefaultTextfileInterval = 30 * time.Second
+	minInterval             = time.Second
 )
 
 // Error is one problem in the file, located precisely.
@@ -146,6 +156,9 @@ func Parse(data []byte, file string) (*Config, error) {
 }
 
 func (c *Config) applyDefaults() {
+	if t := c.Textfile; t != nil && t.RefreshInterval == 0 {
+		t.RefreshInterval = Duration(DefaultTextfileInterval)
+	}
 	if k := c.Kubernetes; k != nil {
 		if k.ProbeInterval == 0 {
 			k.ProbeInterval = Duration(DefaultProbeInterval)
@@ -165,6 +178,16 @@ func (c *Config) validate() []*Error {
 		add("environment", "is required", "name the environment this exporter watches, e.g. production; it becomes the environment label")
 	} else if !labelValue.MatchString(c.Environment) {
 		add("environment", fmt.Sprintf("%q is not a plain name", c.Environment), "use letters, digits, '-', '_' or '.'")
+	}
+	if t := c.Textfile; t != nil {
+		if t.Directory == "" {
+			add("textfile.directory", "is required", "name the directory holding *.prom files, e.g. the --textfile-dir of provision drift")
+		} else if st, err := os.Stat(t.Directory); err != nil || !st.IsDir() {
+			add("textfile.directory", fmt.Sprintf("%s is not a readable directory", t.Directory), "create it, or fix the path")
+		}
+		if t.RefreshInterval.Std() < minInterval {
+			add("textfile.refresh_interval", fmt.Sprintf("%s is too short", t.RefreshInterval.Std()), "use at least 1s; 30s is a good default")
+		}
 	}
 	if c.Kubernetes == nil {
 		add("kubernetes", "is required", "add a kubernetes section; see examples/vigil.yml")

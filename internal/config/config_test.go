@@ -54,6 +54,8 @@ func TestErrorsNameFileLineFieldAndHint(t *testing.T) {
 			[]string{"vigil.yml:4:", "kubernetes.kubeconfig: cannot read /nonexistent/kubeconfig"}},
 		{"ns both", "environment: dev\nkubernetes:\n  cluster: c\n  namespaces:\n    include: [a]\n    exclude: [a]\n",
 			[]string{"vigil.yml:5:", "kubernetes.namespaces.include[0]", "both included and excluded"}},
+		{"textfile dir", "environment: dev\nkubernetes:\n  cluster: c\ntextfile:\n  directory: /nonexistent/dir\n",
+			[]string{"vigil.yml:5:", "textfile.directory", "not a readable directory"}},
 		{"label", "environment: prod env\nkubernetes:\n  cluster: c\n",
 			[]string{"vigil.yml:1:", "environment", "not a plain name"}},
 	}
@@ -116,7 +118,7 @@ func TestExampleIsValidAndComplete(t *testing.T) {
 	require.NoError(t, err)
 	for _, field := range []string{"environment:", "kubernetes:", "cluster:", "kubeconfig:", "context:", "server:",
 		"bearer_token:", "ca_file:", "insecure_skip_tls_verify:", "namespaces:", "include:", "exclude:",
-		"metrics_api:", "probe_interval:", "metrics_interval:"} {
+		"metrics_api:", "probe_interval:", "metrics_interval:", "textfile:", "directory:", "refresh_interval:"} {
 		assert.True(t, strings.Contains(text, field), "examples/vigil.yml does not document %s", field)
 	}
 }

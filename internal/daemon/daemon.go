@@ -25,6 +25,7 @@ import (
 
 	"github.com/vigil-monitoring/vigil/internal/catalogue"
 	"github.com/vigil-monitoring/vigil/internal/config"
+	"github.com/vigil-monitoring/vigil/internal/sandbox"
 	"github.com/vigil-monitoring/vigil/internal/source"
 )
 
@@ -77,11 +78,7 @@ func New(opts Options) (*Daemon, error) {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
-	cfg, err := d.loadConfig()
-	if err != nil {
-		return nil, err
-	}
-	rt, err := d.build(cfg)
+	rt, err := d.load()
 	if err != nil {
 		return nil, err
 	}
@@ -106,11 +103,28 @@ func Check(path string) error {
 	return err
 }
 
-func (d *Daemon) loadConfig() (*config.Config, error) {
-	if d.sandbox() {
-		return config.Sandbox(), nil
+// load reads the configuration and builds its runtime, not yet started.
+func (d *Daemon) load() (*runtime, error) {
+	if !d.sandbox() {
+		cfg, err := config.Load(d.opts.ConfigFile)
+		if err != nil {
+			return nil, err
+		}
+		return d.build(cfg)
 	}
-	return config.Load(d.opts.ConfigFile)
+	dir, err := sandbox.TextfileDir()
+	if err != nil {
+		return nil, err
+	}
+	cfg := config.Sandbox()
+	cfg.Textfile = &config.Textfile{Directory: dir, RefreshInterval: config.Duration(config.DefaultTextfileInterval)}
+	rt, err := d.build(cfg)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	rt.cleanup = func() { _ = os.RemoveAll(dir) }
+	return rt, nil
 }
 
 func (d *Daemon) sandbox() bool { return d.opts.Sandbox || d.opts.ConfigFile == "" }
@@ -176,25 +190,22 @@ func (d *Daemon) serve(server *http.Server) error {
 func (d *Daemon) Reload() error {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
-	cfg, err := d.loadConfig()
-	if err == nil {
-		var rt *runtime
-		if rt, err = d.build(cfg); err == nil {
-			old := d.current.Load()
-			if d.ctx != nil {
-				rt.start(d.ctx)
-			}
-			d.current.Store(rt)
-			old.stop(rt)
-			d.reloadOK.Set(1)
-			d.reloadTime.SetToCurrentTime()
-			d.logger.Info("configuration reloaded", "file", d.opts.ConfigFile)
-			return nil
-		}
+	rt, err := d.load()
+	if err != nil {
+		d.reloadOK.Set(0)
+		d.logger.Error("configuration reload failed; the previous configuration keeps running", "err", err)
+		return fmt.Errorf("reload failed, previous configuration kept: %w", err)
 	}
-	d.reloadOK.Set(0)
-	d.logger.Error("configuration reload failed; the previous configuration keeps running", "err", err)
-	return fmt.Errorf("reload failed, previous configuration kept: %w", err)
+	old := d.current.Load()
+	if d.ctx != nil {
+		rt.start(d.ctx)
+	}
+	d.current.Store(rt)
+	old.stop(rt)
+	d.reloadOK.Set(1)
+	d.reloadTime.SetToCurrentTime()
+	d.logger.Info("configuration reloaded", "file", d.opts.ConfigFile)
+	return nil
 }
 
 // Ready reports whether every source has finished its first refresh and the

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -9,7 +10,10 @@ import (
 	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 
 	"github.com/vigil-monitoring/vigil/collectors/cluster"
+	"github.com/vigil-monitoring/vigil/collectors/textfile"
+	"github.com/vigil-monitoring/vigil/internal/catalogue"
 	"github.com/vigil-monitoring/vigil/internal/config"
+	"github.com/vigil-monitoring/vigil/internal/drift"
 	"github.com/vigil-monitoring/vigil/internal/sandbox"
 	"github.com/vigil-monitoring/vigil/internal/source"
 )
@@ -21,14 +25,22 @@ var sandboxClients = sandbox.Cluster
 // runtime is everything one loaded configuration runs. A reload builds a new
 // one, starts it, swaps it in, and stops the old one.
 type runtime struct {
-	cfg     *config.Config
-	group   *source.Group
-	cluster *cluster.Collector
-	metrics *source.Metrics
+	cfg      *config.Config
+	group    *source.Group
+	cluster  *cluster.Collector
+	textfile *textfile.Collector
+	metrics  *source.Metrics
+	cleanup  func() // removes what the sandbox created
 }
 
 func (d *Daemon) build(cfg *config.Config) (*runtime, error) {
 	rt := &runtime{cfg: cfg, group: source.NewGroup(d.sourceMetrics, d.logger), metrics: d.sourceMetrics}
+	if t := cfg.Textfile; t != nil {
+		rt.textfile = textfile.New(textfile.Config{
+			Environment: cfg.Environment, Directory: t.Directory, Interval: t.RefreshInterval.Std(),
+			Reserved: reservedNames(),
+		}, rt.group, d.logger.With("collector", "textfile"))
+	}
 	if k := cfg.Kubernetes; k != nil {
 		kube, metrics, err := d.kubeClients(k, rt.group)
 		if err != nil {
@@ -85,6 +97,9 @@ func (rt *runtime) start(ctx context.Context) {
 // keeps stay, so a reload leaves no gap in vigil_source_* series.
 func (rt *runtime) stop(next *runtime) {
 	rt.group.Stop(false)
+	if rt.cleanup != nil {
+		rt.cleanup()
+	}
 	if rt.cluster != nil {
 		rt.cluster.Stop()
 	}
@@ -125,8 +140,22 @@ func apiServerUp(g *source.Group) bool {
 
 // renderText writes the collectors' hand-rendered families.
 func (rt *runtime) renderText(w io.Writer) error {
+	var errs []error
 	if rt.cluster != nil {
-		return rt.cluster.RenderText(w)
+		errs = append(errs, rt.cluster.RenderText(w))
 	}
-	return nil
+	if rt.textfile != nil {
+		errs = append(errs, rt.textfile.RenderText(w))
+	}
+	return errors.Join(errs...)
+}
+
+// reservedNames are the metrics textfiles may not define: everything Vigil
+// exposes itself, except the drift metrics that provision writes as files.
+func reservedNames() map[string]bool {
+	out := catalogue.Names()
+	for _, d := range drift.Catalogue {
+		delete(out, d.Name)
+	}
+	return out
 }

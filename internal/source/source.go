@@ -9,6 +9,7 @@ package source
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -180,6 +181,14 @@ func (s *Source[T]) fetchWithTimeout(parent context.Context) (T, error) {
 	}
 	done := make(chan result, 1)
 	go func() {
+		// A bug in one fetch must not take the daemon and every other
+		// source down with it: it becomes this source's error.
+		defer func() {
+			if p := recover(); p != nil {
+				var zero T
+				done <- result{zero, fmt.Errorf("refresh of %s panicked: %v", s.opts.Name, p)}
+			}
+		}()
 		v, err := s.fetch(ctx)
 		done <- result{v, err}
 	}()

@@ -390,3 +390,18 @@ func TestParseRetryAfter(t *testing.T) {
 	assert.Zero(t, source.ParseRetryAfter("soon", now))
 	assert.Zero(t, source.ParseRetryAfter("-3", now))
 }
+
+// TestPanickingFetchIsAnError: a bug in one source is its own failure, not
+// the daemon's crash.
+func TestPanickingFetchIsAnError(t *testing.T) {
+	g, _, reg := newGroup(t)
+	src := source.Add(g, fastOpts("buggy"), func(context.Context) (int, error) {
+		var m map[string]int
+		m["x"] = 1 // nil map write
+		return 1, nil
+	})
+	g.Start(context.Background())
+	defer g.Stop(false)
+	require.Eventually(t, func() bool { return errorsTotal(t, reg, "buggy", source.ReasonOther) >= 1 }, 5*time.Second, time.Millisecond)
+	assert.False(t, src.Status().Up)
+}
