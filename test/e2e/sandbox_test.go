@@ -58,7 +58,7 @@ scrape_configs:
 	want := []string{
 		"KubePodCrashLooping", "KubePodImagePullFailing", "KubePodOOMKilled", "KubePodUnschedulable",
 		"KubeDeploymentSingleReplica", "KubeNodeTaintedUnreachable", "KubeNodeMemoryHigh",
-		"KubeWorkloadReplicasMismatch", "KubeHPAMaxedOut",
+		"KubeWorkloadReplicasMismatch", "KubeHPAMaxedOut", "TerraformDriftDetected",
 	}
 	var firing map[string]bool
 	ok := assert.Eventually(t, func() bool {
