@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/common/model"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/vigil-monitoring/vigil/internal/exposition"
 	"github.com/vigil-monitoring/vigil/internal/metricdoc"
 	"github.com/vigil-monitoring/vigil/internal/source"
 )
@@ -181,7 +182,7 @@ func (c *Collector) RenderText(w io.Writer) error {
 				continue // conflicting types: the first file wins
 			}
 			for _, m := range mf.Metric {
-				have.Metric = append(have.Metric, c.withEnvironment(m))
+				have.Metric = append(have.Metric, exposition.WithDefaultLabel(m, "environment", c.cfg.Environment))
 			}
 		}
 	}
@@ -194,18 +195,6 @@ func (c *Collector) RenderText(w io.Writer) error {
 	}
 	errs = append(errs, c.renderOwn(w, files, snap))
 	return errors.Join(errs...)
-}
-
-func (c *Collector) withEnvironment(m *dto.Metric) *dto.Metric {
-	for _, l := range m.Label {
-		if l.GetName() == "environment" {
-			return m
-		}
-	}
-	cp := proto.Clone(m).(*dto.Metric)
-	cp.Label = append(cp.Label, &dto.LabelPair{Name: proto.String("environment"), Value: proto.String(c.cfg.Environment)})
-	sort.Slice(cp.Label, func(i, j int) bool { return cp.Label[i].GetName() < cp.Label[j].GetName() })
-	return cp
 }
 
 func (c *Collector) renderOwn(w io.Writer, files []string, snap snapshot) error {

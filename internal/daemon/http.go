@@ -4,14 +4,14 @@ import (
 	"bufio"
 	"compress/gzip"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
 
 	dto "github.com/prometheus/client_model/go"
+
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/exporter-toolkit/web"
-	"google.golang.org/protobuf/proto"
+	"github.com/vigil-monitoring/vigil/internal/exposition"
 )
 
 // Handler serves /metrics, the landing page, /-/healthy, /-/ready and
@@ -108,9 +108,8 @@ func (d *Daemon) serveMetrics(w http.ResponseWriter, r *http.Request) {
 // hand-rendered ones; done here because a reload may change it.
 func addEnvironment(mfs []*dto.MetricFamily, env string) {
 	for _, mf := range mfs {
-		for _, m := range mf.Metric {
-			m.Label = append(m.Label, &dto.LabelPair{Name: proto.String("environment"), Value: proto.String(env)})
-			sort.Slice(m.Label, func(i, j int) bool { return m.Label[i].GetName() < m.Label[j].GetName() })
+		for i, m := range mf.Metric {
+			mf.Metric[i] = exposition.WithDefaultLabel(m, "environment", env)
 		}
 	}
 }

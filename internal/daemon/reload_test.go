@@ -12,26 +12,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/vigil-monitoring/vigil/internal/daemon"
 	"github.com/vigil-monitoring/vigil/internal/testenv"
 )
-
-// writeKubeconfig writes a kubeconfig for a rest.Config (as envtest gives).
-func writeKubeconfig(t *testing.T, rc *rest.Config, token string) string {
-	t.Helper()
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["test"] = &clientcmdapi.Cluster{Server: rc.Host, CertificateAuthorityData: rc.CAData, InsecureSkipTLSVerify: rc.Insecure}
-	kc.AuthInfos["test"] = &clientcmdapi.AuthInfo{ClientCertificateData: rc.CertData, ClientKeyData: rc.KeyData, Token: token}
-	kc.Contexts["test"] = &clientcmdapi.Context{Cluster: "test", AuthInfo: "test"}
-	kc.CurrentContext = "test"
-	path := filepath.Join(t.TempDir(), "kubeconfig")
-	require.NoError(t, clientcmd.WriteToFile(*kc, path))
-	return path
-}
 
 func writeConfig(t *testing.T, path, text string) {
 	t.Helper()
@@ -53,7 +37,7 @@ func postReload(t *testing.T, url string) (int, string) {
 // says so in vigil_config_last_reload_successful, SIGHUP works too.
 func TestReloadKeepsRunningConfigOnError(t *testing.T) {
 	rc := testenv.SharedAPIServer(t)
-	kubeconfig := writeKubeconfig(t, rc, "")
+	kubeconfig := testenv.WriteKubeconfig(t, rc, "")
 	cfgFile := filepath.Join(t.TempDir(), "vigil.yml")
 	writeConfig(t, cfgFile, "environment: staging\nkubernetes:\n  cluster: envtest\n  kubeconfig: "+kubeconfig+"\n  metrics_api: false\n")
 

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/vigil-monitoring/vigil/internal/daemon"
+	"github.com/vigil-monitoring/vigil/internal/testenv"
 )
 
 // TestSecretsNeverLeak runs the exporter with canary credentials against API
@@ -67,7 +68,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	scrapes := []string{get(t, r.url+"/metrics")}
 
 	// Switch to a kubeconfig holding a token, against a broken server.
-	kubeconfig := writeKubeconfig(t, &rest.Config{Host: broken.URL, TLSClientConfig: rest.TLSClientConfig{Insecure: true}}, kubeconfigCanary)
+	kubeconfig := testenv.WriteKubeconfig(t, &rest.Config{Host: broken.URL, TLSClientConfig: rest.TLSClientConfig{Insecure: true}}, kubeconfigCanary)
 	writeConfig(t, cfgFile, "environment: canary\nkubernetes:\n  cluster: broken\n  kubeconfig: "+kubeconfig+"\n  probe_interval: 1s\n  metrics_interval: 1s\n")
 	code, body := postReload(t, r.url)
 	require.Equal(t, http.StatusOK, code, body)
