@@ -79,6 +79,10 @@ func Overview() *sdk.Board {
 		orZero(`count((`+c("vigil_cluster_workload_replicas_ready")+` == 0) and `+c("vigil_cluster_workload_replicas_desired")+` > 0)`))
 	b.problemCount("Workloads short of replicas", "Workloads whose ready replicas differ from the desired number (KubeWorkloadReplicasMismatch).",
 		orZero(`count(`+c("vigil_cluster_workload_replicas_ready")+` != `+c("vigil_cluster_workload_replicas_desired")+`)`))
+	b.problemCount("Environments drifted from Terraform", "Environments whose last provision drift found changes made outside Terraform (TerraformDriftDetected).",
+		orZero(`count(`+c("vigil_provision_drift_detected")+` == 1)`))
+	b.problemCount("Textfiles invalid", "Files in Vigil's textfile directory that do not parse; their last good contents are served (VigilTextfileInvalid).",
+		orZero(`count(`+c("vigil_textfile_file_valid")+` == 0)`))
 	b.problemCount("Vigil sources down", "Sources whose last refresh failed (VigilSourceDown).",
 		orZero(`count(`+c("vigil_source_up")+` == 0)`))
 	b.problemCount("Vigil sources stale", "Sources whose data is older than 3 refresh intervals (VigilSourceDataStale).",
