@@ -27,6 +27,7 @@ func main() {
 	configFile := app.Flag("config.file", "Vigil configuration file (see examples/vigil.yml). Without it, Vigil runs on the embedded sandbox.").String()
 	configCheck := app.Flag("config.check", "Validate --config.file and exit: 0 when valid, 1 with the file, line and field when not.").Bool()
 	sandbox := app.Flag("sandbox", "Run on the embedded sandbox: a demo cluster with the runbooks' faults, labelled environment=\"sandbox\".").Bool()
+	enableLifecycle := app.Flag("web.enable-lifecycle", "Enable reloading the configuration with POST /-/reload (SIGHUP always works).").Bool()
 	telemetryPath := app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 	webFlags := kingpinflag.AddFlags(app, ":9477")
 	logConfig := &promslog.Config{}
@@ -51,12 +52,13 @@ func main() {
 	logger := promslog.New(logConfig)
 	logger.Info("starting vigil-exporter", "version", version.Info(), "build", version.BuildContext())
 	d, err := daemon.New(daemon.Options{
-		ConfigFile:    *configFile,
-		Sandbox:       *sandbox,
-		TelemetryPath: *telemetryPath,
-		ListenAddrs:   *webFlags.WebListenAddresses,
-		WebConfigFile: *webFlags.WebConfigFile,
-		Logger:        logger,
+		ConfigFile:      *configFile,
+		Sandbox:         *sandbox,
+		TelemetryPath:   *telemetryPath,
+		ListenAddrs:     *webFlags.WebListenAddresses,
+		WebConfigFile:   *webFlags.WebConfigFile,
+		EnableLifecycle: *enableLifecycle,
+		Logger:          logger,
 	})
 	if err != nil {
 		logger.Error("cannot start: invalid configuration", "err", err)

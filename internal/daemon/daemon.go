@@ -36,7 +36,11 @@ type Options struct {
 	TelemetryPath string   // --web.telemetry-path
 	ListenAddrs   []string // --web.listen-address
 	WebConfigFile string   // --web.config.file (TLS, basic auth)
-	Logger        *slog.Logger
+	// EnableLifecycle serves POST /-/reload (--web.enable-lifecycle). Off by
+	// default, as in Prometheus: anyone reaching the port could otherwise
+	// make Vigil rebuild its caches, a full re-LIST of the cluster.
+	EnableLifecycle bool
+	Logger          *slog.Logger
 	// Listeners, when set, are served instead of ListenAddrs (tests).
 	Listeners []net.Listener
 }
@@ -52,6 +56,7 @@ type Daemon struct {
 	reloadTime    prometheus.Gauge
 
 	reloadMu sync.Mutex // one reload at a time
+	closed   bool       // Run has returned; guarded by reloadMu
 	current  atomic.Pointer[runtime]
 	ctx      context.Context
 }
@@ -138,7 +143,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.logger.Warn("running on the embedded SANDBOX: demo data, not a real cluster; every series carries environment=\"sandbox\"")
 	}
 	rt.start(ctx)
-	defer func() { d.current.Load().stop(nil) }()
+	defer func() {
+		// Under reloadMu, so a reload in flight finishes (or never starts)
+		// before the last runtime is stopped.
+		d.reloadMu.Lock()
+		defer d.reloadMu.Unlock()
+		d.closed = true
+		d.current.Load().stop(nil)
+	}()
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -190,6 +202,9 @@ func (d *Daemon) serve(server *http.Server) error {
 func (d *Daemon) Reload() error {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
+	if d.closed {
+		return errors.New("the exporter is shutting down")
+	}
 	rt, err := d.load()
 	if err != nil {
 		d.reloadOK.Set(0)
@@ -198,7 +213,10 @@ func (d *Daemon) Reload() error {
 	}
 	old := d.current.Load()
 	if d.ctx != nil {
+		// Warm the new runtime up while the old one keeps serving, so a
+		// reload leaves no gap in the series and no reset in alerts' for:.
 		rt.start(d.ctx)
+		d.waitReady(rt)
 	}
 	d.current.Store(rt)
 	old.stop(rt)
@@ -206,6 +224,17 @@ func (d *Daemon) Reload() error {
 	d.reloadTime.SetToCurrentTime()
 	d.logger.Info("configuration reloaded", "file", d.opts.ConfigFile)
 	return nil
+}
+
+// reloadWarmUp bounds how long a reload waits for the new runtime's caches
+// and first refreshes before swapping it in anyway.
+const reloadWarmUp = 30 * time.Second
+
+func (d *Daemon) waitReady(rt *runtime) {
+	deadline := time.Now().Add(reloadWarmUp)
+	for !rt.ready() && time.Now().Before(deadline) && d.ctx.Err() == nil {
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // Ready reports whether every source has finished its first refresh and the

@@ -31,6 +31,10 @@ func (d *Daemon) Handler() http.Handler {
 		_, _ = w.Write([]byte("Ready.\n"))
 	})
 	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+		if !d.opts.EnableLifecycle {
+			http.Error(w, "Lifecycle API is not enabled: start with --web.enable-lifecycle, or send SIGHUP.", http.StatusForbidden)
+			return
+		}
 		if r.Method != http.MethodPost && r.Method != http.MethodPut {
 			w.Header().Set("Allow", "POST, PUT")
 			http.Error(w, "Only POST or PUT requests allowed.", http.StatusMethodNotAllowed)
@@ -79,6 +83,7 @@ func (d *Daemon) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	addEnvironment(mfs, rt.cfg.Environment)
 
 	w.Header().Set("Content-Type", string(textFormat))
+	w.Header().Add("Vary", "Accept-Encoding")
 	var out = bufio.NewWriterSize(w, 64<<10)
 	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 		gz := gzipPool.Get().(*gzip.Writer)

@@ -41,7 +41,7 @@ func TestReloadKeepsRunningConfigOnError(t *testing.T) {
 	cfgFile := filepath.Join(t.TempDir(), "vigil.yml")
 	writeConfig(t, cfgFile, "environment: staging\nkubernetes:\n  cluster: envtest\n  kubeconfig: "+kubeconfig+"\n  metrics_api: false\n")
 
-	r := start(t, daemon.Options{ConfigFile: cfgFile})
+	r := start(t, daemon.Options{ConfigFile: cfgFile, EnableLifecycle: true})
 	r.waitReady(t)
 	mfs := parse(t, get(t, r.url+"/metrics"))
 	v, ok := value(mfs, "vigil_cluster_apiserver_up", map[string]string{"environment": "staging", "cluster": "envtest"})
@@ -72,6 +72,21 @@ func TestReloadKeepsRunningConfigOnError(t *testing.T) {
 		return ok && v == 1 && ok2 == 1
 	}, 30*time.Second, 100*time.Millisecond)
 
+	// A reload shows no gap: the moment it returns, the new runtime is warm.
+	before := parse(t, get(t, r.url+"/metrics"))
+	lastBefore, _ := value(before, "vigil_source_last_success_timestamp_seconds", map[string]string{"source": "kubernetes-apiserver"})
+	require.Positive(t, lastBefore)
+	code, body = postReload(t, r.url)
+	require.Equal(t, http.StatusOK, code, body)
+	after := parse(t, get(t, r.url+"/metrics"))
+	lastAfter, _ := value(after, "vigil_source_last_success_timestamp_seconds", map[string]string{"source": "kubernetes-apiserver"})
+	assert.GreaterOrEqual(t, lastAfter, lastBefore, "a reload must not reset the data age")
+	up, _ := value(after, "vigil_source_up", map[string]string{"source": "kubernetes-apiserver"})
+	assert.Equal(t, 1.0, up, "a reload must not show a false outage")
+	v, ok = value(after, "vigil_cluster_apiserver_up", map[string]string{"environment": "production"})
+	assert.True(t, ok && v == 1)
+	assert.True(t, r.d.Ready(), "ready straight after a reload")
+
 	resp, err := http.Get(r.url + "/-/reload")
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -79,3 +94,12 @@ func TestReloadKeepsRunningConfigOnError(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { os.Exit(testenv.RunShared(m)) }
+
+// TestReloadEndpointNeedsLifecycleFlag: without --web.enable-lifecycle,
+// POST /-/reload is refused and says how to reload instead.
+func TestReloadEndpointNeedsLifecycleFlag(t *testing.T) {
+	r := start(t, daemon.Options{Sandbox: true})
+	code, body := postReload(t, r.url)
+	assert.Equal(t, http.StatusForbidden, code)
+	assert.Contains(t, body, "--web.enable-lifecycle")
+}

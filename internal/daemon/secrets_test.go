@@ -57,7 +57,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	writeConfig(t, cfgFile, "environment: canary\nkubernetes:\n  cluster: refusing\n  server: "+refusing.URL+
 		"\n  bearer_token: {env: VIGIL_CANARY_TOKEN}\n  insecure_skip_tls_verify: true\n  probe_interval: 1s\n  metrics_interval: 1s\n")
 
-	r := start(t, daemon.Options{ConfigFile: cfgFile})
+	r := start(t, daemon.Options{ConfigFile: cfgFile, EnableLifecycle: true})
 	r.waitReady(t) // ready although the API server refuses us
 	require.Eventually(t, func() bool {
 		mfs := parse(t, get(t, r.url+"/metrics"))

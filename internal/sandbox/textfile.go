@@ -17,7 +17,7 @@ func TextfileDir() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("sandbox textfile directory: %w", err)
 	}
-	checked := float64(time.Now().Add(-10*time.Minute).Unix())
+	checked := float64(time.Now().Add(-10 * time.Minute).Unix())
 	var text string
 	for _, m := range []struct {
 		name  string

@@ -2,6 +2,7 @@ package source
 
 import (
 	"net/http"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -11,6 +12,9 @@ import (
 // Metrics holds the engine's self-metrics. The daemon creates one for its
 // whole life and registers it once, so counters survive config reloads.
 type Metrics struct {
+	mu    sync.Mutex
+	known map[string]bool // sources with series, across reloads
+
 	up          *prometheus.GaugeVec
 	lastSuccess *prometheus.GaugeVec
 	duration    *prometheus.GaugeVec
@@ -54,6 +58,7 @@ func NewMetrics() *Metrics {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: c.Name, Help: c.Help}, c.Labels)
 	}
 	return &Metrics{
+		known:       map[string]bool{},
 		up:          gauge("vigil_source_up"),
 		lastSuccess: gauge("vigil_source_last_success_timestamp_seconds"),
 		duration:    gauge("vigil_source_refresh_duration_seconds"),
@@ -91,12 +96,32 @@ func (m *Metrics) APIRequestCounter(source string) func(api string) {
 
 // Forget removes a source's series when a reload drops the source.
 func (m *Metrics) Forget(source string) {
+	m.mu.Lock()
+	delete(m.known, source)
+	m.mu.Unlock()
 	m.up.DeleteLabelValues(source)
 	m.lastSuccess.DeleteLabelValues(source)
 	m.duration.DeleteLabelValues(source)
 	m.interval.DeleteLabelValues(source)
 	m.errors.DeletePartialMatch(prometheus.Labels{"source": source})
 	m.requests.DeletePartialMatch(prometheus.Labels{"source": source})
+}
+
+// register records a source and reports whether it is new.
+func (m *Metrics) register(source string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.known[source] {
+		return false
+	}
+	m.known[source] = true
+	return true
+}
+
+// ErrorCounter returns a function counting one failure of the named source
+// with a bounded reason, for parts that are not refresh sources (informers).
+func (m *Metrics) ErrorCounter(source string) func(reason string) {
+	return func(reason string) { m.errors.WithLabelValues(source, reason).Inc() }
 }
 
 // InstrumentTransport counts every request sent through rt with count, under

@@ -109,7 +109,7 @@ func (s *Source[T]) Status() Status {
 
 // run refreshes until ctx ends.
 func (s *Source[T]) run(ctx context.Context) {
-	for {
+	for ctx.Err() == nil {
 		delay := s.refresh(ctx)
 		t := time.NewTimer(delay)
 		select {
@@ -252,9 +252,13 @@ func Add[T any](g *Group, opts Options, fetch Fetch[T]) *Source[T] {
 	opts.defaults()
 	s := &Source[T]{opts: opts, fetch: fetch, metrics: g.metrics, logger: g.logger}
 	s.status.Name = opts.Name
-	// Present from the start: a source that never succeeds shows up 0.
-	g.metrics.up.WithLabelValues(opts.Name).Set(0)
-	g.metrics.lastSuccess.WithLabelValues(opts.Name).Set(0)
+	// Present from the start: a source that never succeeds shows up 0. A
+	// source a reload rebuilds keeps its series as they were until its own
+	// first refresh, so a reload shows no false outage and no 1970 age.
+	if g.metrics.register(opts.Name) {
+		g.metrics.up.WithLabelValues(opts.Name).Set(0)
+		g.metrics.lastSuccess.WithLabelValues(opts.Name).Set(0)
+	}
 	g.metrics.interval.WithLabelValues(opts.Name).Set(opts.Interval.Seconds())
 	g.sources = append(g.sources, s)
 	return s
