@@ -7,11 +7,15 @@ package cluster
 
 import (
 	"context"
+	"errors"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -42,6 +46,9 @@ type Config struct {
 const (
 	APIServerSource = "kubernetes-apiserver"
 	MetricsSource   = "kubernetes-metrics"
+	// InformerSource labels the informers' requests and list/watch errors;
+	// informers are not refresh sources, so it has no vigil_source_up.
+	InformerSource = "kubernetes-informers"
 )
 
 // Collector watches one cluster. Build it with New, then Start; after Stop it
@@ -57,6 +64,7 @@ type Collector struct {
 	workloads []cache.SharedIndexInformer // deployments, statefulsets, daemonsets
 	hpas      []cache.SharedIndexInformer
 	all       []cache.SharedIndexInformer
+	failed    []atomic.Bool // per informer in all: a list or watch has failed
 
 	apiserver *source.Source[*version.Info]
 	usage     *source.Source[*usage] // nil without MetricsAPI
@@ -114,6 +122,7 @@ func New(cfg Config, kube kubernetes.Interface, metrics metricsclient.Interface,
 		c.hpas = append(c.hpas, f.Autoscaling().V2().HorizontalPodAutoscalers().Informer())
 	}
 	c.all = append(append(append([]cache.SharedIndexInformer{c.nodes}, c.pods...), c.workloads...), c.hpas...)
+	c.watchErrors(group.ErrorCounter(InformerSource))
 
 	// The probe asks /version with the refresh's context, so a hanging API
 	// server is abandoned at the timeout instead of piling up requests.
@@ -146,13 +155,41 @@ func (c *Collector) Start(ctx context.Context) {
 }
 
 // Synced reports whether every informer has listed its objects once.
+//
+// An informer whose list failed (RBAC forbids it, the API is missing) counts
+// as done too: readiness means "tried", as for sources, or one missing
+// permission would keep the exporter unready for ever. Such failures show in
+// vigil_source_errors_total{source="kubernetes-informers"}.
 func (c *Collector) Synced() bool {
-	for _, inf := range c.all {
-		if !inf.HasSynced() {
+	for i, inf := range c.all {
+		if !inf.HasSynced() && !c.failed[i].Load() {
 			return false
 		}
 	}
 	return true
+}
+
+// watchErrors replaces client-go's default handler, which only logs, with one
+// that counts each list or watch failure by reason and logs it once.
+func (c *Collector) watchErrors(count func(reason string)) {
+	c.failed = make([]atomic.Bool, len(c.all))
+	for i, inf := range c.all {
+		_ = inf.SetWatchErrorHandler(func(r *cache.Reflector, err error) {
+			// A closed watch or an expired resourceVersion is the normal
+			// course of a watch: client-go relists, nothing failed.
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || apierrors.IsResourceExpired(err) || apierrors.IsGone(err) {
+				return
+			}
+			reason := source.Classify(err)
+			count(reason)
+			level := slog.LevelDebug
+			if !c.failed[i].Swap(true) {
+				level = slog.LevelWarn
+			}
+			c.logger.Log(context.Background(), level, "listing or watching Kubernetes objects failed; their series are missing or stale until it works",
+				"informer", r.TypeDescription(), "reason", reason, "err", err)
+		})
+	}
 }
 
 // Stop stops the informers and waits for their goroutines.

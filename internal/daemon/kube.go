@@ -63,5 +63,5 @@ func kubeSourceOf(api string) string {
 	case strings.HasSuffix(api, "metrics"):
 		return cluster.MetricsSource
 	}
-	return "kubernetes-informers"
+	return cluster.InformerSource
 }

@@ -269,6 +269,12 @@ func (g *Group) APIRequestCounter(source string) func(api string) {
 	return g.metrics.APIRequestCounter(source)
 }
 
+// ErrorCounter counts failures of a part that is not a refresh source; see
+// Metrics.ErrorCounter.
+func (g *Group) ErrorCounter(source string) func(reason string) {
+	return g.metrics.ErrorCounter(source)
+}
+
 // Start launches every source's refresh loop. It returns at once.
 func (g *Group) Start(ctx context.Context) {
 	ctx, g.cancel = context.WithCancel(ctx)
