@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -111,6 +112,7 @@ func (c *Collector) read(ctx context.Context) (snapshot, error) {
 		c.good[name] = res
 		out[name] = res
 	}
+	c.dropConflicts(out)
 	for name := range c.good { // files removed from the directory go away
 		if _, ok := out[name]; !ok {
 			delete(c.good, name)
@@ -137,7 +139,7 @@ func (c *Collector) parse(path string) (fileResult, error) {
 	}
 	names := make([]string, 0, len(mfs))
 	for name := range mfs {
-		if c.cfg.Reserved[name] {
+		if c.cfg.Reserved[name] || reservedPrefix(name) {
 			return res, fmt.Errorf("%s defines %s, a metric Vigil itself exposes", filepath.Base(path), name)
 		}
 		names = append(names, name)
@@ -154,6 +156,71 @@ func (c *Collector) parse(path string) (fileResult, error) {
 	}
 	res.valid = true
 	return res, nil
+}
+
+// The registry's Go and process collectors own these families.
+func reservedPrefix(name string) bool {
+	for _, p := range []string{"go_", "process_", "promhttp_"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// dropConflicts marks invalid, and serves nothing of, a file that gives a
+// family another type than an earlier file (by name) or repeats one of its
+// series: either would make the scrape invalid for Prometheus.
+func (c *Collector) dropConflicts(snap snapshot) {
+	files := make([]string, 0, len(snap))
+	for name := range snap {
+		files = append(files, name)
+	}
+	sort.Strings(files)
+	types := map[string]dto.MetricType{}
+	seen := map[string]string{} // series signature -> file
+	for _, file := range files {
+		res := snap[file]
+		var conflict string
+		sigs := []string{}
+		for _, mf := range res.families {
+			if t, ok := types[mf.GetName()]; ok && t != mf.GetType() {
+				conflict = fmt.Sprintf("%s has another type in an earlier file", mf.GetName())
+				break
+			}
+			for _, m := range mf.Metric {
+				sig := signature(mf.GetName(), exposition.WithDefaultLabel(m, "environment", c.cfg.Environment))
+				if other, ok := seen[sig]; ok {
+					conflict = fmt.Sprintf("a series of %s is also in %s", mf.GetName(), other)
+					break
+				}
+				sigs = append(sigs, sig)
+			}
+			if conflict != "" {
+				break
+			}
+		}
+		if conflict != "" {
+			c.logger.Warn("textfile not served: it conflicts with another file", "file", file, "conflict", conflict)
+			snap[file] = fileResult{mtime: res.mtime, valid: false}
+			continue
+		}
+		for _, mf := range res.families {
+			types[mf.GetName()] = mf.GetType()
+		}
+		for _, sig := range sigs {
+			seen[sig] = file
+		}
+	}
+}
+
+func signature(name string, m *dto.Metric) string {
+	var b strings.Builder
+	b.WriteString(name)
+	for _, l := range m.GetLabel() {
+		b.WriteString("\xff" + l.GetName() + "=" + l.GetValue())
+	}
+	return b.String()
 }
 
 // RenderText writes the files' metrics and the collector's own. A family

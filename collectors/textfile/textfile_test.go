@@ -127,3 +127,27 @@ func TestMissingDirectoryFailsTheSourceNotTheScrape(t *testing.T) {
 	}, 5*time.Second, 10*time.Millisecond)
 	assert.Len(t, h.render(t), 3, "the last snapshot is still served")
 }
+
+// TestConflictsAndReservedFamiliesAreRefused: what would make the scrape
+// invalid for Prometheus is refused per file and said, not served.
+func TestConflictsAndReservedFamiliesAreRefused(t *testing.T) {
+	h := newHarness(t)
+	h.write(t, "a.prom", backupFile)
+	h.write(t, "b.prom", "# TYPE backup_last_success_timestamp_seconds counter\nbackup_last_success_timestamp_seconds{job=\"other\"} 1\n")
+	h.write(t, "c.prom", "backup_last_success_timestamp_seconds{job=\"pg_dump\"} 2\n")
+	h.write(t, "d.prom", "# TYPE go_goroutines gauge\ngo_goroutines 7\n")
+	h.write(t, "e.prom", "# TYPE backup_size_bytes gauge\nbackup_size_bytes{job=\"pg_dump\"} 1024\n")
+	var mfs map[string]*dto.MetricFamily
+	require.Eventually(t, func() bool {
+		mfs = h.render(t)
+		_, ok := valid(mfs, "e.prom")
+		return ok
+	}, 5*time.Second, 10*time.Millisecond)
+	for file, want := range map[string]float64{"a.prom": 1, "b.prom": 0, "c.prom": 0, "d.prom": 0, "e.prom": 1} {
+		v, ok := valid(mfs, file)
+		assert.True(t, ok && v == want, "%s valid=%v, want %v", file, v, want)
+	}
+	assert.Len(t, mfs["backup_last_success_timestamp_seconds"].GetMetric(), 1, "only a.prom's series")
+	assert.NotContains(t, mfs, "go_goroutines")
+	assert.Contains(t, mfs, "backup_size_bytes")
+}
