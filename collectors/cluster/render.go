@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"k8s.io/client-go/tools/cache"
 
@@ -158,7 +159,12 @@ func (c *Collector) RenderText(w io.Writer) error {
 	c.renderAPIServer(t)
 	var u *usage
 	if c.usage != nil {
-		u, _, _ = c.usage.Get()
+		// Usage older than three refresh intervals is not served as if it
+		// were current: the CPU and memory alerts would judge from old
+		// numbers. VigilSourceDataStale says why the series went away.
+		if snap, at, ok := c.usage.Get(); ok && time.Since(at) <= 3*c.cfg.MetricsInterval {
+			u = snap
+		}
 	}
 	c.renderNodes(t, list(c.nodes), u)
 	c.renderPods(t, list(c.pods...), u)

@@ -70,7 +70,7 @@ func TestUsageFromMetricsAPI(t *testing.T) {
 	require.NoError(t, err)
 
 	var failing atomic.Bool
-	r := start(t, cluster.Config{MetricsAPI: true, MetricsInterval: 100 * time.Millisecond}, kube, metricsServer(t, &failing))
+	r := start(t, cluster.Config{MetricsAPI: true, MetricsInterval: time.Second}, kube, metricsServer(t, &failing))
 	require.Equal(t, 1.0, sourceUp(t, r.metrics, cluster.MetricsSource))
 
 	// Usage only for objects in the cache: not usage-node-gone, not ghost.
@@ -106,4 +106,8 @@ func TestUsageFromMetricsAPI(t *testing.T) {
 	require.NoError(t, kube.CoreV1().Pods(ns).Delete(ctx, "web-1", metav1.DeleteOptions{GracePeriodSeconds: &zero}))
 	require.Eventually(t, func() bool { return len(usageOnly()) == 2 }, 15*time.Second, 20*time.Millisecond)
 	require.Equal(t, []string{nodeUsage, nodeMem}, usageOnly())
+
+	// Three refresh intervals without a success: the old numbers are no
+	// longer served as current.
+	require.Eventually(t, func() bool { return len(usageOnly()) == 0 }, 15*time.Second, 50*time.Millisecond)
 }
