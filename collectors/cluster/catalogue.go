@@ -27,9 +27,9 @@ var Catalogue = []metricdoc.Desc{
 	{Name: "vigil_cluster_node_allocatable_memory_bytes", Type: metricdoc.Gauge, Labels: []string{"cluster", "node"},
 		Help: "Memory the node offers to pods (status.allocatable.memory), in bytes."},
 	{Name: "vigil_cluster_node_cpu_usage_cores", Type: metricdoc.Gauge, Labels: []string{"cluster", "node"},
-		Help: "CPU the node uses, in cores, from metrics.k8s.io (what kubectl top nodes shows)."},
+		Help: "CPU the node uses, in cores, from metrics.k8s.io (what kubectl top nodes shows); absent once metrics.k8s.io has not answered for three refresh intervals."},
 	{Name: "vigil_cluster_node_memory_usage_bytes", Type: metricdoc.Gauge, Labels: []string{"cluster", "node"},
-		Help: "Memory working set of the node, in bytes, from metrics.k8s.io (what kubectl top nodes shows)."},
+		Help: "Memory working set of the node, in bytes, from metrics.k8s.io (what kubectl top nodes shows); absent once metrics.k8s.io has not answered for three refresh intervals."},
 
 	// Pods
 	{Name: "vigil_cluster_pod_info", Type: metricdoc.Gauge, Labels: []string{"cluster", "namespace", "pod", "node", "owner_kind", "owner_name"},
@@ -47,17 +47,17 @@ var Catalogue = []metricdoc.Desc{
 	{Name: "vigil_cluster_pod_container_last_terminated_timestamp_seconds", Type: metricdoc.Gauge, Labels: []string{"cluster", "namespace", "pod", "container"},
 		Help: "Unix time at which the container last terminated."},
 	{Name: "vigil_cluster_pod_cpu_requests_cores", Type: metricdoc.Gauge, Labels: []string{"cluster", "namespace", "pod"},
-		Help: "Sum of the CPU requests of the pod's containers, in cores; absent when none sets one."},
+		Help: "Sum of the CPU requests of the pod's app containers (init and sidecar containers not counted), in cores; absent when none sets one."},
 	{Name: "vigil_cluster_pod_cpu_limits_cores", Type: metricdoc.Gauge, Labels: []string{"cluster", "namespace", "pod"},
 		Help: "Sum of the CPU limits of the pod's containers, in cores; absent unless every container sets one."},
 	{Name: "vigil_cluster_pod_memory_requests_bytes", Type: metricdoc.Gauge, Labels: []string{"cluster", "namespace", "pod"},
-		Help: "Sum of the memory requests of the pod's containers, in bytes; absent when none sets one."},
+		Help: "Sum of the memory requests of the pod's app containers (init and sidecar containers not counted), in bytes; absent when none sets one."},
 	{Name: "vigil_cluster_pod_memory_limits_bytes", Type: metricdoc.Gauge, Labels: []string{"cluster", "namespace", "pod"},
 		Help: "Sum of the memory limits of the pod's containers, in bytes; absent unless every container sets one."},
 	{Name: "vigil_cluster_pod_cpu_usage_cores", Type: metricdoc.Gauge, Labels: []string{"cluster", "namespace", "pod"},
-		Help: "CPU the pod uses, in cores, from metrics.k8s.io (what kubectl top pods shows)."},
+		Help: "CPU the pod uses, in cores, from metrics.k8s.io (what kubectl top pods shows); absent once metrics.k8s.io has not answered for three refresh intervals."},
 	{Name: "vigil_cluster_pod_memory_usage_bytes", Type: metricdoc.Gauge, Labels: []string{"cluster", "namespace", "pod"},
-		Help: "Memory working set of the pod, in bytes, from metrics.k8s.io (what kubectl top pods shows)."},
+		Help: "Memory working set of the pod, in bytes, from metrics.k8s.io (what kubectl top pods shows); absent once metrics.k8s.io has not answered for three refresh intervals."},
 
 	// Workloads: kind is Deployment, StatefulSet or DaemonSet.
 	{Name: "vigil_cluster_workload_replicas_desired", Type: metricdoc.Gauge, Labels: []string{"cluster", "namespace", "kind", "workload"},
