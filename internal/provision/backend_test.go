@@ -27,15 +27,18 @@ func TestBackendConfigPerEnvironment(t *testing.T) {
 	if err := Apply(ctx(t), qa, ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"staging.tfstate", "qa.tfstate"} {
-		data := mustRead(t, filepath.Join(s.dir, "states", f))
-		env := strings.TrimSuffix(f, ".tfstate")
+	// Each in its own backend, in its own workspace there.
+	for _, env := range []string{"staging", "qa"} {
+		f := filepath.Join("states", env+".d", env, "terraform.tfstate")
+		data := mustRead(t, filepath.Join(s.dir, f))
 		if !strings.Contains(data, `"environment": "`+env+`"`) {
-			t.Errorf("states/%s does not hold %s's resources", f, env)
+			t.Errorf("%s does not hold %s's resources", f, env)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(s.dir, "terraform.tfstate")); !os.IsNotExist(err) {
-		t.Fatalf("an environment used the default state file: %v", err)
+	for _, f := range []string{"terraform.tfstate", filepath.Join("states", "staging.tfstate"), filepath.Join("states", "qa.tfstate")} {
+		if _, err := os.Stat(filepath.Join(s.dir, f)); !os.IsNotExist(err) {
+			t.Fatalf("an environment used a default workspace's state file %s: %v", f, err)
+		}
 	}
 	// Back to staging: its state is intact, nothing to change.
 	sum, err = Plan(ctx(t), s.opts)
@@ -46,9 +49,10 @@ func TestBackendConfigPerEnvironment(t *testing.T) {
 		t.Fatalf("staging plan after qa = %+v, want no changes", sum)
 	}
 
-	// dev has no backend file: its state is the default local file. Going
-	// back to staging afterwards would make terraform offer to copy dev's
-	// state into staging's backend: refused, with what to do.
+	// dev has no backend file: its state is in the default local backend,
+	// in workspace dev. Going back to staging afterwards would make
+	// terraform offer to copy dev's workspace into staging's backend:
+	// refused, with what to do, and neither state changes.
 	dev := s.opts
 	dev.Env = "dev"
 	dev.BackupDir = filepath.Join(s.root, "backups", "dev")
@@ -58,12 +62,17 @@ func TestBackendConfigPerEnvironment(t *testing.T) {
 	if err := Apply(ctx(t), dev, ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	before := mustRead(t, filepath.Join(s.dir, "states", "staging.tfstate"))
+	stagingState := filepath.Join(s.dir, "states", "staging.d", "staging", "terraform.tfstate")
+	devState := filepath.Join(s.dir, "terraform.tfstate.d", "dev", "terraform.tfstate")
+	before, devBefore := mustRead(t, stagingState), mustRead(t, devState)
+	if !strings.Contains(devBefore, `"environment": "dev"`) {
+		t.Fatalf("dev's state is not in its workspace:\n%s", devBefore)
+	}
 	_, err = Plan(ctx(t), s.opts)
 	if err == nil || !strings.Contains(err.Error(), "never migrates state between environments") {
 		t.Fatalf("staging after a local dev state: err = %v", err)
 	}
-	if after := mustRead(t, filepath.Join(s.dir, "states", "staging.tfstate")); after != before {
-		t.Fatal("the refused init changed staging's state")
+	if mustRead(t, stagingState) != before || mustRead(t, devState) != devBefore {
+		t.Fatal("the refused init changed a state")
 	}
 }

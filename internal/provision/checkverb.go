@@ -45,6 +45,9 @@ func Check(ctx context.Context, o Options, c CheckOptions) (err error) {
 	if err := r.Init(ctx, o.Env); err != nil {
 		return err
 	}
+	if err := o.useWorkspace(ctx, r, false); err != nil {
+		return err
+	}
 	return runCheck(ctx, o, r, c)
 }
 

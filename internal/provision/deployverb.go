@@ -90,6 +90,9 @@ func (o *Options) restConfig(ctx context.Context, d DeployOptions) (*rest.Config
 	if err := r.Init(ctx, o.Env); err != nil {
 		return nil, err
 	}
+	if err := o.useWorkspace(ctx, r, false); err != nil {
+		return nil, err
+	}
 	kc, err := kubeconfigOutput(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("finding the cluster (or pass --kubeconfig): %w", err)

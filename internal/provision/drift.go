@@ -63,6 +63,9 @@ func drift(ctx context.Context, o Options) (DriftResult, error) {
 	if err := r.Init(ctx, o.Env); err != nil {
 		return DriftResult{}, err
 	}
+	if err := o.useWorkspace(ctx, r, false); err != nil {
+		return DriftResult{}, err
+	}
 	// The drift plan is never applied: keep it apart from the saved plan.
 	tmp, err := os.MkdirTemp("", "vigil-drift-")
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -120,9 +121,19 @@ func (s *stack) setVar(env, name, value string) {
 // outside" the provision command), with the same minimal environment.
 func (s *stack) terraform(args ...string) string {
 	s.t.Helper()
+	return s.terraformIn("", args...)
+}
+
+// terraformIn runs terraform in the workspace ws ("" = the selected one),
+// chosen with TF_WORKSPACE so the selection provision made is left alone.
+func (s *stack) terraformIn(ws string, args ...string) string {
+	s.t.Helper()
 	cmd := exec.Command(s.tf, args...)
 	cmd.Dir = s.dir
 	cmd.Env = s.extEnv
+	if ws != "" {
+		cmd.Env = append(slices.Clip(s.extEnv), "TF_WORKSPACE="+ws)
+	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		s.t.Fatalf("terraform %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -130,12 +141,35 @@ func (s *stack) terraform(args ...string) string {
 	return string(out)
 }
 
-// state returns the current state as decoded JSON ("" state = nil).
+// state returns the state of the stack's environment as decoded JSON (no
+// state or no workspace = nil).
 func (s *stack) state() map[string]any {
 	s.t.Helper()
-	// The fixture declares a backend: state pull needs an initialised directory.
-	s.terraform("init", "-input=false", "-no-color", "-reconfigure")
-	out := s.terraform("state", "pull")
+	return s.stateOf(s.opts.Env)
+}
+
+// workspaces lists the terraform workspaces of the stack.
+func (s *stack) workspaces() []string {
+	s.t.Helper()
+	// The fixture declares a backend: terraform needs an initialised directory.
+	s.terraform("init", "-input=false", "-no-color")
+	var out []string
+	for _, l := range strings.Split(s.terraform("workspace", "list", "-no-color"), "\n") {
+		if w := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "*")); w != "" {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// stateOf returns the state of workspace ws as decoded JSON (no state or no
+// workspace = nil).
+func (s *stack) stateOf(ws string) map[string]any {
+	s.t.Helper()
+	if !slices.Contains(s.workspaces(), ws) {
+		return nil
+	}
+	out := s.terraformIn(ws, "state", "pull")
 	if strings.TrimSpace(out) == "" {
 		return nil
 	}
@@ -149,7 +183,13 @@ func (s *stack) state() map[string]any {
 // resources lists the addresses of the resources in the state.
 func (s *stack) resources() []string {
 	s.t.Helper()
-	st := s.state()
+	return s.resourcesOf(s.opts.Env)
+}
+
+// resourcesOf lists the addresses of the resources in workspace ws.
+func (s *stack) resourcesOf(ws string) []string {
+	s.t.Helper()
+	st := s.stateOf(ws)
 	if st == nil {
 		return nil
 	}

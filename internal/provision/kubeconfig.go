@@ -50,6 +50,9 @@ func Kubeconfig(ctx context.Context, o Options, k KubeconfigOptions) (path strin
 	if err := r.Init(ctx, o.Env); err != nil {
 		return "", err
 	}
+	if err := o.useWorkspace(ctx, r, false); err != nil {
+		return "", err
+	}
 	kc, err := kubeconfigOutput(ctx, r)
 	if err != nil {
 		return "", err

@@ -52,7 +52,7 @@ func TestPlanThenApplySavedPlan(t *testing.T) {
 		t.Fatalf("resources after apply = %v, want %v", got, want)
 	}
 	if nodeCount(s) != "2" {
-		t.Errorf("apply did not apply the saved plan (node_count 2):\n%s", s.terraform("state", "show", "terraform_data.cluster"))
+		t.Errorf("apply did not apply the saved plan (node_count 2):\n%s", s.terraformIn("dev", "state", "show", "terraform_data.cluster"))
 	}
 	if _, err := os.Stat(planFile); !os.IsNotExist(err) {
 		t.Errorf("the applied plan should be removed, stat: %v", err)
@@ -140,9 +140,10 @@ func TestApplyRefusesOldPlan(t *testing.T) {
 func TestBackupKeepsNewest(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, "dev")
-	// No state yet: nothing to back up, and no empty file either.
-	if p, err := Backup(ctx(t), s.opts, 3); err != nil || p != "" {
-		t.Fatalf("backup of no state = %q, %v", p, err)
+	// Never planned: no workspace, so no state to back up (and backup, a
+	// read-only verb, does not create one).
+	if p, err := Backup(ctx(t), s.opts, 3); !errors.Is(err, ErrNoState) || p != "" {
+		t.Fatalf("backup of no state = %q, %v; want ErrNoState", p, err)
 	}
 	s.applied()
 	lineage := s.state()["lineage"].(string)
@@ -211,7 +212,7 @@ func TestRestore(t *testing.T) {
 		t.Fatalf("restore: %v\n%s", err, s.out)
 	}
 	if nodeCount(s) != "2" {
-		t.Errorf("restored state does not hold node_count 2:\n%s", s.terraform("state", "show", "terraform_data.cluster"))
+		t.Errorf("restored state does not hold node_count 2:\n%s", s.terraformIn("dev", "state", "show", "terraform_data.cluster"))
 	}
 	st := s.state()
 	if st["serial"].(float64) <= serialBefore {
@@ -332,7 +333,7 @@ var nodeCountRe = regexp.MustCompile(`node_count\s*=\s*(\d+)`)
 
 // nodeCount reads the node_count the state holds for terraform_data.cluster.
 func nodeCount(s *stack) string {
-	m := nodeCountRe.FindStringSubmatch(s.terraform("state", "show", "-no-color", "terraform_data.cluster"))
+	m := nodeCountRe.FindStringSubmatch(s.terraformIn(s.opts.Env, "state", "show", "-no-color", "terraform_data.cluster"))
 	if m == nil {
 		s.t.Fatal("no node_count in the state")
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,7 +27,8 @@ func (s *stack) holdLock() string {
 	cmd := exec.Command(s.tf, "apply", "-auto-approve", "-input=false", "-no-color",
 		"-var-file="+filepath.Join("environments", s.opts.Env+".tfvars"), "-var", "slow_seconds=120")
 	cmd.Dir = s.dir
-	cmd.Env = s.extEnv
+	// The environment's own workspace: its state is the one locked.
+	cmd.Env = append(slices.Clip(s.extEnv), "TF_WORKSPACE="+s.opts.Env)
 	// Its own process group, so the cleanup ends terraform and its sleep.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var out syncBuffer
@@ -40,7 +42,7 @@ func (s *stack) holdLock() string {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-done
 	})
-	infoFile := filepath.Join(s.dir, ".terraform.tfstate.lock.info")
+	infoFile := filepath.Join(s.dir, "terraform.tfstate.d", s.opts.Env, ".terraform.tfstate.lock.info")
 	deadline := time.Now().Add(time.Minute)
 	for {
 		data, err := os.ReadFile(infoFile)

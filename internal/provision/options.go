@@ -19,7 +19,8 @@ import (
 
 // Options are the settings every verb shares.
 type Options struct {
-	// Env is the environment: its variables are Dir/environments/ENV.tfvars.
+	// Env is the environment: its variables are Dir/environments/ENV.tfvars
+	// and its state is the terraform workspace named ENV.
 	Env string
 	// Dir is the Terraform root module (default terraform/ionos).
 	Dir string
@@ -32,7 +33,8 @@ type Options struct {
 	// Terraform is the binary to run ("" = terraform >= 1.6 on PATH, else tofu).
 	Terraform string
 	// Environ is the process environment (nil = os.Environ()). Only part of
-	// it reaches terraform (tf.Env), and its credentials are redacted from
+	// it reaches terraform (tf.Env: never TF_WORKSPACE, as the verbs select
+	// the workspace themselves), and its credentials are redacted from
 	// everything the verbs print or return.
 	Environ []string
 
@@ -115,6 +117,9 @@ func (o *Options) checkEnv() error {
 	}
 	if !envName.MatchString(o.Env) {
 		return fmt.Errorf("environment name %q is not valid: use lower-case letters, digits, - and _", o.Env)
+	}
+	if o.Env == DefaultWorkspace {
+		return fmt.Errorf("environment name %q is reserved: it is terraform's default workspace, which provision never uses (every environment has its own workspace named after it)", o.Env)
 	}
 	o.Stdout = orDiscard(o.Stdout)
 	o.Stderr = orDiscard(o.Stderr)

@@ -85,12 +85,23 @@ func Plan(ctx context.Context, o Options) (sum Summary, err error) {
 		return Summary{}, fmt.Errorf("creating plan directory: %w", err)
 	}
 	// A failed plan must not leave an older plan behind for apply.
-	_ = os.Remove(planFile)
+	o.removePlan()
 	if err := r.Init(ctx, o.Env); err != nil {
 		return Summary{}, err
 	}
+	if err := o.useWorkspace(ctx, r, true); err != nil {
+		return Summary{}, err
+	}
+	prior, err := currentState(ctx, r)
+	if err != nil {
+		return Summary{}, err
+	}
 	if _, err := r.Plan(ctx, o.Env, planFile, false); err != nil {
-		os.Remove(planFile)
+		o.removePlan()
+		return Summary{}, err
+	}
+	if err := writePlanMeta(planFile, planMeta{Environment: o.Env, Workspace: o.Env, Lineage: prior.Lineage, Serial: prior.Serial}); err != nil {
+		o.removePlan()
 		return Summary{}, err
 	}
 	p, err := r.TF.ShowPlanFile(ctx, planFile)
@@ -98,7 +109,7 @@ func Plan(ctx context.Context, o Options) (sum Summary, err error) {
 		return Summary{}, tf.Translate("terraform show (of the saved plan)", err)
 	}
 	sum = Summarize(p)
-	fmt.Fprintf(o.Stdout, "\nPlan for %s saved to %s\n", o.Env, planFile)
+	fmt.Fprintf(o.Stdout, "\nPlan for %s (terraform workspace %s) saved to %s\n", o.Env, o.Env, planFile)
 	printSummary(o.Stdout, sum)
 	if sum.Add+sum.Change+sum.Destroy > 0 {
 		fmt.Fprintf(o.Stdout, "Apply exactly this plan with: provision apply %s\n", o.Env)
@@ -144,11 +155,30 @@ func Apply(ctx context.Context, o Options, a ApplyOptions) (err error) {
 		return fmt.Errorf("the saved plan %s is %s old, older than --plan-max-age=%s: run `provision plan %s` again and review it",
 			planFile, age.Round(time.Second), maxAge, o.Env)
 	}
+	planned, err := o.checkPlanMeta(planFile)
+	if err != nil {
+		return err
+	}
 	if err := o.confirm("apply the saved plan to", false); err != nil {
 		return err
 	}
 	if err := r.Init(ctx, o.Env); err != nil {
 		return err
+	}
+	// plan created the workspace: a missing one means the plan is not for
+	// this directory's states, and apply never starts an environment afresh.
+	if err := o.useWorkspace(ctx, r, false); err != nil {
+		return err
+	}
+	// terraform checks this too, except for a first plan (made on an empty
+	// state), which it applies to any workspace whose state has serial 0.
+	cur, err := currentState(ctx, r)
+	if err != nil {
+		return err
+	}
+	if cur.Lineage != planned.Lineage || cur.Serial != planned.Serial {
+		return fmt.Errorf("%w: the plan was made on the state of %s with lineage %q serial %d, the state is now lineage %q serial %d; run `provision plan %s` again, review it, then apply (nothing was applied)",
+			tf.ErrStalePlan, o.Env, planned.Lineage, planned.Serial, cur.Lineage, cur.Serial, o.Env)
 	}
 	if _, err := backupState(ctx, o, r, 0); err != nil {
 		return fmt.Errorf("backing up the state before apply (nothing was applied): %w", err)
@@ -161,8 +191,8 @@ func Apply(ctx context.Context, o Options, a ApplyOptions) (err error) {
 	}
 	// An applied plan cannot be applied again; removing it keeps the next
 	// apply from meeting a stale plan.
-	_ = os.Remove(planFile)
-	fmt.Fprintf(o.Stdout, "Applied the saved plan to %s.\n", o.Env)
+	o.removePlan()
+	fmt.Fprintf(o.Stdout, "Applied the saved plan to %s (terraform workspace %s).\n", o.Env, o.Env)
 	if !a.Check {
 		return nil
 	}
@@ -186,15 +216,16 @@ func Destroy(ctx context.Context, o Options) (err error) {
 	if err := r.Init(ctx, o.Env); err != nil {
 		return err
 	}
+	if err := o.useWorkspace(ctx, r, false); err != nil {
+		return err
+	}
 	if _, err := backupState(ctx, o, r, 0); err != nil {
 		return fmt.Errorf("backing up the state before destroy (nothing was destroyed): %w", err)
 	}
 	if err := r.Destroy(ctx, o.Env); err != nil {
 		return err
 	}
-	if planFile, err := o.PlanFile(); err == nil {
-		_ = os.Remove(planFile) // it was made against the destroyed state
-	}
-	fmt.Fprintf(o.Stdout, "Destroyed environment %s.\n", o.Env)
+	o.removePlan() // it was made against the destroyed state
+	fmt.Fprintf(o.Stdout, "Destroyed environment %s (terraform workspace %s; the workspace is kept).\n", o.Env, o.Env)
 	return nil
 }

@@ -58,6 +58,9 @@ func Backup(ctx context.Context, o Options, keep int) (path string, err error) {
 	if err := r.Init(ctx, o.Env); err != nil {
 		return "", err
 	}
+	if err := o.useWorkspace(ctx, r, false); err != nil {
+		return "", err
+	}
 	return backupState(ctx, o, r, keep)
 }
 
@@ -93,6 +96,11 @@ func Restore(ctx context.Context, o Options, ro RestoreOptions) (err error) {
 		return err
 	}
 	if err := r.Init(ctx, o.Env); err != nil {
+		return err
+	}
+	// Restoring into an environment whose workspace is gone (a lost local
+	// state) is what restore is for: the workspace is created.
+	if err := o.useWorkspace(ctx, r, true); err != nil {
 		return err
 	}
 	current, err := r.StatePull(ctx)
@@ -147,9 +155,7 @@ func Restore(ctx context.Context, o Options, ro RestoreOptions) (err error) {
 	if err := r.StatePush(ctx, tmp.Name(), force); err != nil {
 		return err
 	}
-	if planFile, err := o.PlanFile(); err == nil {
-		_ = os.Remove(planFile) // made against the replaced state
-	}
+	o.removePlan() // made against the replaced state
 	fmt.Fprintf(o.Stdout, "Restored the state of %s from %s (lineage %s, now serial %d).\n", o.Env, ro.From, want.Lineage, serial)
 	return nil
 }

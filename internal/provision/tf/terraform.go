@@ -6,6 +6,7 @@ package tf
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -72,7 +73,7 @@ var passedEnv = []string{
 
 // Env returns the environment terraform runs with, taken from environ
 // (os.Environ() form): PATH, HOME, TF_CLI_CONFIG_FILE and the other TF_*
-// variables terraform-exec lets us set, the IONOS_* credentials, and a few
+// variables terraform-exec lets us set (never TF_WORKSPACE), the IONOS_* credentials, and a few
 // network settings. terraform-exec's SetEnv passes exactly this map and
 // nothing else, so no other secret of the caller reaches terraform.
 func Env(environ []string) map[string]string {
@@ -90,6 +91,11 @@ func Env(environ []string) map[string]string {
 			env[k] = v
 		}
 	}
+	// The verbs select the environment's workspace explicitly; a TF_WORKSPACE
+	// left in the caller's shell would override that selection and point
+	// one environment's command at another's state. (terraform-exec drops
+	// it too; this does not rely on that.)
+	delete(env, "TF_WORKSPACE")
 	// terraform-exec manages these itself and refuses them in SetEnv.
 	return tfexec.CleanEnv(env)
 }
@@ -99,6 +105,7 @@ type Runner struct {
 	TF          *tfexec.Terraform
 	Dir         string
 	LockTimeout string
+	dataDir     string
 }
 
 // New prepares a runner for the root module dir; terraform's human output
@@ -121,7 +128,15 @@ func New(dir, bin string, env map[string]string, lockTimeout string, stdout io.W
 	if stdout != nil {
 		t.SetStdout(stdout)
 	}
-	return &Runner{TF: t, Dir: abs, LockTimeout: lockTimeout}, nil
+	// terraform's working data (backend settings, selected workspace).
+	dataDir := filepath.Join(abs, ".terraform")
+	if d := env["TF_DATA_DIR"]; d != "" {
+		dataDir = d
+		if !filepath.IsAbs(d) {
+			dataDir = filepath.Join(abs, d)
+		}
+	}
+	return &Runner{TF: t, Dir: abs, LockTimeout: lockTimeout, dataDir: dataDir}, nil
 }
 
 // VarFile is the relative path of an environment's variables file.
@@ -148,17 +163,62 @@ func (r *Runner) BackendFile(env string) string {
 }
 
 // Init runs terraform init, with the environment's backend configuration
-// when the stack has one. It always reconfigures: the backend settings come
-// from the environment being worked on, never from whichever environment the
-// directory was initialised for last (and state is never migrated between
-// environments).
+// when the stack has one. The backend settings always come from the
+// environment being worked on, never from whichever environment the
+// directory was initialised for last, and state is never migrated between
+// environments: unless this directory was last initialised by provision with
+// the same backend file and nobody has initialised it since, init runs with
+// -reconfigure. (A plain init is not enough: without -backend-config it
+// keeps the previous settings. And -reconfigure every time is too much: on a
+// declared local backend it offers to migrate every workspace's state onto
+// itself, which it cannot ask about without input.)
 func (r *Runner) Init(ctx context.Context, env string) error {
-	opts := []tfexec.InitOption{tfexec.Upgrade(false), tfexec.Reconfigure(true)}
-	if f := r.BackendFile(env); f != "" {
+	opts := []tfexec.InitOption{tfexec.Upgrade(false)}
+	f := r.BackendFile(env)
+	if f != "" {
 		opts = append(opts, tfexec.BackendConfig(f))
 	}
+	marker := filepath.Join(r.dataDir, "vigil-provision-backend")
+	have, _ := os.ReadFile(marker)
+	if want := r.backendKey(f); string(have) != want || want == "" {
+		// The workspace selected last belongs to the previous backend and
+		// need not exist in this one, where init would stop ("Currently
+		// selected workspace ... does not exist"). The verbs select the
+		// environment's workspace after init, so the selection is reset to
+		// default first: terraform keeps it in DATA_DIR/environment, and no
+		// terraform command clears it before init.
+		if err := os.Remove(filepath.Join(r.dataDir, "environment")); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("terraform init: resetting the workspace selection: %w", err)
+		}
+		_ = os.Remove(marker)
+		opts = append(opts, tfexec.Reconfigure(true))
+	}
 	// Init takes no -lock-timeout since terraform 0.15.
-	return Translate("terraform init", r.TF.Init(ctx, opts...))
+	if err := r.TF.Init(ctx, opts...); err != nil {
+		return Translate("terraform init", err)
+	}
+	if key := r.backendKey(f); key != "" {
+		_ = os.WriteFile(marker, []byte(key), 0o600) // without it, the next init reconfigures
+	}
+	return nil
+}
+
+// backendKey identifies the backend settings init would use for the backend
+// file f ("" = none): the file's content and terraform's record of the
+// backend in DATA_DIR/terraform.tfstate (which changes when anyone runs init
+// with other settings). It is "" when that record cannot be read.
+func (r *Runner) backendKey(f string) string {
+	rec, err := os.ReadFile(filepath.Join(r.dataDir, "terraform.tfstate"))
+	if err != nil {
+		return ""
+	}
+	var conf []byte
+	if f != "" {
+		if conf, err = os.ReadFile(filepath.Join(r.Dir, f)); err != nil {
+			return ""
+		}
+	}
+	return fmt.Sprintf("backend file %q sha256 %x\nterraform backend record sha256 %x\n", f, sha256.Sum256(conf), sha256.Sum256(rec))
 }
 
 // Plan runs terraform plan for env, saving the plan to out. It reports
@@ -230,7 +290,7 @@ func Translate(what string, err error) error {
 	if le, ok := ParseLockError(msg); ok {
 		return fmt.Errorf("%s: %w", what, le)
 	}
-	if strings.Contains(msg, "Can't ask approval for state migration") {
+	if strings.Contains(msg, "Can't ask approval for state migration") || strings.Contains(msg, "Error asking for state migration action") {
 		return fmt.Errorf("%s: terraform wants to copy an existing state into this environment's backend, and provision never migrates state between environments: "+
 			"the directory holds a state of another environment (a local terraform.tfstate, or another backend's) while this environment has its own backend configuration. "+
 			"Give every environment its own backend configuration file (environments/ENV.backend.hcl or ENV.s3.tfbackend), or use a separate --dir per environment", what)

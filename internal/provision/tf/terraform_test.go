@@ -65,7 +65,7 @@ func TestEnvPassesOnlyWhatTerraformNeeds(t *testing.T) {
 	got := Env([]string{
 		"PATH=/bin", "HOME=/h", "TF_CLI_CONFIG_FILE=/c", "TF_DATA_DIR=/d",
 		"IONOS_TOKEN=t", "IONOS_USERNAME=u", "IONOS_PASSWORD=p",
-		"TF_LOG=TRACE", "TF_VAR_x=1", "GITHUB_TOKEN=secret", "AWS_PROFILE=x", "noequals",
+		"TF_LOG=TRACE", "TF_VAR_x=1", "TF_WORKSPACE=production", "GITHUB_TOKEN=secret", "AWS_PROFILE=x", "noequals",
 	})
 	want := map[string]string{"PATH": "/bin", "HOME": "/h", "TF_CLI_CONFIG_FILE": "/c", "TF_DATA_DIR": "/d",
 		"IONOS_TOKEN": "t", "IONOS_USERNAME": "u", "IONOS_PASSWORD": "p"}

@@ -1,2 +1,3 @@
 # Partial backend configuration of the qa fixture environment.
 path = "states/qa.tfstate"
+workspace_dir = "states/qa.d"
