@@ -46,6 +46,13 @@ Typical use:
   provision kubeconfig dev      # write the cluster's kubeconfig to .vigil/dev.kubeconfig (0600)
   provision deploy dev          # apply deploy/overlays/dev with server-side apply
 
+Every environment has its own state: provision selects the terraform
+workspace named ENV after init (local state in DIR/terraform.tfstate.d/ENV/,
+or its own key in the S3 backend), so dev and production never share one.
+plan and restore create the workspace; the other verbs need it to exist.
+apply refuses a saved plan made for another workspace or another state. A
+TF_WORKSPACE in your shell is ignored (never passed to terraform).
+
 Credentials come from the environment: IONOS_TOKEN, or IONOS_USERNAME and
 IONOS_PASSWORD. They are passed to terraform only and never printed.
 terraform gets PATH, HOME, TF_CLI_CONFIG_FILE and other TF_* settings, and
@@ -70,32 +77,32 @@ the prompt); destroying it also needs --allow-destroy-production.`)
 		c.Arg("env", "Environment: dev, staging, production (DIR/environments/ENV.tfvars).").Required().StringVar(&o.Env)
 	}
 
-	planCmd := app.Command("plan", "Run terraform init and plan for ENV, save the plan for apply and print a summary (adds, changes, destroys).")
+	planCmd := app.Command("plan", "Run terraform init, select (or create) the workspace ENV, plan against ENV's own state, save the plan for apply and print a summary (adds, changes, destroys).")
 	envArg(planCmd)
 
 	var ao provision.ApplyOptions
-	applyCmd := app.Command("apply", "Back the state up, apply exactly the plan saved by the last `plan ENV` (a missing, stale or too old plan is refused), then run check.")
+	applyCmd := app.Command("apply", "In workspace ENV, back its state up, apply exactly the plan saved by the last `plan ENV` (a missing, stale, too old or other workspace's plan is refused), then run check.")
 	envArg(applyCmd)
 	applyCmd.Flag("plan-max-age", "Refuse a saved plan older than this; plan again instead.").Default(provision.DefaultPlanMaxAge.String()).DurationVar(&ao.MaxAge)
 	applyCmd.Flag("check", "Run check after applying (--no-check skips it).").Default("true").BoolVar(&ao.Check)
 
-	destroyCmd := app.Command("destroy", "Back the state up, then destroy everything in ENV. Needs --confirm=ENV or typing ENV at the prompt; production also needs --allow-destroy-production.")
+	destroyCmd := app.Command("destroy", "Back the state of workspace ENV up, then destroy everything in it (other environments' states are untouched). Needs --confirm=ENV or typing ENV at the prompt; production also needs --allow-destroy-production.")
 	envArg(destroyCmd)
 	destroyCmd.Flag("allow-destroy-production", "Allow destroying production (with --confirm=production).").BoolVar(&o.AllowDestroyProduction)
 
 	var keep int
-	backupCmd := app.Command("backup", "Pull the state of ENV into a timestamped file in the backup directory, keeping the newest --keep.")
+	backupCmd := app.Command("backup", "Pull the state of workspace ENV (it must exist) into a timestamped file in the backup directory, keeping the newest --keep.")
 	envArg(backupCmd)
 	backupCmd.Flag("keep", "How many backups to keep.").Default(fmt.Sprint(backup.DefaultKeep)).IntVar(&keep)
 
 	var ro provision.RestoreOptions
-	restoreCmd := app.Command("restore", "Back the current state up, then push a backup as the state of ENV. A backup of another state (different lineage) is refused unless --force.")
+	restoreCmd := app.Command("restore", "Back the current state of workspace ENV up (creating the workspace if missing), then push a backup as its state. A backup of another state (different lineage) is refused unless --force.")
 	envArg(restoreCmd)
 	restoreCmd.Flag("from", "Backup file to restore (from the backup directory).").Required().PlaceHolder("FILE").StringVar(&ro.From)
 	restoreCmd.Flag("force", "Push even a backup whose lineage differs from the current state.").BoolVar(&ro.Force)
 
 	var do provision.DriftOptions
-	driftCmd := app.Command("drift", "Plan with -detailed-exitcode and list what differs from the stack; exit 2 when drift is found. Writes Prometheus metrics to --textfile-dir.")
+	driftCmd := app.Command("drift", "In workspace ENV (it must exist), plan with -detailed-exitcode and list what differs from the stack; exit 2 when drift is found. Writes Prometheus metrics to --textfile-dir.")
 	envArg(driftCmd)
 	driftCmd.Flag("textfile-dir", "Directory of *.prom files (node_exporter textfile collector) for vigil_provision_drift_ENV.prom; empty writes none.").PlaceHolder("DIR").StringVar(&do.TextfileDir)
 
@@ -107,13 +114,13 @@ the prompt); destroying it also needs --allow-destroy-production.`)
 		c.Flag("registry-ca-file", "PEM file of CAs to trust for the registry instead of the system roots.").PlaceHolder("FILE").StringVar(&co.RegistryCAFile)
 		c.Flag("check-timeout", "Timeout of each network check.").Default("10s").DurationVar(&co.Timeout)
 	}
-	checkCmd := app.Command("check", "Check external access from the stack's outputs: registry /v2/, Kubernetes API /readyz, cluster and node pool ACTIVE, public IPs, LAN public. Exits non-zero naming what failed.")
+	checkCmd := app.Command("check", "Check external access from the outputs of workspace ENV (it must exist): registry /v2/, Kubernetes API /readyz, cluster and node pool ACTIVE, public IPs, LAN public. Exits non-zero naming what failed.")
 	envArg(checkCmd)
 	addCheckFlags(checkCmd)
 	addCheckFlags(applyCmd)
 
 	var ko provision.KubeconfigOptions
-	kubeconfigCmd := app.Command("kubeconfig", "Write the cluster's kubeconfig (a sensitive output) to a file with mode 0600; it is printed only with --stdout.")
+	kubeconfigCmd := app.Command("kubeconfig", "Write the cluster's kubeconfig (a sensitive output of workspace ENV, which must exist) to a file with mode 0600; it is printed only with --stdout.")
 	envArg(kubeconfigCmd)
 	kubeconfigCmd.Flag("out", "File to write (default .vigil/ENV.kubeconfig).").PlaceHolder("FILE").StringVar(&ko.Out)
 	kubeconfigCmd.Flag("stdout", "Print the kubeconfig to standard output instead.").BoolVar(&ko.Stdout)
@@ -123,7 +130,7 @@ the prompt); destroying it also needs --allow-destroy-production.`)
 	deployCmd := app.Command("deploy", "Build the kustomize overlay of ENV and apply it with server-side apply (field manager vigil-provision), then wait for the Deployments to roll out.")
 	envArg(deployCmd)
 	deployCmd.Flag("overlay", "Kustomize overlay (default deploy/overlays/ENV).").PlaceHolder("DIR").StringVar(&dep.Overlay)
-	deployCmd.Flag("kubeconfig", "Kubeconfig file (default: the stack's k8s_kubeconfig output).").PlaceHolder("FILE").StringVar(&dep.Kubeconfig)
+	deployCmd.Flag("kubeconfig", "Kubeconfig file (default: the k8s_kubeconfig output of workspace ENV).").PlaceHolder("FILE").StringVar(&dep.Kubeconfig)
 	deployCmd.Flag("dry-run", "none, or server: the API server validates everything and stores nothing.").Default("none").EnumVar(&dryRun, "none", "server")
 	deployCmd.Flag("force-conflicts", "Take over fields that another field manager owns.").BoolVar(&dep.ForceConflicts)
 	deployCmd.Flag("wait", "Wait for Deployments to roll out (--no-wait to skip).").Default("true").BoolVar(&dep.Wait)

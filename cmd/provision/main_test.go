@@ -36,8 +36,9 @@ func TestHelp(t *testing.T) {
 			t.Errorf("--help does not list %s:\n%s", v, out)
 		}
 	}
-	for _, want := range []string{"IONOS_TOKEN", "--confirm=production", "--allow-destroy-production", "--lock-timeout", "--backup-dir", "--dir"} {
-		if !strings.Contains(string(out), want) {
+	for _, want := range []string{"IONOS_TOKEN", "--confirm=production", "--allow-destroy-production", "--lock-timeout", "--backup-dir", "--dir", "workspace named ENV", "TF_WORKSPACE"} {
+		// kingpin wraps the text: compare with single spaces.
+		if !strings.Contains(strings.Join(strings.Fields(string(out)), " "), want) {
 			t.Errorf("--help lacks %s", want)
 		}
 	}
