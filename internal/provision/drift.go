@@ -11,6 +11,8 @@ import (
 	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/prometheus/client_golang/prometheus"
 
+	driftdoc "github.com/vigil-monitoring/vigil/internal/drift"
+
 	"github.com/vigil-monitoring/vigil/internal/provision/tf"
 )
 
@@ -119,43 +121,32 @@ func driftedResources(p *tfjson.Plan) []string {
 }
 
 // DriftMetricsFile is the name of the textfile for an environment.
-func DriftMetricsFile(env string) string { return "vigil_provision_drift_" + env + ".prom" }
+func DriftMetricsFile(env string) string { return driftdoc.FileName(env) }
 
 // writeDriftMetrics writes the result as Prometheus text format.
 // prometheus.WriteToTextfile writes a temporary file and renames it, as
 // node_exporter's textfile collector expects.
 func writeDriftMetrics(dir string, o Options, res DriftResult, ok bool) error {
+	// Names and HELP come from internal/drift, the catalogue the exporter
+	// serves these files under, so the two never disagree.
 	reg := prometheus.NewRegistry()
-	labels := prometheus.Labels{"environment": o.Env}
-	success := prometheus.NewGauge(prometheus.GaugeOpts{
-		Name:        "vigil_provision_drift_check_success",
-		Help:        "1 when the last `provision drift` plan ran to completion, 0 when it failed (then the other drift metrics are absent).",
-		ConstLabels: labels,
-	})
-	last := prometheus.NewGauge(prometheus.GaugeOpts{
-		Name:        "vigil_provision_drift_last_check_timestamp_seconds",
-		Help:        "Unix time of the last `provision drift` run, successful or not.",
-		ConstLabels: labels,
-	})
-	reg.MustRegister(success, last)
-	last.Set(float64(o.now().UnixNano()) / 1e9)
-	if ok {
-		success.Set(1)
-		detected := prometheus.NewGauge(prometheus.GaugeOpts{
-			Name:        "vigil_provision_drift_detected",
-			Help:        "1 when terraform plan found the environment differing from its Terraform stack (plan -detailed-exitcode 2), else 0.",
-			ConstLabels: labels,
-		})
-		count := prometheus.NewGauge(prometheus.GaugeOpts{
-			Name:        "vigil_provision_drift_resources",
-			Help:        "Number of resources terraform plan found differing from the Terraform stack.",
-			ConstLabels: labels,
-		})
-		reg.MustRegister(detected, count)
+	gauge := func(name string, v float64) {
+		d := driftdoc.Desc(name)
+		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: d.Name, Help: d.Help, ConstLabels: prometheus.Labels{"environment": o.Env}})
+		g.Set(v)
+		reg.MustRegister(g)
+	}
+	gauge("vigil_provision_drift_last_check_timestamp_seconds", float64(o.now().UnixNano())/1e9)
+	if !ok {
+		gauge("vigil_provision_drift_check_success", 0)
+	} else {
+		gauge("vigil_provision_drift_check_success", 1)
+		detected := 0.0
 		if res.Drifted {
-			detected.Set(1)
+			detected = 1
 		}
-		count.Set(float64(len(res.Resources)))
+		gauge("vigil_provision_drift_detected", detected)
+		gauge("vigil_provision_drift_resources", float64(len(res.Resources)))
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("creating --textfile-dir %s: %w", dir, err)
