@@ -1,7 +1,6 @@
 package provision
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io/fs"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,29 +29,8 @@ type stack struct {
 	extEnv []string
 }
 
-// syncBuffer is a bytes.Buffer safe for terraform-exec's output goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func (s *syncBuffer) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.b.Reset()
-}
+// syncBuffer is safe for terraform-exec's output goroutines.
+type syncBuffer = testenv.SyncBuffer
 
 // newStack copies the fixture stack into t.TempDir() so tests never dirty the
 // repository, and writes an empty terraform CLI configuration (the machine's
