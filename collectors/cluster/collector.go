@@ -169,6 +169,16 @@ func (c *Collector) Synced() bool {
 	return true
 }
 
+// Ready reports whether the collector has done what it can to fill its
+// caches: they are synced, or the API server probe says it is down (then the
+// caches may never fill, and being scrapable matters more, so that
+// vigil_cluster_apiserver_up 0 reaches the alerts). The probe's own first
+// refresh is the source group's to wait for.
+func (c *Collector) Ready() bool {
+	probe := c.apiserver.Status()
+	return c.Synced() || (probe.Attempted && !probe.Up)
+}
+
 // watchErrors replaces client-go's default handler, which only logs, with one
 // that counts each list or watch failure by reason and logs it once.
 func (c *Collector) watchErrors(count func(reason string)) {

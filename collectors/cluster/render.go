@@ -214,12 +214,7 @@ func (c *Collector) renderAPIServer(t *textWriter) {
 }
 
 func (c *Collector) renderNodes(t *textWriter, objs []any, u *usage) {
-	nodes := make([]*node, 0, len(objs))
-	for _, o := range objs {
-		if n, ok := o.(*node); ok {
-			nodes = append(nodes, n)
-		}
-	}
+	nodes := ofType[*node](objs)
 	t.family("vigil_cluster_node_info")
 	for _, n := range nodes {
 		t.series()
@@ -302,12 +297,7 @@ func (t *textWriter) podSeries(p *pod) {
 }
 
 func (c *Collector) renderPods(t *textWriter, objs []any, u *usage) {
-	pods := make([]*pod, 0, len(objs))
-	for _, o := range objs {
-		if p, ok := o.(*pod); ok { // excluded namespaces are bare objectMeta
-			pods = append(pods, p)
-		}
-	}
+	pods := ofType[*pod](objs) // excluded namespaces are bare objectMeta
 	t.family("vigil_cluster_pod_info")
 	for _, p := range pods {
 		t.podSeries(p)
@@ -421,54 +411,55 @@ func (c *Collector) renderPods(t *textWriter, objs []any, u *usage) {
 }
 
 func (c *Collector) renderWorkloads(t *textWriter, objs []any) {
-	ws := make([]*workload, 0, len(objs))
-	for _, o := range objs {
-		if w, ok := o.(*workload); ok {
-			ws = append(ws, w)
-		}
-	}
-	for _, f := range []struct {
-		name  string
-		value func(*workload) int32
-	}{
+	renderCounts(t, ofType[*workload](objs), []countFamily[*workload]{
 		{"vigil_cluster_workload_replicas_desired", func(w *workload) int32 { return w.desired }},
 		{"vigil_cluster_workload_replicas_ready", func(w *workload) int32 { return w.ready }},
 		{"vigil_cluster_workload_replicas_available", func(w *workload) int32 { return w.available }},
 		{"vigil_cluster_workload_replicas_updated", func(w *workload) int32 { return w.updated }},
-	} {
-		t.family(f.name)
-		for _, w := range ws {
-			t.series()
-			t.label(`,namespace="`, w.namespace.String())
-			t.label(`,kind="`, workloadKinds[w.kind])
-			t.label(`,workload="`, w.name)
-			t.int(int64(f.value(w)))
-		}
-	}
+	}, func(t *textWriter, w *workload) {
+		t.label(`,namespace="`, w.namespace.String())
+		t.label(`,kind="`, workloadKinds[w.kind])
+		t.label(`,workload="`, w.name)
+	})
 }
 
 func (c *Collector) renderHPAs(t *textWriter, objs []any) {
-	hs := make([]*hpa, 0, len(objs))
-	for _, o := range objs {
-		if h, ok := o.(*hpa); ok {
-			hs = append(hs, h)
-		}
-	}
-	for _, f := range []struct {
-		name  string
-		value func(*hpa) int32
-	}{
+	renderCounts(t, ofType[*hpa](objs), []countFamily[*hpa]{
 		{"vigil_cluster_hpa_replicas_current", func(h *hpa) int32 { return h.current }},
 		{"vigil_cluster_hpa_replicas_desired", func(h *hpa) int32 { return h.desired }},
 		{"vigil_cluster_hpa_replicas_min", func(h *hpa) int32 { return h.min }},
 		{"vigil_cluster_hpa_replicas_max", func(h *hpa) int32 { return h.max }},
-	} {
+	}, func(t *textWriter, h *hpa) {
+		t.label(`,namespace="`, h.namespace.String())
+		t.label(`,hpa="`, h.name)
+	})
+}
+
+// countFamily is one replica-count family of an object kind.
+type countFamily[T any] struct {
+	name  string
+	value func(T) int32
+}
+
+// renderCounts writes each family, one series per object, labelled by labels.
+func renderCounts[T any](t *textWriter, objs []T, families []countFamily[T], labels func(*textWriter, T)) {
+	for _, f := range families {
 		t.family(f.name)
-		for _, h := range hs {
+		for _, o := range objs {
 			t.series()
-			t.label(`,namespace="`, h.namespace.String())
-			t.label(`,hpa="`, h.name)
-			t.int(int64(f.value(h)))
+			labels(t, o)
+			t.int(int64(f.value(o)))
 		}
 	}
+}
+
+// ofType keeps the objects of one compact type (informer stores hold any).
+func ofType[T any](objs []any) []T {
+	out := make([]T, 0, len(objs))
+	for _, o := range objs {
+		if v, ok := o.(T); ok {
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -83,12 +83,12 @@ func New(cfg Config, group *source.Group, logger *slog.Logger) *Collector {
 // contents and is marked invalid; only an unreadable directory fails the
 // whole refresh (and the previous snapshot is kept by the engine).
 func (c *Collector) read(ctx context.Context) (snapshot, error) {
+	if _, err := os.Stat(c.cfg.Directory); err != nil {
+		return nil, source.WithReason(fmt.Errorf("textfile directory: %w", err), source.ReasonNotFound)
+	}
 	paths, err := filepath.Glob(filepath.Join(c.cfg.Directory, "*.prom"))
 	if err != nil {
 		return nil, err
-	}
-	if _, err := os.Stat(c.cfg.Directory); err != nil {
-		return nil, source.WithReason(fmt.Errorf("textfile directory: %w", err), source.ReasonNotFound)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -147,10 +147,12 @@ func (c *Collector) parse(path string) (fileResult, error) {
 	sort.Strings(names)
 	for _, name := range names {
 		mf := mfs[name]
-		for _, m := range mf.Metric {
+		for i, m := range mf.Metric {
 			if m.TimestampMs != nil {
 				return res, fmt.Errorf("%s: %s has a timestamp; textfiles must not carry timestamps", filepath.Base(path), name)
 			}
+			// Once per refresh here, not on every scrape.
+			mf.Metric[i] = exposition.WithDefaultLabel(m, "environment", c.cfg.Environment)
 		}
 		res.families = append(res.families, mf)
 	}
@@ -189,7 +191,7 @@ func (c *Collector) dropConflicts(snap snapshot) {
 				break
 			}
 			for _, m := range mf.Metric {
-				sig := signature(mf.GetName(), exposition.WithDefaultLabel(m, "environment", c.cfg.Environment))
+				sig := signature(mf.GetName(), m)
 				if other, ok := seen[sig]; ok {
 					conflict = fmt.Sprintf("a series of %s is also in %s", mf.GetName(), other)
 					break
@@ -224,7 +226,7 @@ func signature(name string, m *dto.Metric) string {
 }
 
 // RenderText writes the files' metrics and the collector's own. A family
-// defined in several files is merged; environment is added where absent.
+// defined in several files is merged; parse added environment where absent.
 func (c *Collector) RenderText(w io.Writer) error {
 	snap, _, ok := c.src.Get()
 	if !ok {
@@ -249,7 +251,7 @@ func (c *Collector) RenderText(w io.Writer) error {
 				continue // conflicting types: the first file wins
 			}
 			for _, m := range mf.Metric {
-				have.Metric = append(have.Metric, exposition.WithDefaultLabel(m, "environment", c.cfg.Environment))
+				have.Metric = append(have.Metric, m)
 			}
 		}
 	}

@@ -124,18 +124,7 @@ func (rt *runtime) ready() bool {
 	if rt.cluster == nil {
 		return true
 	}
-	// With the API server down the caches never fill; being scrapable then
-	// matters more, so that vigil_cluster_apiserver_up 0 reaches the alerts.
-	return rt.cluster.Synced() || !apiServerUp(rt.group)
-}
-
-func apiServerUp(g *source.Group) bool {
-	for _, st := range g.Statuses() {
-		if st.Name == "kubernetes-apiserver" {
-			return st.Up
-		}
-	}
-	return true
+	return rt.cluster.Ready()
 }
 
 // renderText writes the collectors' hand-rendered families.
