@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"os"
 	"sync"
 	"testing"
 
@@ -35,8 +34,7 @@ func APIServer(t testing.TB, crdPaths ...string) *rest.Config {
 }
 
 // SharedAPIServer is one control plane shared by every test of a package that
-// calls it; it is stopped by StopShared, which TestMain should call after
-// m.Run. Tests sharing it must use their own namespaces or object names.
+// calls it; RunShared stops it after the package's tests. Tests sharing it must use their own namespaces or object names.
 func SharedAPIServer(t testing.TB) *rest.Config {
 	t.Helper()
 	dir := KubeAssetsDir(t)
@@ -57,20 +55,13 @@ var shared struct {
 	err  error
 }
 
-// StopShared stops the control plane started by SharedAPIServer, if any.
-// Call it from TestMain: os.Exit(testenv.RunShared(m)).
-func StopShared() {
+// RunShared runs the package's tests and then stops the control plane that
+// SharedAPIServer started, if any. Call it from TestMain:
+// os.Exit(testenv.RunShared(m)).
+func RunShared(m interface{ Run() int }) int {
+	code := m.Run()
 	if shared.env != nil && shared.cfg != nil {
 		_ = shared.env.Stop()
 	}
-}
-
-// RunShared runs the package's tests and then stops the shared control plane.
-func RunShared(m interface{ Run() int }) int {
-	code := m.Run()
-	StopShared()
 	return code
 }
-
-// Ensure the envtest library never tries to download binaries.
-func init() { _ = os.Setenv("ENVTEST_INSTALLED_ONLY", "true") }
