@@ -2,11 +2,13 @@ package provision
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -338,4 +340,40 @@ func nodeCount(s *stack) string {
 		s.t.Fatal("no node_count in the state")
 	}
 	return m[1]
+}
+
+// TestRestoreRefusesAFailedWrite makes writing the state to push fail half
+// way (a full disk): restore must stop with that error and leave the state
+// alone, never push the truncated file. Not parallel: it swaps writeState.
+func TestRestoreRefusesAFailedWrite(t *testing.T) {
+	s := newStack(t, "dev")
+	s.applied()
+	saved, err := Backup(ctx(t), s.opts, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.setVar("dev", "node_count", "5")
+	s.applied()
+	before := s.state()
+
+	orig := writeState
+	t.Cleanup(func() { writeState = orig })
+	writeState = func(w io.Writer, state []byte) error {
+		if _, err := w.Write(state[:len(state)/2]); err != nil {
+			return err
+		}
+		return syscall.ENOSPC
+	}
+	err = Restore(ctx(t), s.opts, RestoreOptions{From: saved})
+	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "nothing was restored") {
+		t.Fatalf("restore with a failing write: err = %v, want the write's ENOSPC and \"nothing was restored\"\n%s", err, s.err)
+	}
+	after := s.state()
+	if after["serial"] != before["serial"] || after["lineage"] != before["lineage"] || nodeCount(s) != "5" {
+		t.Fatalf("a restore whose write failed changed the state: serial %v -> %v, node_count %s", before["serial"], after["serial"], nodeCount(s))
+	}
+	left, _ := filepath.Glob(filepath.Join(filepath.Dir(saved), ".restore-*"))
+	if len(left) > 0 {
+		t.Errorf("temporary restore files left behind: %v", left)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -135,29 +136,56 @@ func Restore(ctx context.Context, o Options, ro RestoreOptions) (err error) {
 	if err != nil {
 		return fmt.Errorf("backup %s: %w", ro.From, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(absOr(ro.From)), ".restore-*.tfstate")
+	tmp, err := writeRestoreFile(filepath.Dir(absOr(ro.From)), push)
 	if err != nil {
-		tmp, err = os.CreateTemp("", ".restore-*.tfstate")
-		if err != nil {
-			return fmt.Errorf("preparing the restore: %w", err)
-		}
+		return fmt.Errorf("preparing the restore (nothing was restored; the current state is unchanged): %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err == nil {
-		_, err = tmp.Write(push)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("preparing the restore: %w", err)
-	}
-	if err := r.StatePush(ctx, tmp.Name(), force); err != nil {
+	defer os.Remove(tmp)
+	if err := r.StatePush(ctx, tmp, force); err != nil {
 		return err
 	}
 	o.removePlan() // made against the replaced state
 	fmt.Fprintf(o.Stdout, "Restored the state of %s from %s (lineage %s, now serial %d).\n", o.Env, ro.From, want.Lineage, serial)
 	return nil
+}
+
+// writeRestoreFile writes the state to push into a new 0600 file in dir (or
+// the system's temporary directory when dir is not writable) and returns its
+// path. Every step's error is returned and the file removed: a short write
+// must never reach `terraform state push` as a truncated state.
+func writeRestoreFile(dir string, state []byte) (path string, err error) {
+	f, err := os.CreateTemp(dir, ".restore-*.tfstate")
+	if err != nil {
+		if f, err = os.CreateTemp("", ".restore-*.tfstate"); err != nil {
+			return "", err
+		}
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err := f.Chmod(0o600); err != nil {
+		return "", err
+	}
+	if err := writeState(f, state); err != nil {
+		return "", fmt.Errorf("writing %s: %w", f.Name(), err)
+	}
+	if err := f.Sync(); err != nil {
+		return "", fmt.Errorf("writing %s: %w", f.Name(), err)
+	}
+	if err := f.Close(); err != nil {
+		return "", fmt.Errorf("writing %s: %w", f.Name(), err)
+	}
+	return f.Name(), nil
+}
+
+// writeState writes the whole state to w; tests replace it to make the
+// write fail part way, as a full disk does.
+var writeState = func(w io.Writer, state []byte) error {
+	_, err := w.Write(state)
+	return err
 }
 
 func absOr(p string) string {
