@@ -1,7 +1,8 @@
 // Command ionoscloud-provider is a STAND-IN FOR TESTS ONLY of the
 // ionos-cloud/ionoscloud Terraform provider. It is not the real provider and
 // cannot create anything: every create, read, update and delete answers an
-// error.
+// error, except the read of the argument-less registry locations data
+// source, which answers a fixed fixture list (see RegistryLocations).
 //
 // Why it exists: the real provider cannot be downloaded on the build
 // machines, and Terraform's `mock_provider` (used by the native tests in
@@ -10,11 +11,14 @@
 // github.com/ionos-cloud/terraform-provider-ionoscloud at commit 62ea59ad) for
 // every resource, data source, attribute and nested block the stack uses:
 // names, types, required/optional/computed and sensitive flags, plus the
-// plan-time validations that matter. Anything the stack does not use is left
-// out on purpose.
+// plan-time validations that matter, and the ForceNew attributes as
+// RequiresReplace, so that a plan against an existing state shows the
+// replacements the real provider would plan. Anything the stack does not use
+// is left out on purpose.
 //
 // The terraform/ionos tests build it and install it through a
-// filesystem_mirror as registry.terraform.io/ionos-cloud/ionoscloud 6.7.99.
+// filesystem_mirror as registry.terraform.io/ionos-cloud/ionoscloud 6.7.34,
+// the exact version the stack pins and the schema was copied from.
 // Never put it where a real `terraform apply` could pick it up.
 package main
 

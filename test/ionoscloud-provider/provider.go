@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	pschema "github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -108,6 +109,22 @@ func (d standInDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 	resp.Schema = d.schema
 }
 
-func (d standInDataSource) Read(_ context.Context, _ datasource.ReadRequest, resp *datasource.ReadResponse) {
+// RegistryLocations is what the stand-in answers for
+// data.ionoscloud_container_registry_locations: a FIXTURE, not the API's
+// list. It leaves out de/fra/2 and gb/bhx, data-center locations the stack
+// accepts, so that tests see the registry-location precondition refuse a
+// location that has a data center but no registry. The real list comes from
+// the Container Registry API (GET /locations) at plan time.
+var RegistryLocations = []string{"de/fra", "de/txl", "es/vit", "fr/par", "gb/lhr", "us/ewr", "us/las", "us/mci"}
+
+// Read refuses, except for the registry locations: that data source takes
+// no arguments, so Terraform reads it during every plan, and a plan of the
+// stack against this binary needs an answer (the real one is static too).
+func (d standInDataSource) Read(ctx context.Context, _ datasource.ReadRequest, resp *datasource.ReadResponse) {
+	if d.name == "container_registry_locations" {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), "container-registry-locations")...)
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("locations"), RegistryLocations)...)
+		return
+	}
 	resp.Diagnostics.AddError("data.ionoscloud_"+d.name+": read refused", notice)
 }

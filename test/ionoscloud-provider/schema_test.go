@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
@@ -122,6 +124,13 @@ func TestSchemaMatchesTheRealProvider(t *testing.T) {
 			{"server", str, "C", true}, {"ca_crt", str, "C", true},
 			{"user_tokens", tftypes.Map{ElementType: str}, "C", true},
 		},
+		"data ionoscloud_k8s_node_pool_nodes": {
+			{"k8s_cluster_id", str, "R", false}, {"node_pool_id", str, "R", false}, {"id", str, "OC", false},
+			{"nodes", objList(map[string]tftypes.Type{"id": str, "name": str, "public_ip": str, "private_ip": str, "k8s_version": str}), "C", false},
+		},
+		"data ionoscloud_container_registry_locations": {
+			{"id", str, "OC", false}, {"locations", strList, "C", false},
+		},
 		"data ionoscloud_k8s_node_pool": {
 			{"k8s_cluster_id", str, "R", false}, {"id", str, "OC", false}, {"state", str, "C", false},
 			{"public_ips", strList, "C", false},
@@ -185,6 +194,93 @@ func TestSchemaMatchesTheRealProvider(t *testing.T) {
 		if a.Sensitive || a.Required {
 			t.Errorf("provider argument %s: the real provider has every argument optional and none sensitive", a.Name)
 		}
+	}
+}
+
+// forceNewInV6734 lists, per resource, the attributes the real provider marks
+// ForceNew (ionoscloud/resource_*.go at tag v6.7.34, commit 62ea59ad).
+var forceNewInV6734 = map[string][]string{
+	"datacenter":               {"location"},
+	"lan":                      {"datacenter_id", "location"},
+	"ipblock":                  {"location", "size"},
+	"k8s_cluster":              {"public", "nat_gateway_ip", "node_subnet", "location"},
+	"k8s_node_pool":            {"name", "datacenter_id", "k8s_cluster_id", "location", "cpu_family", "availability_zone", "storage_type", "cores_count", "ram_size", "storage_size"},
+	"container_registry":       {"location", "name"},
+	"container_registry_token": {"name", "location"},
+	"volume":                   {"datacenter_id", "location"},
+}
+
+// TestForceNewIsRequiresReplace holds the stand-in's replacements to the
+// real provider's ForceNew flags, both ways: a missing one would hide a
+// replacement from the stack's tests, an extra one invent one.
+func TestForceNewIsRequiresReplace(t *testing.T) {
+	ctx := context.Background()
+	for _, r := range resourceSchemas() {
+		want, ok := forceNewInV6734[r.name]
+		if !ok {
+			t.Errorf("ionoscloud_%s: no ForceNew list from the real provider in this test", r.name)
+			continue
+		}
+		for name, a := range r.schema.Attributes {
+			replaces := false
+			if pm, ok := a.(interface{ StringPlanModifiers() []planmodifier.String }); ok {
+				for _, m := range pm.StringPlanModifiers() {
+					replaces = replaces || strings.Contains(m.Description(ctx), "destroy and recreate")
+				}
+			}
+			if pm, ok := a.(interface{ Int64PlanModifiers() []planmodifier.Int64 }); ok {
+				for _, m := range pm.Int64PlanModifiers() {
+					replaces = replaces || strings.Contains(m.Description(ctx), "destroy and recreate")
+				}
+			}
+			if pm, ok := a.(interface{ BoolPlanModifiers() []planmodifier.Bool }); ok {
+				for _, m := range pm.BoolPlanModifiers() {
+					replaces = replaces || strings.Contains(m.Description(ctx), "destroy and recreate")
+				}
+			}
+			if replaces != slices.Contains(want, name) {
+				t.Errorf("ionoscloud_%s.%s: RequiresReplace %v, but the real provider's ForceNew is %v", r.name, name, replaces, !replaces)
+			}
+		}
+	}
+}
+
+// The registry locations are the one read the stand-in answers (with its
+// fixture list): Terraform reads that argument-less data source in every plan.
+func TestRegistryLocationsAreServed(t *testing.T) {
+	srv, err := providerserver.NewProtocol6WithError(newProvider())()
+	if err != nil {
+		t.Fatal(err)
+	}
+	typ := tftypes.Object{AttributeTypes: map[string]tftypes.Type{
+		"id": tftypes.String, "locations": tftypes.List{ElementType: tftypes.String},
+		"timeouts": tftypes.Object{AttributeTypes: map[string]tftypes.Type{"create": tftypes.String, "update": tftypes.String, "delete": tftypes.String, "default": tftypes.String}},
+	}}
+	cfg, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, map[string]tftypes.Value{
+		"id": tftypes.NewValue(tftypes.String, nil), "locations": tftypes.NewValue(tftypes.List{ElementType: tftypes.String}, nil),
+		"timeouts": tftypes.NewValue(typ.AttributeTypes["timeouts"], nil),
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := srv.ReadDataSource(context.Background(), &tfprotov6.ReadDataSourceRequest{TypeName: "ionoscloud_container_registry_locations", Config: &cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range resp.Diagnostics {
+		t.Fatalf("reading the registry locations: %s: %s", d.Summary, d.Detail)
+	}
+	v, err := resp.State.Unmarshal(typ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]tftypes.Value
+	if err := v.As(&m); err != nil {
+		t.Fatal(err)
+	}
+	var locs []tftypes.Value
+	if err := m["locations"].As(&locs); err != nil || len(locs) != len(RegistryLocations) {
+		t.Fatalf("locations = %v (%v), want %v", m["locations"], err, RegistryLocations)
 	}
 }
 

@@ -11,6 +11,14 @@ package main
 //   - every resource has an implicit optional+computed "id";
 //   - resources and data sources with Timeouts have a single "timeouts" block
 //     with create, update, delete and default (no read).
+// Plan behaviour follows SDKv2 too, so that a plan against this binary says
+// what the real provider would do with an existing resource:
+//   - ForceNew attributes carry RequiresReplace (forceNew below lists them
+//     per resource, as the real source marks them), so a change of one plans
+//     a replacement; on an optional+computed one only when it is configured;
+//   - computed attributes keep their prior value on update (SDKv2 keeps state
+//     unless the provider says otherwise); the framework would otherwise plan
+//     them unknown, and an unknown id would look like a replacement.
 // SDKv2 defaults (for example server_type = "DedicatedCore") are applied by
 // the real provider at plan time and do not show on the wire, so they are
 // not copied here. MaxItems = 1 cannot be put on the wire by the framework;
@@ -22,6 +30,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	ds "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	rs "github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
@@ -140,6 +154,85 @@ func newResource(name string, version int64, attrs map[string]rs.Attribute, bloc
 	}}
 }
 
+// forceNew marks the named top-level attributes ForceNew (RequiresReplace)
+// and gives every computed top-level attribute SDKv2's keep-the-prior-value
+// plan. It panics on a name the schema lacks, so a typo cannot silently
+// drop a replacement.
+func (r standInResource) forceNew(names ...string) standInResource {
+	fn := map[string]bool{}
+	for _, n := range names {
+		if _, ok := r.schema.Attributes[n]; !ok {
+			panic("ionoscloud_" + r.name + ": forceNew names unknown attribute " + n)
+		}
+		fn[n] = true
+	}
+	for name, a := range r.schema.Attributes {
+		r.schema.Attributes[name] = sdkv2Plan(a, fn[name])
+	}
+	return r
+}
+
+func sdkv2Plan(a rs.Attribute, forceNew bool) rs.Attribute {
+	switch a := a.(type) {
+	case rs.StringAttribute:
+		if a.Computed {
+			a.PlanModifiers = append(a.PlanModifiers, stringplanmodifier.UseStateForUnknown())
+		}
+		if forceNew {
+			a.PlanModifiers = append(a.PlanModifiers, pick(a.Computed, stringplanmodifier.RequiresReplaceIfConfigured, stringplanmodifier.RequiresReplace))
+		}
+		return a
+	case rs.Int64Attribute:
+		if a.Computed {
+			a.PlanModifiers = append(a.PlanModifiers, int64planmodifier.UseStateForUnknown())
+		}
+		if forceNew {
+			a.PlanModifiers = append(a.PlanModifiers, pick(a.Computed, int64planmodifier.RequiresReplaceIfConfigured, int64planmodifier.RequiresReplace))
+		}
+		return a
+	case rs.BoolAttribute:
+		if a.Computed {
+			a.PlanModifiers = append(a.PlanModifiers, boolplanmodifier.UseStateForUnknown())
+		}
+		if forceNew {
+			a.PlanModifiers = append(a.PlanModifiers, pick(a.Computed, boolplanmodifier.RequiresReplaceIfConfigured, boolplanmodifier.RequiresReplace))
+		}
+		return a
+	case rs.ListAttribute:
+		if forceNew {
+			panic("forceNew on a list attribute is not needed by any resource here")
+		}
+		if a.Computed {
+			a.PlanModifiers = append(a.PlanModifiers, listplanmodifier.UseStateForUnknown())
+		}
+		return a
+	case rs.SetAttribute:
+		if forceNew {
+			panic("forceNew on a set attribute is not needed by any resource here")
+		}
+		if a.Computed {
+			a.PlanModifiers = append(a.PlanModifiers, setplanmodifier.UseStateForUnknown())
+		}
+		return a
+	case rs.MapAttribute:
+		if forceNew {
+			panic("forceNew on a map attribute is not needed by any resource here")
+		}
+		if a.Computed {
+			a.PlanModifiers = append(a.PlanModifiers, mapplanmodifier.UseStateForUnknown())
+		}
+		return a
+	}
+	panic("unexpected attribute type")
+}
+
+func pick[T any](computed bool, ifConfigured, always func() T) T {
+	if computed {
+		return ifConfigured()
+	}
+	return always()
+}
+
 func newDataSource(name string, attrs map[string]ds.Attribute) standInDataSource {
 	return standInDataSource{name: name, schema: ds.Schema{
 		Description: "STAND-IN FOR TESTS ONLY: schema of data source ionoscloud_" + name + " v6.7.34; reading fails.",
@@ -171,7 +264,7 @@ func resourceSchemas() []standInResource {
 				"cpu_family": str, "max_cores": num, "max_ram": num, "vendor": str,
 			})),
 			"ipv6_cidr_block": rStr(computed),
-		}, nil),
+		}, nil).forceNew("location"),
 
 		newResource("lan", 0, map[string]rs.Attribute{
 			"public":          rBool(optional),
@@ -185,7 +278,7 @@ func resourceSchemas() []standInResource {
 			"ip_failover": rs.ListNestedBlock{NestedObject: rs.NestedBlockObject{Attributes: map[string]rs.Attribute{
 				"ip": rStr(computed), "nic_uuid": rStr(computed),
 			}}},
-		}),
+		}).forceNew("datacenter_id", "location"),
 
 		newResource("ipblock", 0, map[string]rs.Attribute{
 			"name":     rStr(optional),
@@ -199,7 +292,7 @@ func resourceSchemas() []standInResource {
 				"datacenter_id": rStr(computed), "datacenter_name": rStr(computed),
 				"k8s_nodepool_uuid": rStr(computed), "k8s_cluster_uuid": rStr(computed),
 			}}},
-		}),
+		}).forceNew("location", "size"),
 
 		newResource("k8s_cluster", 0, map[string]rs.Attribute{
 			"name":                      rStr(required, notBlank()),
@@ -216,7 +309,7 @@ func resourceSchemas() []standInResource {
 			"s3_buckets": rs.ListNestedBlock{NestedObject: rs.NestedBlockObject{Attributes: map[string]rs.Attribute{
 				"name": rStr(optional),
 			}}},
-		}),
+		}).forceNew("public", "nat_gateway_ip", "node_subnet", "location"),
 
 		newResource("k8s_node_pool", 1, map[string]rs.Attribute{
 			"name":              rStr(required, notBlank()),
@@ -257,7 +350,8 @@ func resourceSchemas() []standInResource {
 				},
 			}},
 			"maintenance_window": maintenanceWindowBlock(),
-		}),
+		}).forceNew("name", "datacenter_id", "k8s_cluster_id", "location", "cpu_family", "availability_zone",
+			"storage_type", "cores_count", "ram_size", "storage_size"),
 
 		newResource("container_registry", 0, map[string]rs.Attribute{
 			"hostname":              rStr(computed),
@@ -279,7 +373,7 @@ func resourceSchemas() []standInResource {
 				}},
 				Validators: []validator.List{maxItems(1)},
 			},
-		}),
+		}).forceNew("name", "location"),
 
 		newResource("container_registry_token", 0, map[string]rs.Attribute{
 			// password is Sensitive in the Go schema, but SDKv2 drops nested
@@ -297,7 +391,7 @@ func resourceSchemas() []standInResource {
 				"name":    rStr(required),
 				"type":    rStr(required),
 			}}},
-		}),
+		}).forceNew("name", "location"),
 
 		newResource("volume", 0, map[string]rs.Attribute{
 			"image_name":             rStr(optional),
@@ -329,7 +423,7 @@ func resourceSchemas() []standInResource {
 			"location":               rStr(optional),
 			"expose_serial":          rBool(optionalComputed),
 			"require_legacy_bios":    rBool(optionalComputed),
-		}, nil),
+		}, nil).forceNew("datacenter_id", "location"),
 	}
 }
 
@@ -369,6 +463,21 @@ func dataSourceSchemas() []standInDataSource {
 			"kube_config":                dStr(computed),
 			"api_subnet_allow_list":      dList(computed, str),
 			"s3_buckets":                 dList(computed, obj(map[string]attr.Type{"name": str})),
+		}),
+
+		// Computed-only nested list: an attribute list(object) on the wire.
+		newDataSource("k8s_node_pool_nodes", map[string]ds.Attribute{
+			"id":             dStr(optionalComputed),
+			"k8s_cluster_id": dStr(required, isUUID()),
+			"node_pool_id":   dStr(required, isUUID()),
+			"nodes": dList(computed, obj(map[string]attr.Type{
+				"id": str, "name": str, "public_ip": str, "private_ip": str, "k8s_version": str,
+			})),
+		}),
+
+		newDataSource("container_registry_locations", map[string]ds.Attribute{
+			"id":        dStr(optionalComputed),
+			"locations": dList(computed, str),
 		}),
 
 		newDataSource("k8s_node_pool", map[string]ds.Attribute{
