@@ -43,9 +43,9 @@ var Catalogue = []metricdoc.Desc{
 	{Name: "vigil_cluster_pod_container_restarts_total", Type: metricdoc.Counter, Labels: []string{"cluster", "namespace", "pod", "container"},
 		Help: "Restarts of the container, from its status' restartCount."},
 	{Name: "vigil_cluster_pod_container_last_terminated_reason", Type: metricdoc.Gauge, Labels: []string{"cluster", "namespace", "pod", "container", "reason"},
-		Help: "1 with the reason of the container's last termination (OOMKilled, Error, Completed, ...; unknown reasons become Other)."},
+		Help: "1 with the reason of the container's most recent termination: state.terminated while it stays terminated (Jobs, restartPolicy Never), else lastState.terminated (OOMKilled, Error, Completed, ...; unknown reasons become Other)."},
 	{Name: "vigil_cluster_pod_container_last_terminated_timestamp_seconds", Type: metricdoc.Gauge, Labels: []string{"cluster", "namespace", "pod", "container"},
-		Help: "Unix time at which the container last terminated."},
+		Help: "Unix time at which the container last terminated (state.terminated, else lastState.terminated)."},
 	{Name: "vigil_cluster_pod_cpu_requests_cores", Type: metricdoc.Gauge, Labels: []string{"cluster", "namespace", "pod"},
 		Help: "Sum of the CPU requests of the pod's app containers (init and sidecar containers not counted), in cores; absent when none sets one."},
 	{Name: "vigil_cluster_pod_cpu_limits_cores", Type: metricdoc.Gauge, Labels: []string{"cluster", "namespace", "pod"},
@@ -68,6 +68,8 @@ var Catalogue = []metricdoc.Desc{
 		Help: "Replicas of the workload that are available (status.availableReplicas; numberAvailable for DaemonSets)."},
 	{Name: "vigil_cluster_workload_replicas_updated", Type: metricdoc.Gauge, Labels: []string{"cluster", "namespace", "kind", "workload"},
 		Help: "Replicas of the workload running the current template (status.updatedReplicas; updatedNumberScheduled for DaemonSets)."},
+	{Name: "vigil_cluster_workload_single_replica_ok", Type: metricdoc.Gauge, Labels: []string{"cluster", "namespace", "kind", "workload"},
+		Help: "1 when the workload carries the annotation " + SingleReplicaOKAnnotation + `: "true" (one replica by design; KubeDeploymentSingleReplica leaves it alone), 0 otherwise.`},
 
 	// HorizontalPodAutoscalers (autoscaling/v2)
 	{Name: "vigil_cluster_hpa_replicas_current", Type: metricdoc.Gauge, Labels: []string{"cluster", "namespace", "hpa"},

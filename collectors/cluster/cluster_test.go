@@ -216,6 +216,38 @@ func TestPodSeriesFollowTheAPIServer(t *testing.T) {
 	eventually(t, r.c, match, nil)
 }
 
+// A Job's pod (restartPolicy Never) is OOMKilled: the kubelet does not
+// restart it, so the reason is in state.terminated and lastState stays
+// empty. A pod that was restarted keeps reporting lastState.terminated.
+func TestTerminatedContainerWithoutRestart(t *testing.T) {
+	kube, _ := kubeClient(t)
+	ctx := context.Background()
+	const ns = "jobs"
+	namespace(t, kube, ns)
+	r := start(t, cluster.Config{}, kube, nil)
+	pods := kube.CoreV1().Pods(ns)
+
+	spec := podSpec(ctr("backup", "", "", "", ""))
+	spec.RestartPolicy = corev1.RestartPolicyNever
+	p, err := pods.Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "pg-dump-29158400-x7k2p"}, Spec: spec}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	started := metav1.NewTime(time.Now().Add(-10 * time.Minute).Truncate(time.Second))
+	finished := metav1.NewTime(time.Now().Add(-time.Minute).Truncate(time.Second))
+	p.Status.Phase = corev1.PodFailed
+	p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "backup", Image: "x", ImageID: "y",
+		State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+			ExitCode: 137, Reason: "OOMKilled", StartedAt: started, FinishedAt: finished}}}}
+	_, err = pods.UpdateStatus(ctx, p, metav1.UpdateOptions{})
+	require.NoError(t, err)
+
+	match := map[string]string{"namespace": ns, "container": "backup"}
+	eventually(t, r.c, match, []string{
+		`vigil_cluster_pod_container_restarts_total{container="backup",namespace="jobs",pod="pg-dump-29158400-x7k2p"} 0`,
+		`vigil_cluster_pod_container_last_terminated_reason{container="backup",namespace="jobs",pod="pg-dump-29158400-x7k2p",reason="OOMKilled"} 1`,
+		fmt.Sprintf(`vigil_cluster_pod_container_last_terminated_timestamp_seconds{container="backup",namespace="jobs",pod="pg-dump-29158400-x7k2p"} %d`, finished.Unix()),
+	})
+}
+
 func labelsOf(name string) map[string]string { return map[string]string{"app": name} }
 
 func template(name string) corev1.PodTemplateSpec {
@@ -239,7 +271,9 @@ func TestWorkloadAndHPASeries(t *testing.T) {
 	_, err = kube.AppsV1().Deployments(ns).UpdateStatus(ctx, d, metav1.UpdateOptions{})
 	require.NoError(t, err)
 
-	s, err := kube.AppsV1().StatefulSets(ns).Create(ctx, &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "db"},
+	// Single by design, and says so on the object.
+	s, err := kube.AppsV1().StatefulSets(ns).Create(ctx, &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "db",
+		Annotations: map[string]string{cluster.SingleReplicaOKAnnotation: "true"}},
 		Spec: appsv1.StatefulSetSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: labelsOf("db")}, Template: template("db")}},
 		metav1.CreateOptions{})
 	require.NoError(t, err)
@@ -279,6 +313,9 @@ func TestWorkloadAndHPASeries(t *testing.T) {
 		`vigil_cluster_workload_replicas_ready{kind="DaemonSet",namespace="workloads",workload="agent"} 3`,
 		`vigil_cluster_workload_replicas_available{kind="DaemonSet",namespace="workloads",workload="agent"} 3`,
 		`vigil_cluster_workload_replicas_updated{kind="DaemonSet",namespace="workloads",workload="agent"} 4`,
+		`vigil_cluster_workload_single_replica_ok{kind="Deployment",namespace="workloads",workload="web"} 0`,
+		`vigil_cluster_workload_single_replica_ok{kind="StatefulSet",namespace="workloads",workload="db"} 1`,
+		`vigil_cluster_workload_single_replica_ok{kind="DaemonSet",namespace="workloads",workload="agent"} 0`,
 		`vigil_cluster_hpa_replicas_current{hpa="web",namespace="workloads"} 5`,
 		`vigil_cluster_hpa_replicas_desired{hpa="web",namespace="workloads"} 5`,
 		`vigil_cluster_hpa_replicas_min{hpa="web",namespace="workloads"} 2`,

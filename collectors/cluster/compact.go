@@ -143,6 +143,7 @@ type workload struct {
 	objectMeta
 	desired, ready, available, updated int32
 	kind                               uint8
+	singleReplicaOK                    bool // annotated SingleReplicaOKAnnotation: "true"
 }
 
 type hpa struct {

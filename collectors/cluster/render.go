@@ -416,6 +416,12 @@ func (c *Collector) renderWorkloads(t *textWriter, objs []any) {
 		{"vigil_cluster_workload_replicas_ready", func(w *workload) int32 { return w.ready }},
 		{"vigil_cluster_workload_replicas_available", func(w *workload) int32 { return w.available }},
 		{"vigil_cluster_workload_replicas_updated", func(w *workload) int32 { return w.updated }},
+		{"vigil_cluster_workload_single_replica_ok", func(w *workload) int32 {
+			if w.singleReplicaOK {
+				return 1
+			}
+			return 0
+		}},
 	}, func(t *textWriter, w *workload) {
 		t.label(`,namespace="`, w.namespace.String())
 		t.label(`,kind="`, workloadKinds[w.kind])

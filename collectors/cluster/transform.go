@@ -46,21 +46,24 @@ func (c *Collector) transform(obj any) (any, error) {
 		}
 		return &workload{objectMeta: meta(o.Name, o.Namespace), kind: kindDeployment,
 			desired: replicas(o.Spec.Replicas), ready: o.Status.ReadyReplicas,
-			available: o.Status.AvailableReplicas, updated: o.Status.UpdatedReplicas}, nil
+			available: o.Status.AvailableReplicas, updated: o.Status.UpdatedReplicas,
+			singleReplicaOK: singleReplicaOK(o.Annotations)}, nil
 	case *appsv1.StatefulSet:
 		if c.excluded(o.Namespace) {
 			return &objectMeta{name: o.Name, namespace: intern(o.Namespace)}, nil
 		}
 		return &workload{objectMeta: meta(o.Name, o.Namespace), kind: kindStatefulSet,
 			desired: replicas(o.Spec.Replicas), ready: o.Status.ReadyReplicas,
-			available: o.Status.AvailableReplicas, updated: o.Status.UpdatedReplicas}, nil
+			available: o.Status.AvailableReplicas, updated: o.Status.UpdatedReplicas,
+			singleReplicaOK: singleReplicaOK(o.Annotations)}, nil
 	case *appsv1.DaemonSet:
 		if c.excluded(o.Namespace) {
 			return &objectMeta{name: o.Name, namespace: intern(o.Namespace)}, nil
 		}
 		return &workload{objectMeta: meta(o.Name, o.Namespace), kind: kindDaemonSet,
 			desired: o.Status.DesiredNumberScheduled, ready: o.Status.NumberReady,
-			available: o.Status.NumberAvailable, updated: o.Status.UpdatedNumberScheduled}, nil
+			available: o.Status.NumberAvailable, updated: o.Status.UpdatedNumberScheduled,
+			singleReplicaOK: singleReplicaOK(o.Annotations)}, nil
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		if c.excluded(o.Namespace) {
 			return &objectMeta{name: o.Name, namespace: intern(o.Namespace)}, nil
@@ -70,6 +73,16 @@ func (c *Collector) transform(obj any) (any, error) {
 	}
 	// Already compact (client-go may hand cached objects back), or a tombstone.
 	return obj, nil
+}
+
+// SingleReplicaOKAnnotation, set to "true" on a workload, says it runs one
+// replica by design: vigil_cluster_workload_single_replica_ok is 1 and the
+// KubeDeploymentSingleReplica alert leaves it alone. An annotation, not a
+// label: it selects nothing, it only tells Vigil something about the object.
+const SingleReplicaOKAnnotation = "vigil.dev/single-replica-ok"
+
+func singleReplicaOK(annotations map[string]string) bool {
+	return annotations[SingleReplicaOKAnnotation] == "true"
 }
 
 func meta(name, namespace string) objectMeta {
@@ -213,7 +226,14 @@ func compactContainer(s *corev1.ContainerStatus) container {
 	if w := s.State.Waiting; w != nil {
 		c.waiting = reasonIndex(waitingReasons, w.Reason)
 	}
-	if t := s.LastTerminationState.Terminated; t != nil {
+	// The most recent termination: state.terminated while the container
+	// stays terminated (a Job's pod, restartPolicy Never or OnFailure between
+	// attempts), else lastState.terminated once it was restarted.
+	t := s.State.Terminated
+	if t == nil {
+		t = s.LastTerminationState.Terminated
+	}
+	if t != nil {
 		c.lastReason = reasonIndex(terminatedReasons, t.Reason)
 		if !t.FinishedAt.IsZero() {
 			c.lastFinished = t.FinishedAt.Unix()

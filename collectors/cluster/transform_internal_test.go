@@ -50,3 +50,32 @@ func TestReasonsOutsideTheAllowlistBecomeOther(t *testing.T) {
 	assert.Equal(t, "OOMKilled", terminatedReasons[reasonIndex(terminatedReasons, "OOMKilled")])
 	assert.Equal(t, "Other", terminatedReasons[reasonIndex(terminatedReasons, "")])
 }
+
+// The most recent termination wins: state.terminated (the container stays
+// terminated: restartPolicy Never, a Job) over lastState.terminated (the one
+// before it), and lastState alone once the container runs again.
+func TestMostRecentTermination(t *testing.T) {
+	older := metav1.Unix(1000, 0)
+	newer := metav1.Unix(2000, 0)
+	last := corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "Error", FinishedAt: older}}
+	now := corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "OOMKilled", FinishedAt: newer}}
+
+	c := compactContainer(&corev1.ContainerStatus{Name: "job", State: now})
+	assert.Equal(t, "OOMKilled", terminatedReasons[c.lastReason])
+	assert.Equal(t, int64(2000), c.lastFinished)
+
+	c = compactContainer(&corev1.ContainerStatus{Name: "job", State: now, LastTerminationState: last})
+	assert.Equal(t, "OOMKilled", terminatedReasons[c.lastReason])
+	assert.Equal(t, int64(2000), c.lastFinished)
+
+	running := corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: newer}}
+	c = compactContainer(&corev1.ContainerStatus{Name: "app", State: running, LastTerminationState: last, RestartCount: 1})
+	assert.Equal(t, "Error", terminatedReasons[c.lastReason])
+	assert.Equal(t, int64(1000), c.lastFinished)
+}
+
+func TestSingleReplicaOKAnnotation(t *testing.T) {
+	assert.True(t, singleReplicaOK(map[string]string{SingleReplicaOKAnnotation: "true"}))
+	assert.False(t, singleReplicaOK(map[string]string{SingleReplicaOKAnnotation: "yes"}))
+	assert.False(t, singleReplicaOK(nil))
+}
