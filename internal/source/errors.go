@@ -26,8 +26,25 @@ const (
 	ReasonDecode      = "decode"       // the answer did not parse
 	ReasonConnection  = "connection"   // DNS, refused or reset connection, TLS
 	ReasonCanceled    = "canceled"     // shutdown or reload interrupted the refresh
-	ReasonOther       = "other"
+	// ReasonBudgetExhausted: the source's daily request budget is spent; no
+	// request was sent (see Options.DailyRequestBudget).
+	ReasonBudgetExhausted = "budget_exhausted"
+	// ReasonStuck: an earlier fetch, abandoned at its timeout, still runs and
+	// did not finish within this refresh's timeout either, so no second one
+	// was started.
+	ReasonStuck = "stuck"
+	ReasonOther = "other"
 )
+
+// reasons is the bounded set, in the order the catalogue lists it.
+var reasons = []string{
+	ReasonTimeout, ReasonAuth, ReasonThrottled, ReasonNotFound, ReasonServerError, ReasonClientError,
+	ReasonDecode, ReasonConnection, ReasonCanceled, ReasonBudgetExhausted, ReasonStuck, ReasonOther,
+}
+
+// Reasons returns every reason vigil_source_errors_total can carry. Each
+// exists at 0 from the moment a source is added.
+func Reasons() []string { return append([]string(nil), reasons...) }
 
 // HTTPError is an upstream's non-success HTTP answer. Hand-written clients
 // return it from CheckResponse so the engine can classify it and honour
@@ -36,7 +53,11 @@ const (
 type HTTPError struct {
 	API        string        // bounded API name, e.g. "GET /registries"
 	StatusCode int           // HTTP status code
-	RetryAfter time.Duration // from the Retry-After header, 0 if absent
+	RetryAfter time.Duration // from the Retry-After header, 0 if absent or malformed
+	// RetryAfterMalformed is the Retry-After header when it was present but
+	// neither delay-seconds nor an HTTP date (cut to 64 bytes), for one log
+	// line; "" otherwise.
+	RetryAfterMalformed string
 }
 
 func (e *HTTPError) Error() string {
@@ -49,6 +70,9 @@ func (e *HTTPError) HTTPStatusCode() int { return e.StatusCode }
 // RetryAfterDelay is how long the upstream asked us to wait.
 func (e *HTTPError) RetryAfterDelay() time.Duration { return e.RetryAfter }
 
+// RetryAfterInvalid returns the malformed Retry-After value, "" if none.
+func (e *HTTPError) RetryAfterInvalid() string { return e.RetryAfterMalformed }
+
 // CheckResponse returns nil for a 2xx answer, otherwise an *HTTPError. It
 // drains and closes the body of a failed answer.
 func CheckResponse(api string, resp *http.Response) error {
@@ -57,25 +81,44 @@ func CheckResponse(api string, resp *http.Response) error {
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
-	return &HTTPError{API: api, StatusCode: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	e := &HTTPError{API: api, StatusCode: resp.StatusCode}
+	raw := resp.Header.Get("Retry-After")
+	var ok bool
+	if e.RetryAfter, ok = parseRetryAfter(raw, time.Now()); !ok {
+		e.RetryAfterMalformed = raw[:min(len(raw), 64)]
+	}
+	return e
 }
 
 // ParseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date.
+// A missing, malformed or negative value, or a date in the past, is 0.
 func ParseRetryAfter(v string, now time.Time) time.Duration {
+	d, _ := parseRetryAfter(v, now)
+	return d
+}
+
+// parseRetryAfter also reports whether a present value was well formed.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
-		return 0
+		return 0, true
 	}
-	if secs, err := strconv.Atoi(v); err == nil {
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
 		if secs < 0 {
-			return 0
+			return 0, false
 		}
-		return time.Duration(secs) * time.Second
+		if secs > int64(maxBackoff/time.Second)*24 {
+			return maxBackoff * 24, true // far beyond any ceiling; avoids overflow
+		}
+		return time.Duration(secs) * time.Second, true
 	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+	if t, err := http.ParseTime(v); err == nil {
+		if t.After(now) {
+			return t.Sub(now), true
+		}
+		return 0, true
 	}
-	return 0
+	return 0, false
 }
 
 // DecodeError marks an answer that did not parse.
@@ -111,6 +154,10 @@ func Classify(err error) string {
 	var re *reasonError
 	if errors.As(err, &re) {
 		return re.reason
+	}
+	var be *BudgetError
+	if errors.As(err, &be) {
+		return ReasonBudgetExhausted
 	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
@@ -174,14 +221,19 @@ func reasonForStatus(code int) string {
 	return ReasonOther
 }
 
-// retryAfter returns the delay an error asks for, 0 if none.
-func retryAfter(err error) time.Duration {
+// retryAfter returns the delay an error asks for, 0 if none, and the
+// malformed Retry-After value it carried, if any.
+func retryAfter(err error) (time.Duration, string) {
+	var bad interface{ RetryAfterInvalid() string }
+	if errors.As(err, &bad) && bad.RetryAfterInvalid() != "" {
+		return 0, bad.RetryAfterInvalid()
+	}
 	var ra interface{ RetryAfterDelay() time.Duration }
 	if errors.As(err, &ra) {
-		return ra.RetryAfterDelay()
+		return ra.RetryAfterDelay(), ""
 	}
 	if d, ok := apierrors.SuggestsClientDelay(err); ok {
-		return time.Duration(d) * time.Second
+		return time.Duration(d) * time.Second, ""
 	}
-	return 0
+	return 0, ""
 }

@@ -241,7 +241,9 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	up := newUpstream(t)
 	up.mode.Store("429-slow")
 	g, m, _ := newGroup(t)
-	src := source.Add(g, fastOpts("items"), fetcher(up.URL, m.APIRequestCounter("items")))
+	opts := fastOpts("items")
+	opts.BackoffMax = 10 * time.Second // Retry-After is honoured up to BackoffMax
+	src := source.Add(g, opts, fetcher(up.URL, m.APIRequestCounter("items")))
 	g.Start(context.Background())
 	defer g.Stop(false)
 	require.Eventually(t, func() bool { return src.Status().ConsecutiveFailures == 1 }, 5*time.Second, time.Millisecond)
@@ -287,7 +289,8 @@ func TestHangingSourceBlocksNothing(t *testing.T) {
 }
 
 // TestFetchIgnoringContextIsAbandoned: a fetch that never returns is cut off
-// at the timeout and counted as one.
+// at the timeout and counted as one; later refreshes find it still running
+// (see TestStuckFetchIsNeverDuplicated).
 func TestFetchIgnoringContextIsAbandoned(t *testing.T) {
 	g, _, reg := newGroup(t)
 	block := make(chan struct{})
@@ -300,7 +303,9 @@ func TestFetchIgnoringContextIsAbandoned(t *testing.T) {
 	})
 	g.Start(context.Background())
 	defer g.Stop(false)
-	require.Eventually(t, func() bool { return errorsTotal(t, reg, "stuck", source.ReasonTimeout) >= 2 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool {
+		return errorsTotal(t, reg, "stuck", source.ReasonTimeout) == 1 && errorsTotal(t, reg, "stuck", source.ReasonStuck) >= 1
+	}, 5*time.Second, time.Millisecond)
 	assert.True(t, g.Ready(), "a timed-out first refresh still counts as attempted")
 	_, _, ok := src.Get()
 	assert.False(t, ok)

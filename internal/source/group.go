@@ -1,0 +1,180 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Group runs a set of sources and stops them together; the daemon builds one
+// per loaded configuration, lets it Adopt the previous one's unchanged
+// sources, and stops the previous one.
+type Group struct {
+	metrics *Metrics
+	logger  *slog.Logger
+	storage string // directory for snapshots and budget ledgers; "" for none
+	now     func() time.Time
+	onWait  func(source string, delay time.Duration) // test hook: a loop starts waiting
+
+	sources []runner
+	byName  map[string]runner
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// GroupOption configures a Group.
+type GroupOption func(*Group)
+
+// WithStorage keeps persistent snapshots and request budget ledgers in dir
+// (the daemon's --storage.path), created on first write. Without it nothing
+// is written and budgets are counted in memory only.
+func WithStorage(dir string) GroupOption { return func(g *Group) { g.storage = dir } }
+
+// NewGroup creates an empty group reporting into metrics.
+func NewGroup(metrics *Metrics, logger *slog.Logger, opts ...GroupOption) *Group {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	g := &Group{metrics: metrics, logger: logger, now: time.Now, byName: map[string]runner{}}
+	for _, o := range opts {
+		o(g)
+	}
+	return g
+}
+
+// Add creates a source in the group. Call it before Adopt and Start. A
+// persistent source's stored snapshot is restored here, so Get serves it at
+// once. Names must be unique in a group.
+func Add[T any](g *Group, opts Options, fetch Fetch[T]) *Source[T] {
+	opts.defaults()
+	if _, dup := g.byName[opts.Name]; dup {
+		panic(fmt.Sprintf("source: %q added twice to one group", opts.Name)) // programming error
+	}
+	s := &Source[T]{opts: opts, fetch: fetch, metrics: g.metrics, logger: g.logger, group: g,
+		slot: make(chan struct{}, 1)}
+	s.status.Name = opts.Name
+	m := g.metrics
+	// Present from the start: a source that never succeeds shows up 0,
+	// attempted 0 and no last success. A source a reload rebuilds keeps
+	// its series as they were until its own first refresh (or until Start
+	// publishes what it adopted), so a reload shows no false outage.
+	isNew := m.register(opts.Name)
+	if isNew {
+		m.up.WithLabelValues(opts.Name).Set(0)
+		m.attempted.WithLabelValues(opts.Name).Set(0)
+		m.inFlight.WithLabelValues(opts.Name).Add(0)
+	}
+	m.zeroErrors(opts.Name)
+	m.interval.WithLabelValues(opts.Name).Set(opts.Interval.Seconds())
+	m.info.DeletePartialMatch(map[string]string{"source": opts.Name})
+	m.info.WithLabelValues(opts.Name, string(opts.Criticality)).Set(1)
+	if opts.DailyRequestBudget > 0 {
+		s.ledger = g.ledger(opts.Name, opts.DailyRequestBudget)
+	} else {
+		m.budget.DeleteLabelValues(opts.Name)
+	}
+	if opts.Persistent && g.storage != "" {
+		if opts.Key == "" {
+			g.logger.Warn("persistent source has no key: its snapshot is neither written nor restored", "source", opts.Name)
+		} else {
+			s.file = SnapshotFile(g.storage, opts.Name)
+			s.restore(isNew)
+		}
+	}
+	g.sources = append(g.sources, s)
+	g.byName[opts.Name] = s
+	return s
+}
+
+// Adopt hands every source of g that is unchanged since prev over from prev:
+// same name, same non-empty Key, same value type. For each, prev's loop is
+// stopped (prev's *Source keeps serving its snapshot through Get until the
+// old runtime is dropped) and g's source takes its snapshot, status and
+// schedule: it counts as attempted and its first refresh waits for what was
+// left of prev's delay. A later prev.Stop, with or without forget, leaves
+// adopted sources' series alone. Call it after every Add and before Start;
+// it returns the adopted names. A changed source starts fresh.
+func (g *Group) Adopt(prev *Group) []string {
+	if prev == nil || prev == g {
+		return nil
+	}
+	var names []string
+	for _, s := range g.sources {
+		if p, ok := prev.byName[s.Name()]; ok && s.adoptFrom(p) {
+			names = append(names, s.Name())
+		}
+	}
+	return names
+}
+
+// APIRequestCounter counts requests of the named source; see Metrics.
+func (g *Group) APIRequestCounter(source string) func(api string) {
+	return g.metrics.APIRequestCounter(source)
+}
+
+// ErrorCounter counts failures of a part that is not a refresh source; see
+// Metrics.ErrorCounter.
+func (g *Group) ErrorCounter(source string) func(reason string) {
+	return g.metrics.ErrorCounter(source)
+}
+
+// Start launches every source's refresh loop. It returns at once.
+func (g *Group) Start(ctx context.Context) {
+	ctx, g.cancel = context.WithCancel(ctx)
+	for _, s := range g.sources {
+		if !s.isAdopted() {
+			s.launch(ctx, &g.wg)
+		}
+	}
+}
+
+// Stop ends every loop and waits for them; a fetch that ignores its context
+// is abandoned, not waited for. With forget, the sources' series are removed
+// (a reload that dropped them); without, they stay (a reload that rebuilds
+// them keeps continuity). Sources another group adopted are left alone.
+func (g *Group) Stop(forget bool) {
+	if g.cancel != nil {
+		g.cancel()
+	}
+	g.wg.Wait()
+	if forget {
+		for _, s := range g.sources {
+			if !s.isAdopted() {
+				g.metrics.Forget(s.Name())
+			}
+		}
+	}
+}
+
+// Names lists the group's sources.
+func (g *Group) Names() []string {
+	out := make([]string, len(g.sources))
+	for i, s := range g.sources {
+		out[i] = s.Name()
+	}
+	return out
+}
+
+// Statuses returns every source's state.
+func (g *Group) Statuses() []Status {
+	out := make([]Status, len(g.sources))
+	for i, s := range g.sources {
+		out[i] = s.Status()
+	}
+	return out
+}
+
+// Ready reports whether every source has finished its first refresh, failed
+// or not, or carries one over (adopted or restored): until then a scrape
+// would show gaps that are only start-up.
+func (g *Group) Ready() bool {
+	for _, s := range g.sources {
+		if !s.Status().Attempted {
+			return false
+		}
+	}
+	return true
+}
