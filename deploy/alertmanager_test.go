@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +32,9 @@ func TestAlertmanagerConfigIsValid(t *testing.T) {
 	}
 }
 
-// Each severity reaches its receiver, per `amtool config routes test`.
+// Each environment and severity reaches its receiver, per `amtool config
+// routes test`: production pages, dev and staging open tickets, an unknown
+// environment pages, and the Watchdog goes to the dead man's switch.
 func TestAlertmanagerRoutes(t *testing.T) {
 	amtool := testenv.Tool(t, "amtool", "tools")
 	cases := []struct {
@@ -40,12 +43,24 @@ func TestAlertmanagerRoutes(t *testing.T) {
 		labels   []string
 		wantOK   bool
 	}{
-		{"page to on-call", "oncall", []string{"alertname=KubePodCrashLooping", "namespace=shop", "severity=page"}, true},
-		{"ticket to tickets", "ticket", []string{"alertname=KubeDeploymentSingleReplica", "namespace=shop", "severity=ticket"}, true},
-		{"no severity to default", "default", []string{"alertname=Watchdog"}, true},
+		{"production page to on-call", "oncall", []string{"alertname=KubePodCrashLooping", "environment=production", "cluster=ionos-production", "namespace=shop", "severity=page"}, true},
+		{"production ticket to tickets", "ticket", []string{"alertname=KubeDeploymentSingleReplica", "environment=production", "namespace=shop", "severity=ticket"}, true},
+		{"staging page to tickets", "ticket", []string{"alertname=KubePodCrashLooping", "environment=staging", "cluster=ionos-staging", "namespace=shop", "severity=page"}, true},
+		{"dev page to tickets", "ticket", []string{"alertname=KubeNodeNotReady", "environment=dev", "cluster=ionos-dev", "severity=page"}, true},
+		{"dev ticket to tickets", "ticket", []string{"alertname=KubeNodeCordoned", "environment=dev", "severity=ticket"}, true},
+		{"unknown environment pages", "oncall", []string{"alertname=KubePodCrashLooping", "environment=qa", "severity=page"}, true},
+		{"Vigil not scraped without environment pages", "oncall", []string{"alertname=VigilNotScraped", "job=vigil", "severity=page"}, true},
+		{"Watchdog to the dead man's switch", "deadmansswitch", []string{"alertname=Watchdog", "environment=production", "severity=none"}, true},
+		{"Watchdog of dev to the dead man's switch", "deadmansswitch", []string{"alertname=Watchdog", "environment=dev", "severity=none"}, true},
+		{"no severity to default", "default", []string{"alertname=Other", "environment=production"}, true},
 		{"unknown severity to default", "default", []string{"alertname=Other", "severity=info"}, true},
-		// The check itself can fail: a ticket never pages.
-		{"ticket does not page", "oncall", []string{"alertname=KubeDeploymentSingleReplica", "severity=ticket"}, false},
+		// The checks themselves can fail: staging never pages, production
+		// pages never become tickets, the Watchdog never pages.
+		{"staging does not page", "oncall", []string{"alertname=KubePodCrashLooping", "environment=staging", "severity=page"}, false},
+		{"dev does not page", "oncall", []string{"alertname=KubeNodeNotReady", "environment=dev", "severity=page"}, false},
+		{"production page is not a ticket", "ticket", []string{"alertname=KubePodCrashLooping", "environment=production", "severity=page"}, false},
+		{"ticket does not page", "oncall", []string{"alertname=KubeDeploymentSingleReplica", "environment=production", "severity=ticket"}, false},
+		{"Watchdog does not page", "oncall", []string{"alertname=Watchdog", "environment=production", "severity=none"}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -58,10 +73,15 @@ func TestAlertmanagerRoutes(t *testing.T) {
 	}
 }
 
+type amRoute struct {
+	Matchers []string  `json:"matchers"`
+	Receiver string    `json:"receiver"`
+	GroupBy  []string  `json:"group_by"`
+	Routes   []amRoute `json:"routes"`
+}
+
 type amConfig struct {
-	Route struct {
-		GroupBy []string `json:"group_by"`
-	} `json:"route"`
+	Route        amRoute `json:"route"`
 	InhibitRules []struct {
 		SourceMatchers []string `json:"source_matchers"`
 		TargetMatchers []string `json:"target_matchers"`
@@ -78,8 +98,8 @@ type ruleFile struct {
 	} `json:"groups"`
 }
 
-// The example's grouping and inhibition name alerts that alerts/ defines,
-// and every alert there has a severity the routes know.
+// The example's grouping and inhibition fit the alerts alerts/ defines, and
+// every alert there has a severity the routes know.
 func TestAlertmanagerConfigMatchesTheAlerts(t *testing.T) {
 	data, err := os.ReadFile(alertmanagerConfig())
 	if err != nil {
@@ -89,11 +109,21 @@ func TestAlertmanagerConfigMatchesTheAlerts(t *testing.T) {
 	if err := yaml.Unmarshal(data, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(cfg.Route.GroupBy, ",") != "alertname,namespace" {
-		t.Errorf("group_by = %v, want [alertname namespace]", cfg.Route.GroupBy)
+	// Pages of different environments or clusters are never grouped.
+	for _, l := range []string{"alertname", "environment", "cluster"} {
+		if !slices.Contains(cfg.Route.GroupBy, l) {
+			t.Errorf("group_by = %v: it lacks %s, so alerts differing only in %s share a notification", cfg.Route.GroupBy, l, l)
+		}
+	}
+	if strings.Contains(string(data), "sandbox") {
+		t.Error("the example mentions the sandbox: the sandbox's fake faults must never be routed specially (nor run where they could page)")
+	}
+	if len(cfg.Route.Routes) == 0 || cfg.Route.Routes[0].Receiver != "deadmansswitch" || !slices.Equal(cfg.Route.Routes[0].Matchers, []string{`alertname="Watchdog"`}) {
+		t.Errorf("the first route must send alertname=\"Watchdog\" to deadmansswitch, so no other route takes it")
 	}
 
 	alerts := map[string]string{} // name -> severity
+	clusterAlerts := map[string]bool{}
 	paths, _ := filepath.Glob(filepath.Join(testenv.RepoRoot(), "alerts", "*.yml"))
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
@@ -110,44 +140,38 @@ func TestAlertmanagerConfigMatchesTheAlerts(t *testing.T) {
 					continue
 				}
 				alerts[r.Alert] = r.Labels["severity"]
-				if s := r.Labels["severity"]; s != "page" && s != "ticket" {
-					t.Errorf("%s: alert %s has severity %q: the routes know page and ticket", filepath.Base(p), r.Alert, s)
+				if filepath.Base(p) == "cluster.yml" {
+					clusterAlerts[r.Alert] = true
+				}
+				s := r.Labels["severity"]
+				if r.Alert == "Watchdog" && s != "none" || r.Alert != "Watchdog" && s != "page" && s != "ticket" {
+					t.Errorf("%s: alert %s has severity %q: the routes know page and ticket, and none for the Watchdog", filepath.Base(p), r.Alert, s)
 				}
 			}
 		}
 	}
-	if len(alerts) == 0 {
+	if len(alerts) == 0 || len(clusterAlerts) == 0 {
 		t.Fatal("no alerts in alerts/*.yml")
 	}
 
-	if len(cfg.InhibitRules) == 0 {
-		t.Fatal("no inhibit_rules")
+	if len(cfg.InhibitRules) != 1 {
+		t.Fatalf("%d inhibit_rules, want the one for KubeAPIServerUnreachable", len(cfg.InhibitRules))
 	}
-	for _, rule := range cfg.InhibitRules {
-		if strings.Join(rule.Equal, ",") != "cluster" {
-			t.Errorf("inhibit rule equal = %v, want [cluster]", rule.Equal)
-		}
-		for _, side := range [][]string{rule.SourceMatchers, rule.TargetMatchers} {
-			matched := 0
-			for name := range alerts {
-				if matchesAlertname(t, side, name) {
-					matched++
-				}
-			}
-			if matched == 0 {
-				t.Errorf("inhibit rule matchers %v match no alert of alerts/*.yml", side)
-			}
-		}
+	rule := cfg.InhibitRules[0]
+	// One cluster's outage inhibits only that cluster's alerts.
+	if strings.Join(rule.Equal, ",") != "environment,cluster" {
+		t.Errorf("inhibit rule equal = %v, want [environment cluster]", rule.Equal)
 	}
-	// The unreachable API server silences pod alerts, and only those.
+	if !matchesAlertname(t, rule.SourceMatchers, "KubeAPIServerUnreachable") {
+		t.Errorf("the inhibit rule's source is not KubeAPIServerUnreachable: %v", rule.SourceMatchers)
+	}
+	// It silences every other alert about the cluster's objects, as its
+	// comment says, and nothing else (never the Watchdog, never Vigil's own).
 	for name := range alerts {
-		rule := cfg.InhibitRules[0]
-		if got, want := matchesAlertname(t, rule.TargetMatchers, name), strings.HasPrefix(name, "KubePod"); got != want {
+		want := clusterAlerts[name] && name != "KubeAPIServerUnreachable"
+		if got := matchesAlertname(t, rule.TargetMatchers, name); got != want {
 			t.Errorf("alert %s inhibited by an unreachable API server: %v, want %v", name, got, want)
 		}
-	}
-	if !matchesAlertname(t, cfg.InhibitRules[0].SourceMatchers, "KubeAPIServerUnreachable") {
-		t.Errorf("the first inhibit rule's source is not KubeAPIServerUnreachable: %v", cfg.InhibitRules[0].SourceMatchers)
 	}
 }
 
@@ -173,7 +197,8 @@ func matchesAlertname(t *testing.T, matchers []string, name string) bool {
 }
 
 // A real Alertmanager with the example configuration: while the API server of
-// cluster c1 is unreachable, c1's pod alerts are inhibited and c2's are not.
+// production's cluster c1 is unreachable, c1's pod and node alerts are
+// inhibited, and those of production's c2 and of staging's c1 are not.
 func TestAlertmanagerInhibitsPodAlertsOfUnreachableCluster(t *testing.T) {
 	bin := testenv.Tool(t, "prometheus-alertmanager", "tools")
 	addr := freeAddr(t)
@@ -212,11 +237,16 @@ func TestAlertmanagerInhibitsPodAlertsOfUnreachableCluster(t *testing.T) {
 	alert := func(labels map[string]string) map[string]any {
 		return map[string]any{"labels": labels, "startsAt": time.Now().Add(-time.Minute).Format(time.RFC3339)}
 	}
+	// Two clusters in production, c1 unreachable; staging has a cluster
+	// named c1 too, and it is fine.
 	posted := []map[string]any{
 		alert(map[string]string{"alertname": "KubeAPIServerUnreachable", "cluster": "c1", "environment": "production", "severity": "page"}),
-		alert(map[string]string{"alertname": "KubePodCrashLooping", "cluster": "c1", "namespace": "shop", "pod": "web-1", "severity": "page"}),
-		alert(map[string]string{"alertname": "KubePodCrashLooping", "cluster": "c2", "namespace": "shop", "pod": "web-1", "severity": "page"}),
-		alert(map[string]string{"alertname": "KubeNodeNotReady", "cluster": "c1", "node": "n1", "severity": "page"}),
+		alert(map[string]string{"alertname": "KubePodCrashLooping", "cluster": "c1", "environment": "production", "namespace": "shop", "pod": "web-1", "container": "web", "severity": "page"}),
+		alert(map[string]string{"alertname": "KubeNodeNotReady", "cluster": "c1", "environment": "production", "node": "n1", "condition": "Ready", "severity": "page"}),
+		alert(map[string]string{"alertname": "KubePodCrashLooping", "cluster": "c2", "environment": "production", "namespace": "shop", "pod": "web-1", "container": "web", "severity": "page"}),
+		alert(map[string]string{"alertname": "KubeNodeNotReady", "cluster": "c2", "environment": "production", "node": "n1", "condition": "Ready", "severity": "page"}),
+		alert(map[string]string{"alertname": "KubePodCrashLooping", "cluster": "c1", "environment": "staging", "namespace": "shop", "pod": "web-1", "container": "web", "severity": "page"}),
+		alert(map[string]string{"alertname": "Watchdog", "environment": "production", "severity": "none"}),
 	}
 	body, _ := json.Marshal(posted)
 	resp, err := http.Post(base+"/api/v2/alerts", "application/json", bytes.NewReader(body))
@@ -235,14 +265,17 @@ func TestAlertmanagerInhibitsPodAlertsOfUnreachableCluster(t *testing.T) {
 			InhibitedBy []string `json:"inhibitedBy"`
 		} `json:"status"`
 	}
-	want := map[string]string{ // alertname/cluster -> state
-		"KubeAPIServerUnreachable/c1": "active",
-		"KubePodCrashLooping/c1":      "suppressed",
-		"KubePodCrashLooping/c2":      "active",
-		"KubeNodeNotReady/c1":         "active",
+	want := map[string]string{ // alertname/environment/cluster -> state
+		"KubeAPIServerUnreachable/production/c1": "active",
+		"KubePodCrashLooping/production/c1":      "suppressed",
+		"KubeNodeNotReady/production/c1":         "suppressed",
+		"KubePodCrashLooping/production/c2":      "active",
+		"KubeNodeNotReady/production/c2":         "active",
+		"KubePodCrashLooping/staging/c1":         "active",
+		"Watchdog/production/":                   "active",
 	}
 	// The inhibitor learns of the source alert asynchronously: poll.
-	waitFor(t, "pod alert of c1 inhibited", func() error {
+	waitFor(t, "alerts of production/c1 inhibited", func() error {
 		resp, err := http.Get(base + "/api/v2/alerts")
 		if err != nil {
 			return err
@@ -254,7 +287,7 @@ func TestAlertmanagerInhibitsPodAlertsOfUnreachableCluster(t *testing.T) {
 		}
 		states := map[string]string{}
 		for _, a := range got {
-			states[a.Labels["alertname"]+"/"+a.Labels["cluster"]] = a.Status.State
+			states[a.Labels["alertname"]+"/"+a.Labels["environment"]+"/"+a.Labels["cluster"]] = a.Status.State
 			if a.Status.State == "suppressed" && len(a.Status.InhibitedBy) == 0 {
 				return fmt.Errorf("%v suppressed but not inhibited", a.Labels)
 			}
