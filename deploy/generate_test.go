@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	"github.com/vigil-monitoring/vigil/alerts"
 	"github.com/vigil-monitoring/vigil/deploy"
 	"github.com/vigil-monitoring/vigil/internal/testenv"
 )
@@ -197,5 +198,71 @@ func TestDashboardConfigMaps(t *testing.T) {
 	}
 	if strings.Join(cms, ",") != "vigil-dashboard-cluster-health,vigil-dashboard-overview" {
 		t.Errorf("dashboard ConfigMaps = %v", cms)
+	}
+}
+
+// The runbook URL pattern of deploy/gen.yaml rewrites every runbook_url of
+// the PrometheusRule; without the file, the links stay on this repository's
+// runbook files.
+func TestRunbookURLPattern(t *testing.T) {
+	rule := "groups:\n  - name: g\n    rules:\n      - alert: KubePodCrashLooping\n        expr: up == 0\n        annotations:\n          summary: s\n          runbook_url: " +
+		alerts.RunbookBaseURL + "kube-pod-crash-looping.md\n      - record: r\n        expr: up\n"
+	runbookURL := func(t *testing.T, files map[string][]byte) string {
+		t.Helper()
+		var pr struct {
+			Spec struct {
+				Groups []struct {
+					Rules []struct {
+						Annotations map[string]string `json:"annotations"`
+					} `json:"rules"`
+				} `json:"groups"`
+			} `json:"spec"`
+		}
+		if err := yaml.Unmarshal(files["prometheusrule.yaml"], &pr); err != nil {
+			t.Fatal(err)
+		}
+		return pr.Spec.Groups[0].Rules[0].Annotations["runbook_url"]
+	}
+
+	files, err := deploy.Generate(writeRepo(t, map[string]string{"alerts/a.yml": rule}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := runbookURL(t, files), "https://github.com/vigil-monitoring/vigil/blob/main/alerts/runbooks/kube-pod-crash-looping.md"; got != want {
+		t.Errorf("default runbook_url = %q, want %q", got, want)
+	}
+
+	files, err = deploy.Generate(writeRepo(t, map[string]string{
+		"alerts/a.yml":      rule,
+		deploy.SettingsFile: "runbookURLPattern: https://wiki.example.internal/ops/vigil/%s\n",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := runbookURL(t, files), "https://wiki.example.internal/ops/vigil/kube-pod-crash-looping"; got != want {
+		t.Errorf("runbook_url with the pattern = %q, want %q", got, want)
+	}
+
+	for name, tc := range map[string]struct{ files map[string]string }{
+		"no %s":           {map[string]string{"alerts/a.yml": rule, deploy.SettingsFile: "runbookURLPattern: https://wiki.example/runbook\n"}},
+		"two verbs":       {map[string]string{"alerts/a.yml": rule, deploy.SettingsFile: "runbookURLPattern: https://wiki.example/%s/%d\n"}},
+		"relative":        {map[string]string{"alerts/a.yml": rule, deploy.SettingsFile: "runbookURLPattern: runbooks/%s.md\n"}},
+		"unknown setting": {map[string]string{"alerts/a.yml": rule, deploy.SettingsFile: "runbookURLPatern: https://wiki.example/%s\n"}},
+		"foreign runbook": {map[string]string{"alerts/a.yml": strings.Replace(rule, alerts.RunbookBaseURL, "https://elsewhere.example/", 1)}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := deploy.Generate(writeRepo(t, tc.files)); err == nil {
+				t.Fatal("Generate accepted it")
+			} else {
+				t.Log(err)
+			}
+		})
+	}
+
+	// The committed settings are the default, so the committed PrometheusRule
+	// links to the runbook files that exist here.
+	s, err := deploy.LoadSettings(testenv.RepoRoot())
+	if err != nil || s.RunbookURLPattern != deploy.DefaultRunbookURLPattern {
+		t.Errorf("committed %s: pattern %q (%v), want the default %q", deploy.SettingsFile, s.RunbookURLPattern, err, deploy.DefaultRunbookURLPattern)
 	}
 }
