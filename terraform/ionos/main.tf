@@ -21,12 +21,15 @@ module "datacenter" {
 module "networking" {
   source = "./modules/networking"
 
-  datacenter_id   = module.datacenter.id
-  location        = var.location
-  lan_name        = "${local.name}-lan"
-  lan_public      = var.lan_public
-  ip_block_name   = "${local.name}-nodes"
-  public_ip_count = var.reserve_public_ips ? local.max_nodes + 1 : 0
+  datacenter_id = module.datacenter.id
+  location      = var.location
+  lan_name      = "${local.name}-lan"
+  lan_public    = var.lan_public
+  ip_block_name = "${local.name}-nodes"
+  # A fixed size per environment, NOT derived from the node count: the
+  # block's size is ForceNew, so a size that followed node_count would give
+  # every node new public IPs on each scaling change.
+  public_ip_count = var.reserve_public_ips ? var.public_ip_block_size : 0
 }
 
 module "storage" {
@@ -65,10 +68,29 @@ module "kubernetes" {
   }
 }
 
+# Registry names are unique across all IONOS customers, so <prefix>-<env>
+# alone would collide with every other Vigil user's. The random suffix is
+# drawn once, when the registry is first planned (uuid() is unknown until
+# apply), and kept in the state: ignore_changes stops it changing on later
+# plans, which would replace the registry (its name is ForceNew).
+resource "terraform_data" "registry_suffix" {
+  count = var.registry_name == null ? 1 : 0
+
+  input = substr(replace(uuid(), "-", ""), 0, 6)
+
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+
+locals {
+  registry_name = var.registry_name != null ? var.registry_name : "${local.name}-${one(terraform_data.registry_suffix[*].output)}"
+}
+
 module "registry" {
   source = "./modules/registry"
 
-  name                        = local.name
+  name                        = local.registry_name
   location                    = coalesce(var.registry_location, var.location)
   garbage_collection_schedule = var.registry_garbage_collection_schedule
   vulnerability_scanning      = var.registry_vulnerability_scanning

@@ -43,8 +43,13 @@ output "k8s_node_pool_state" {
 }
 
 output "k8s_public_ips" {
-  description = "Public IPs of the node pool."
-  value       = module.kubernetes.public_ips
+  description = "Public IPs the nodes have now, read from the nodes themselves: the reserved ones when reserve_public_ips is on, the ones IONOS chose otherwise."
+  value       = module.kubernetes.node_public_ips
+}
+
+output "reserved_public_ips" {
+  description = "The reserved IP block's addresses (empty when reserve_public_ips is off); the node pool takes its public IPs from them."
+  value       = module.networking.public_ips
 }
 
 output "k8s_api_subnet_allow_list" {
@@ -123,7 +128,7 @@ output "deployment_summary" {
     registry_garbage_collection = module.registry.garbage_collection_schedule
     lan_name                    = module.networking.lan_name
     lan_public                  = module.networking.lan_public
-    reserved_public_ips         = length(module.networking.public_ips)
+    reserved_public_ips         = var.reserve_public_ips ? var.public_ip_block_size : 0
     namespace                   = module.app_config.namespace
     image                       = module.app_config.image
   }
@@ -133,6 +138,10 @@ output "deployment_summary" {
   precondition {
     condition     = !local.production || (var.node_count >= 3 && (var.autoscaling == null || try(var.autoscaling.min_node_count >= 3, false)))
     error_message = "production needs at least 3 nodes (node_count and autoscaling.min_node_count), so that losing one node keeps the workloads running. Raise node_count in environments/production.tfvars."
+  }
+  precondition {
+    condition     = !var.reserve_public_ips || var.public_ip_block_size >= local.max_nodes + 1
+    error_message = "public_ip_block_size (${var.public_ip_block_size}) is too small: IONOS needs one public IP more than the largest node count (${local.max_nodes}), so at least ${local.max_nodes + 1}. Raise it in environments/${var.environment}.tfvars; note that changing it replaces the IP block and every node's public IP."
   }
   precondition {
     condition     = !local.production || var.storage_type != "HDD"
@@ -153,7 +162,7 @@ output "external_access_info" {
     k8s_api_readyz_url        = module.kubernetes.api_server == null ? null : "${module.kubernetes.api_server}/readyz"
     k8s_api_subnet_allow_list = module.kubernetes.api_subnet_allow_list
     k8s_api_restricted        = length(var.api_subnet_allow_list) > 0
-    k8s_public_ips            = module.kubernetes.public_ips
+    k8s_public_ips            = module.kubernetes.node_public_ips
     lan_public_expected       = var.lan_public
   }
 }

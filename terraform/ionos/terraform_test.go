@@ -33,9 +33,14 @@ import (
 	"github.com/vigil-monitoring/vigil/internal/testenv"
 )
 
-// providerVersion satisfies the stack's `~> 6.7` and says, by its .99, that
-// it is no release of the real provider.
-const providerVersion = "6.7.99"
+// providerVersion is the release the stack pins and the stand-in's schema
+// copies. The mirror also offers newerVersion, so that a constraint looser
+// than the pin (say ~> 6.7) would select it and TestIONOSStack/provider_pin
+// would fail.
+const (
+	providerVersion = "6.7.34"
+	newerVersion    = "6.99.0"
+)
 
 // modules are the stack's modules; each must exist and carry native tests.
 var modules = []string{"app-config", "datacenter", "kubernetes", "networking", "registry", "storage"}
@@ -82,6 +87,7 @@ func TestIONOSStack(t *testing.T) {
 				t.Fatalf("module %s has no tests/*.tftest.hcl", m)
 			}
 			run(t, dir, "init", "-input=false", "-no-color")
+			requirePinned(t, dir)
 			run(t, dir, "validate", "-no-color")
 			out := run(t, dir, "test", "-no-color")
 			requirePassed(t, out)
@@ -90,6 +96,7 @@ func TestIONOSStack(t *testing.T) {
 
 	t.Run("root", func(t *testing.T) {
 		run(t, work, "init", "-input=false", "-no-color")
+		requirePinned(t, work)
 		run(t, work, "validate", "-no-color")
 		out := run(t, work, "test", "-no-color")
 		requirePassed(t, out)
@@ -289,9 +296,9 @@ func checkPlan(t *testing.T, envName, planJSON string) {
 		minNodes, maxNodes         float64
 		scanning, apiAllowListSize bool
 	}{
-		"dev":        {pool: "fixed[0]", nodes: 2, ram: 8192, ips: 3, storage: "HDD"},
-		"staging":    {pool: "fixed[0]", nodes: 2, ram: 16384, ips: 3, storage: "SSD"},
-		"production": {pool: "autoscaled[0]", nodes: 3, ram: 16384, ips: 6, storage: "SSD", minNodes: 3, maxNodes: 5, scanning: true, apiAllowListSize: true},
+		"dev":        {pool: "fixed[0]", nodes: 2, ram: 8192, ips: 4, storage: "HDD"},
+		"staging":    {pool: "fixed[0]", nodes: 2, ram: 16384, ips: 4, storage: "SSD"},
+		"production": {pool: "autoscaled[0]", nodes: 3, ram: 16384, ips: 8, storage: "SSD", minNodes: 3, maxNodes: 5, scanning: true, apiAllowListSize: true},
 	}[envName]
 
 	get := func(addr string) map[string]any {
@@ -351,6 +358,24 @@ func mapsKeys(m map[string]map[string]any) func(func(string) bool) {
 				return
 			}
 		}
+	}
+}
+
+// requirePinned checks that init selected exactly the provider release the
+// schema was checked against, although the mirror offers a newer one: the
+// stack must pin "6.7.34", not a range.
+func requirePinned(t *testing.T, dir string) {
+	t.Helper()
+	if v, _ := os.ReadFile(filepath.Join(dir, "versions.tf")); !bytes.Contains(v, []byte("ionos-cloud/ionoscloud")) {
+		return // a module without the provider (app-config)
+	}
+	lock, err := os.ReadFile(filepath.Join(dir, ".terraform.lock.hcl"))
+	if err != nil {
+		t.Fatalf("no lock file after init: %v", err)
+	}
+	l := string(lock)
+	if !strings.Contains(l, `version     = "`+providerVersion+`"`) || !strings.Contains(l, `constraints = "`+providerVersion+`"`) {
+		t.Errorf("%s: init did not pin ionos-cloud/ionoscloud to exactly %s (the mirror also offers %s); lock file:\n%s", rel(filepath.Dir(dir), dir), providerVersion, newerVersion, l)
 	}
 }
 
@@ -431,12 +456,14 @@ func standInMirror(t *testing.T) string {
 	}
 	platform := runtime.GOOS + "_" + runtime.GOARCH
 	for _, host := range []string{"registry.terraform.io", "registry.opentofu.org"} {
-		d := filepath.Join(tmp, "mirror", host, "ionos-cloud", "ionoscloud", providerVersion, platform)
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Link(bin, filepath.Join(d, "terraform-provider-ionoscloud_v"+providerVersion)); err != nil {
-			t.Fatalf("laying out the provider mirror: %v", err)
+		for _, v := range []string{providerVersion, newerVersion} {
+			d := filepath.Join(tmp, "mirror", host, "ionos-cloud", "ionoscloud", v, platform)
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Link(bin, filepath.Join(d, "terraform-provider-ionoscloud_v"+v)); err != nil {
+				t.Fatalf("laying out the provider mirror: %v", err)
+			}
 		}
 	}
 	if err := os.Rename(tmp, dir); err != nil {

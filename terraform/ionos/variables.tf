@@ -42,9 +42,14 @@ variable "sec_auth_protection" {
 }
 
 variable "k8s_version" {
-  description = "Kubernetes version (major.minor or major.minor.patch), or null for IONOS's current default."
+  description = "Kubernetes version as major.minor.patch (for example 1.31.2), or null for IONOS's current default."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.k8s_version == null || can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", var.k8s_version))
+    error_message = "k8s_version must be major.minor.patch, for example 1.31.2 (or null). The provider compares versions as x.y.z: a \"1.31\" would make every later plan try to change it back."
+  }
 }
 
 variable "node_count" {
@@ -69,12 +74,12 @@ variable "ram_size" {
 }
 
 variable "storage_type" {
-  description = "Node disk type: HDD or SSD. Production needs SSD."
+  description = "Node disk type: HDD or SSD (the only two the node-pool API accepts). Production needs SSD."
   type        = string
 
   validation {
-    condition     = contains(["HDD", "SSD", "SSD Standard", "SSD Premium"], var.storage_type)
-    error_message = "storage_type must be one of HDD, SSD, SSD Standard, SSD Premium."
+    condition     = contains(["HDD", "SSD"], var.storage_type)
+    error_message = "storage_type must be HDD or SSD: the Kubernetes node-pool API accepts only these two (SSD Standard and SSD Premium are volume disk types, see extra_volumes)."
   }
 }
 
@@ -105,8 +110,8 @@ variable "autoscaling" {
   default = null
 
   validation {
-    condition     = var.autoscaling == null || try(var.autoscaling.min_node_count <= var.autoscaling.max_node_count, false)
-    error_message = "autoscaling.min_node_count must not be greater than autoscaling.max_node_count."
+    condition     = var.autoscaling == null || try(var.autoscaling.min_node_count < var.autoscaling.max_node_count, false)
+    error_message = "autoscaling.min_node_count must be less than autoscaling.max_node_count (IONOS refuses equal bounds: \"max_node_count cannot be equal to min_node_count\"). For a fixed size, set autoscaling = null and node_count."
   }
   validation {
     condition     = var.autoscaling == null || try(var.autoscaling.min_node_count >= 1, false)
@@ -139,9 +144,24 @@ variable "lan_public" {
 }
 
 variable "reserve_public_ips" {
-  description = "Reserve an IP block for the nodes' public IPs (maximum node count plus one), so that allow lists elsewhere can name them."
+  description = "Reserve an IP block of public_ip_block_size addresses for the nodes' public IPs, so that allow lists elsewhere can name them. Without it the nodes still get public IPs, chosen by IONOS (k8s_public_ips lists them)."
   type        = bool
   default     = true
+}
+
+# COST: reserved IPs are billed per IP and hour whether a node uses them or
+# not, so the block costs public_ip_block_size x your contract's price per
+# reserved IPv4 address x ~730 h a month (see the IONOS price list of your
+# contract; the billing collector reports it once configured).
+variable "public_ip_block_size" {
+  description = "Size of the reserved IP block: at least the largest node count plus one (IONOS needs one more IP than nodes). Fixed per environment on purpose: scaling the pool never touches the block, but CHANGING THIS VALUE REPLACES THE BLOCK and with it every node's public IP (update every allow list that names them). Cost: this many reserved IPs, billed monthly whether used or not."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.public_ip_block_size >= 2 && floor(var.public_ip_block_size) == var.public_ip_block_size
+    error_message = "public_ip_block_size must be a whole number of at least 2 (one node plus one)."
+  }
 }
 
 variable "registry_location" {
@@ -150,8 +170,19 @@ variable "registry_location" {
   default     = null
 }
 
+variable "registry_name" {
+  description = "Name of the container registry, or null for <name_prefix>-<environment>-<random suffix>. Registry names are unique across ALL IONOS customers (the host name is <name>.cr.<region>.ionos.com), so a name like vigil-dev is taken; the suffix is drawn once, at creation, and kept in the state. Set it only to adopt an existing registry."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.registry_name == null || can(regex("^[a-z][-a-z0-9]{1,61}[a-z0-9]$", var.registry_name))
+    error_message = "registry_name must start with a lowercase letter, contain only lowercase letters, digits or hyphens, end with a letter or digit, and be 3 to 63 characters long."
+  }
+}
+
 variable "registry_garbage_collection_schedule" {
-  description = "Registry garbage collection: days and a time WITH a timezone offset (hh:mm:ss+00:00 or hh:mm:ssZ)."
+  description = "Registry garbage collection: days and a UTC time written hh:mm:ss+00:00, the form the API returns (any other form would show as a change on every plan)."
   type = object({
     days = list(string)
     time = string
@@ -162,8 +193,8 @@ variable "registry_garbage_collection_schedule" {
   }
 
   validation {
-    condition     = can(regex("^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$", var.registry_garbage_collection_schedule.time))
-    error_message = "registry_garbage_collection_schedule.time needs a timezone offset, for example 02:00:00+00:00 or 02:00:00Z."
+    condition     = can(regex("^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\\+00:00$", var.registry_garbage_collection_schedule.time))
+    error_message = "registry_garbage_collection_schedule.time must be a UTC time written hh:mm:ss+00:00, for example 02:00:00+00:00: the API returns it in that form, so a Z or another offset would show as a change on every plan."
   }
 }
 
@@ -180,13 +211,13 @@ variable "registry_api_subnet_allow_list" {
 }
 
 variable "registry_token_expiry_date" {
-  description = "Expiry of the registry pull token, \"YYYY-MM-DD hh:mm:ssZ\" (UTC). Rotate it before then: Vigil alerts ahead of expiry."
+  description = "Expiry of the registry pull token, \"YYYY-MM-DD hh:mm:ssZ\" (UTC). Rotate it before then: nothing in Vigil alerts on it yet (the expiry collector will)."
   type        = string
   default     = null
 }
 
 variable "extra_volumes" {
-  description = "Extra block volumes attached to volume_server_id (see modules/storage). Usually empty for a Kubernetes-only stack."
+  description = "Extra block volumes attached to volume_server_id (see modules/storage); disk_type HDD, SSD, SSD Standard or SSD Premium. Usually empty for a Kubernetes-only stack."
   type = map(object({
     size         = number
     disk_type    = optional(string, "SSD")

@@ -2,9 +2,11 @@ terraform {
   required_version = ">= 1.6"
 
   required_providers {
+    # Pinned exactly: the stack's schema and its tests were checked against
+    # this release's source (see README.md, "Provider version and lock file").
     ionoscloud = {
       source  = "ionos-cloud/ionoscloud"
-      version = "~> 6.7"
+      version = "6.7.34"
     }
   }
 

@@ -7,6 +7,12 @@ ram_size     = 8192 # MB
 storage_type = "HDD"
 storage_size = 50
 
+# Reserved public IPs: a fixed block, at least the largest node count + 1
+# (2 nodes now, room for 3). Scaling never touches it; changing this
+# number replaces the block and every node's public IP. Billed per
+# reserved IP, used or not.
+public_ip_block_size = 4
+
 # Open API for development; production requires an allow list.
 api_subnet_allow_list = []
 
@@ -15,7 +21,7 @@ registry_garbage_collection_schedule = {
   time = "02:00:00+00:00"
 }
 registry_vulnerability_scanning = false
-# Rotate before this date (Vigil alerts ahead of expiry).
+# Rotate before this date (nothing in Vigil alerts on it yet; the expiry collector will).
 registry_token_expiry_date = "2027-06-30 00:00:00Z"
 
 app_image_tag = "latest"

@@ -8,6 +8,12 @@ ram_size     = 16384 # MB
 storage_type = "SSD"
 storage_size = 100
 
+# Reserved public IPs: a fixed block, at least the largest node count + 1
+# (autoscaling up to 5 needs 6; room to raise the maximum to 7). Scaling
+# never touches it; changing this number replaces the block and every
+# node's public IP. Billed per reserved IP, used or not.
+public_ip_block_size = 8
+
 autoscaling = {
   min_node_count = 3
   max_node_count = 5

@@ -7,6 +7,12 @@ ram_size     = 16384 # MB
 storage_type = "SSD"
 storage_size = 100
 
+# Reserved public IPs: a fixed block, at least the largest node count + 1
+# (2 nodes now, room for 3). Scaling never touches it; changing this
+# number replaces the block and every node's public IP. Billed per
+# reserved IP, used or not.
+public_ip_block_size = 4
+
 api_subnet_allow_list = []
 
 registry_garbage_collection_schedule = {

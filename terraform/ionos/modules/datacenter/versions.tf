@@ -4,7 +4,7 @@ terraform {
   required_providers {
     ionoscloud = {
       source  = "ionos-cloud/ionoscloud"
-      version = "~> 6.7"
+      version = "6.7.34"
     }
   }
 }

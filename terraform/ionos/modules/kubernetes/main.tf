@@ -126,3 +126,11 @@ data "ionoscloud_k8s_node_pool" "this" {
   k8s_cluster_id = ionoscloud_k8s_cluster.this.id
   id             = local.node_pool.id
 }
+
+# The nodes as they are: their public IPs whether reserved or chosen by IONOS
+# (the node pool's own public_ips is only what was asked for, empty without
+# a reserved block).
+data "ionoscloud_k8s_node_pool_nodes" "this" {
+  k8s_cluster_id = ionoscloud_k8s_cluster.this.id
+  node_pool_id   = local.node_pool.id
+}

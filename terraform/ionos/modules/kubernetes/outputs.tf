@@ -51,8 +51,13 @@ output "node_pool_state" {
 }
 
 output "public_ips" {
-  description = "Public IPs of the node pool as IONOS reports them."
+  description = "Public IPs the node pool was given (the reserved ones; empty when IONOS chooses them)."
   value       = data.ionoscloud_k8s_node_pool.this.public_ips
+}
+
+output "node_public_ips" {
+  description = "Public IPs the nodes have now, read from the nodes (reserved or chosen by IONOS)."
+  value       = [for n in data.ionoscloud_k8s_node_pool_nodes.this.nodes : n.public_ip if n.public_ip != null && n.public_ip != ""]
 }
 
 output "autoscaling" {

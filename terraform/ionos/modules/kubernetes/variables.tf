@@ -4,13 +4,13 @@ variable "cluster_name" {
 }
 
 variable "k8s_version" {
-  description = "Kubernetes version of the cluster and node pool (major.minor or major.minor.patch), or null to let IONOS pick its default for the cluster and follow the cluster's version in the node pool."
+  description = "Kubernetes version of the cluster and node pool as major.minor.patch (for example 1.31.2), or null to let IONOS pick its default for the cluster and follow the cluster's version in the node pool."
   type        = string
   default     = null
 
   validation {
-    condition     = var.k8s_version == null || can(regex("^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", var.k8s_version))
-    error_message = "k8s_version must look like 1.31 or 1.31.2."
+    condition     = var.k8s_version == null || can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", var.k8s_version))
+    error_message = "k8s_version must be major.minor.patch, for example 1.31.2 (or null): the provider compares versions as x.y.z, and a 1.31 would make every later plan try to change it back."
   }
 }
 
@@ -88,12 +88,12 @@ variable "ram_size" {
 }
 
 variable "storage_type" {
-  description = "Node disk type: HDD or SSD (SSD Standard and SSD Premium are the API's names for SSD classes)."
+  description = "Node disk type: HDD or SSD, the only two the node-pool API accepts."
   type        = string
 
   validation {
-    condition     = contains(["HDD", "SSD", "SSD Standard", "SSD Premium"], var.storage_type)
-    error_message = "storage_type must be one of HDD, SSD, SSD Standard, SSD Premium."
+    condition     = contains(["HDD", "SSD"], var.storage_type)
+    error_message = "storage_type must be HDD or SSD: the node-pool API accepts only these two (SSD Standard and SSD Premium are volume disk types)."
   }
 }
 
@@ -148,8 +148,8 @@ variable "autoscaling" {
     error_message = "autoscaling.min_node_count must be at least 1."
   }
   validation {
-    condition     = var.autoscaling == null || try(var.autoscaling.min_node_count <= var.autoscaling.max_node_count, false)
-    error_message = "autoscaling.min_node_count must not be greater than autoscaling.max_node_count."
+    condition     = var.autoscaling == null || try(var.autoscaling.min_node_count < var.autoscaling.max_node_count, false)
+    error_message = "autoscaling.min_node_count must be less than autoscaling.max_node_count: IONOS refuses equal bounds (\"max_node_count cannot be equal to min_node_count\"); for a fixed size set autoscaling = null."
   }
 }
 

@@ -9,7 +9,7 @@ variable "name" {
 }
 
 variable "location" {
-  description = "IONOS location of the registry, for example de/fra. The authoritative list comes from the API (data source ionoscloud_container_registry_locations); this check only catches names that are no IONOS location at all."
+  description = "IONOS location of the registry, for example de/fra. This check catches names that are no IONOS location at all; a precondition then checks it against the locations that host a registry (data source ionoscloud_container_registry_locations), which not every data-center location does."
   type        = string
 
   validation {
@@ -19,7 +19,7 @@ variable "location" {
 }
 
 variable "garbage_collection_schedule" {
-  description = "When the registry deletes unreferenced layers: days (Monday to Sunday) and a time with an explicit UTC offset, hh:mm:ss+00:00 or hh:mm:ssZ."
+  description = "When the registry deletes unreferenced layers: days (Monday to Sunday) and a UTC time written hh:mm:ss+00:00, the form the API returns (a Z or another offset would show as a change on every plan)."
   type = object({
     days = list(string)
     time = string
@@ -34,8 +34,8 @@ variable "garbage_collection_schedule" {
     error_message = "garbage_collection_schedule.days must list at least one of Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday."
   }
   validation {
-    condition     = can(regex("^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$", var.garbage_collection_schedule.time))
-    error_message = "garbage_collection_schedule.time needs a timezone offset, for example 02:00:00+00:00 or 02:00:00Z; without one the API's reading of the time is ambiguous."
+    condition     = can(regex("^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\\+00:00$", var.garbage_collection_schedule.time))
+    error_message = "garbage_collection_schedule.time must be a UTC time written hh:mm:ss+00:00, for example 02:00:00+00:00: the API returns it in that form, so a Z, another offset or no offset would show as a change on every plan."
   }
 }
 
@@ -67,7 +67,7 @@ variable "token_name" {
 }
 
 variable "token_expiry_date" {
-  description = "When the token expires, as \"YYYY-MM-DD hh:mm:ssZ\" (UTC), for example \"2027-06-30 00:00:00Z\"; null for a token that never expires. Vigil alerts before it expires."
+  description = "When the token expires, as \"YYYY-MM-DD hh:mm:ssZ\" (UTC), for example \"2027-06-30 00:00:00Z\"; null for a token that never expires. Rotate it before then: nothing in Vigil alerts on it yet (the expiry collector will)."
   type        = string
   default     = null
 

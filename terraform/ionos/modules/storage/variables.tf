@@ -4,13 +4,13 @@ variable "datacenter_id" {
 }
 
 variable "node_storage_type" {
-  description = "Disk type of the Kubernetes nodes: HDD (cheap, slow) or SSD; SSD Standard and SSD Premium are the API's names for the SSD classes."
+  description = "Disk type of the Kubernetes nodes: HDD (cheap, slow) or SSD, the only two the node-pool API accepts (SSD Standard and SSD Premium are for volumes only)."
   type        = string
   default     = "SSD"
 
   validation {
-    condition     = contains(["HDD", "SSD", "SSD Standard", "SSD Premium"], var.node_storage_type)
-    error_message = "node_storage_type must be one of HDD, SSD, SSD Standard, SSD Premium."
+    condition     = contains(["HDD", "SSD"], var.node_storage_type)
+    error_message = "node_storage_type must be HDD or SSD: the node-pool API accepts only these two (SSD Standard and SSD Premium are volume disk types)."
   }
 }
 
@@ -32,7 +32,7 @@ variable "server_id" {
 }
 
 variable "volumes" {
-  description = "Extra block volumes by key: size in GB, disk_type (HDD or SSD), an optional name and licence_type (OTHER for data disks). Kubernetes persistent volumes do not belong here: the cluster's CSI driver creates those."
+  description = "Extra block volumes by key: size in GB, disk_type (HDD, SSD, SSD Standard or SSD Premium), an optional name and licence_type (OTHER for data disks). Kubernetes persistent volumes do not belong here: the cluster's CSI driver creates those."
   type = map(object({
     size         = number
     disk_type    = optional(string, "SSD")

@@ -18,7 +18,7 @@ mock_resource "ionoscloud_lan" {
 mock_resource "ionoscloud_ipblock" {
   defaults = {
     id  = "0b3cbd3e-6a3c-4b8e-9a51-3d2f6f2c7a11"
-    ips = ["203.0.113.10", "203.0.113.11", "203.0.113.12"]
+    ips = ["203.0.113.10", "203.0.113.11", "203.0.113.12", "203.0.113.13"]
   }
 }
 
@@ -62,5 +62,22 @@ mock_data "ionoscloud_k8s_node_pool" {
   defaults = {
     state      = "ACTIVE"
     public_ips = ["203.0.113.10", "203.0.113.11", "203.0.113.12"]
+  }
+}
+
+mock_data "ionoscloud_k8s_node_pool_nodes" {
+  defaults = {
+    nodes = [
+      { id = "0a4e6c1b-2d3f-4a5b-8c7d-9e0f1a2b3c01", name = "vigil-pool-1", public_ip = "198.51.100.21", private_ip = "10.7.222.11", k8s_version = "1.31.2" },
+      { id = "0a4e6c1b-2d3f-4a5b-8c7d-9e0f1a2b3c02", name = "vigil-pool-2", public_ip = "198.51.100.22", private_ip = "10.7.222.12", k8s_version = "1.31.2" },
+    ]
+  }
+}
+
+# Registry locations as the API might list them: not every data-center
+# location (here de/fra/2 and gb/bhx) hosts a registry.
+mock_data "ionoscloud_container_registry_locations" {
+  defaults = {
+    locations = ["de/fra", "de/txl", "es/vit", "fr/par", "gb/lhr", "us/ewr", "us/las", "us/mci"]
   }
 }

@@ -24,6 +24,17 @@ mock_provider "ionoscloud" {
       public_ips = ["203.0.113.10", "203.0.113.11", "203.0.113.12"]
     }
   }
+  # Two nodes with the IPs IONOS gave them (the third node's IP is not yet
+  # assigned: the output must leave it out, not list an empty string).
+  mock_data "ionoscloud_k8s_node_pool_nodes" {
+    defaults = {
+      nodes = [
+        { id = "0a4e6c1b-2d3f-4a5b-8c7d-9e0f1a2b3c01", name = "vigil-test-pool-1", public_ip = "198.51.100.21", private_ip = "10.7.222.11", k8s_version = "1.31.2" },
+        { id = "0a4e6c1b-2d3f-4a5b-8c7d-9e0f1a2b3c02", name = "vigil-test-pool-2", public_ip = "198.51.100.22", private_ip = "10.7.222.12", k8s_version = "1.31.2" },
+        { id = "0a4e6c1b-2d3f-4a5b-8c7d-9e0f1a2b3c03", name = "vigil-test-pool-3", public_ip = "", private_ip = "10.7.222.13", k8s_version = "1.31.2" },
+      ]
+    }
+  }
 }
 
 variables {
@@ -108,6 +119,23 @@ run "outputs_from_the_data_sources" {
     condition     = length(output.public_ips) == 3
     error_message = "public IPs should come from the node pool data source"
   }
+  assert {
+    condition     = output.node_public_ips == ["198.51.100.21", "198.51.100.22"]
+    error_message = "node_public_ips should list the nodes' own public IPs (from the nodes data source), without empty ones"
+  }
+}
+
+run "node_ips_without_reserved_ips" {
+  command = apply
+
+  variables {
+    public_ips = []
+  }
+
+  assert {
+    condition     = output.node_public_ips == ["198.51.100.21", "198.51.100.22"]
+    error_message = "without reserved IPs the nodes still have public IPs, and node_public_ips must list them"
+  }
 }
 
 run "autoscaled_pool" {
@@ -185,4 +213,30 @@ run "rejects_an_allow_list_entry_that_is_no_cidr" {
     api_subnet_allow_list = ["office"]
   }
   expect_failures = [var.api_subnet_allow_list]
+}
+
+run "rejects_autoscaling_min_equal_to_max" {
+  command = plan
+  variables {
+    node_count  = 3
+    autoscaling = { min_node_count = 3, max_node_count = 3 }
+    public_ips  = []
+  }
+  expect_failures = [var.autoscaling]
+}
+
+run "rejects_a_volume_disk_type_for_nodes" {
+  command = plan
+  variables {
+    storage_type = "SSD Premium"
+  }
+  expect_failures = [var.storage_type]
+}
+
+run "rejects_a_k8s_version_without_patch" {
+  command = plan
+  variables {
+    k8s_version = "1.31"
+  }
+  expect_failures = [var.k8s_version]
 }

@@ -11,6 +11,13 @@ mock_provider "ionoscloud" {
       credentials = [{ username = "vigil-test-pull", password = "mock-password-not-a-secret" }]
     }
   }
+  # Registry locations as the API might list them: not every data-center
+  # location (here de/fra/2 and gb/bhx) hosts a registry.
+  mock_data "ionoscloud_container_registry_locations" {
+    defaults = {
+      locations = ["de/fra", "de/txl", "es/vit", "fr/par", "gb/lhr", "us/ewr", "us/las", "us/mci"]
+    }
+  }
 }
 
 variables {
@@ -94,7 +101,7 @@ run "rejects_gc_time_without_timezone_offset" {
 run "rejects_gc_unknown_day" {
   command = plan
   variables {
-    garbage_collection_schedule = { days = ["Sun"], time = "02:00:00Z" }
+    garbage_collection_schedule = { days = ["Sun"], time = "02:00:00+00:00" }
   }
   expect_failures = [var.garbage_collection_schedule]
 }
@@ -129,4 +136,28 @@ run "rejects_an_unknown_token_action" {
     token_scopes = [{ name = "*", type = "repository", actions = ["read"] }]
   }
   expect_failures = [var.token_scopes]
+}
+
+run "rejects_gc_time_in_z_form" {
+  command = plan
+  variables {
+    garbage_collection_schedule = { days = ["Sunday"], time = "02:00:00Z" }
+  }
+  expect_failures = [var.garbage_collection_schedule]
+}
+
+run "rejects_gc_time_with_another_offset" {
+  command = plan
+  variables {
+    garbage_collection_schedule = { days = ["Sunday"], time = "04:00:00+02:00" }
+  }
+  expect_failures = [var.garbage_collection_schedule]
+}
+
+run "rejects_a_location_without_a_registry" {
+  command = plan
+  variables {
+    location = "gb/bhx"
+  }
+  expect_failures = [ionoscloud_container_registry.this]
 }

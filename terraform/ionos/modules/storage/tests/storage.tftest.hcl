@@ -87,3 +87,23 @@ run "rejects_volumes_without_a_server" {
   }
   expect_failures = [ionoscloud_volume.this]
 }
+
+run "rejects_a_volume_disk_type_for_nodes" {
+  command = plan
+  variables {
+    node_storage_type = "SSD Standard"
+  }
+  expect_failures = [var.node_storage_type]
+}
+
+run "accepts_ssd_premium_for_volumes" {
+  command = plan
+  variables {
+    server_id = "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d"
+    volumes   = { data = { size = 50, disk_type = "SSD Premium" } }
+  }
+  assert {
+    condition     = ionoscloud_volume.this["data"].disk_type == "SSD Premium"
+    error_message = "volumes keep the SSD Premium class"
+  }
+}

@@ -61,8 +61,12 @@ run "apply" {
     error_message = "node pool id wrong"
   }
   assert {
-    condition     = length(output.k8s_public_ips) == 3 && output.external_access_info.k8s_public_ips == output.k8s_public_ips
-    error_message = "dev reserves node count plus one public IPs"
+    condition     = length(output.reserved_public_ips) == 4 && output.deployment_summary.reserved_public_ips == 4
+    error_message = "dev reserves a block of 4 public IPs"
+  }
+  assert {
+    condition     = output.k8s_public_ips == ["198.51.100.21", "198.51.100.22"] && output.external_access_info.k8s_public_ips == output.k8s_public_ips
+    error_message = "k8s_public_ips should be the nodes' own public IPs"
   }
   assert {
     condition     = output.registry_hostname == "vigil-dev.cr.de-fra.ionos.com" && output.external_access_info.registry_url == "https://vigil-dev.cr.de-fra.ionos.com/v2/"

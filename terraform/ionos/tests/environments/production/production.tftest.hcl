@@ -12,12 +12,13 @@ override_resource {
   }
 }
 
-# Autoscaling 3 to 5 reserves max nodes plus one = 6 public IPs.
+# Production reserves a fixed block of 8 public IPs (autoscaling up to 5
+# needs 6, with room to grow); the pool gets them all.
 override_resource {
   target = module.networking.ionoscloud_ipblock.nodes[0]
   values = {
     id  = "0b3cbd3e-6a3c-4b8e-9a51-3d2f6f2c7a11"
-    ips = ["203.0.113.10", "203.0.113.11", "203.0.113.12", "203.0.113.13", "203.0.113.14", "203.0.113.15"]
+    ips = ["203.0.113.10", "203.0.113.11", "203.0.113.12", "203.0.113.13", "203.0.113.14", "203.0.113.15", "203.0.113.16", "203.0.113.17"]
   }
 }
 
@@ -25,7 +26,19 @@ override_data {
   target = module.kubernetes.data.ionoscloud_k8s_node_pool.this
   values = {
     state      = "ACTIVE"
-    public_ips = ["203.0.113.10", "203.0.113.11", "203.0.113.12", "203.0.113.13", "203.0.113.14", "203.0.113.15"]
+    public_ips = ["203.0.113.10", "203.0.113.11", "203.0.113.12", "203.0.113.13", "203.0.113.14", "203.0.113.15", "203.0.113.16", "203.0.113.17"]
+  }
+}
+
+# Three nodes running, on three of the reserved IPs.
+override_data {
+  target = module.kubernetes.data.ionoscloud_k8s_node_pool_nodes.this
+  values = {
+    nodes = [
+      { id = "0a4e6c1b-2d3f-4a5b-8c7d-9e0f1a2b3c01", name = "vigil-production-pool-1", public_ip = "203.0.113.10", private_ip = "10.7.222.11", k8s_version = "1.31.2" },
+      { id = "0a4e6c1b-2d3f-4a5b-8c7d-9e0f1a2b3c02", name = "vigil-production-pool-2", public_ip = "203.0.113.11", private_ip = "10.7.222.12", k8s_version = "1.31.2" },
+      { id = "0a4e6c1b-2d3f-4a5b-8c7d-9e0f1a2b3c03", name = "vigil-production-pool-3", public_ip = "203.0.113.12", private_ip = "10.7.222.13", k8s_version = "1.31.2" },
+    ]
   }
 }
 
@@ -66,8 +79,12 @@ run "apply" {
     error_message = "states should come from the data sources"
   }
   assert {
-    condition     = length(output.k8s_public_ips) == 6
-    error_message = "production reserves max nodes plus one public IPs"
+    condition     = length(output.reserved_public_ips) == 8 && output.deployment_summary.reserved_public_ips == 8
+    error_message = "production reserves a block of 8 public IPs"
+  }
+  assert {
+    condition     = output.k8s_public_ips == ["203.0.113.10", "203.0.113.11", "203.0.113.12"]
+    error_message = "k8s_public_ips should be the three nodes' IPs"
   }
   assert {
     condition     = output.app_config.image == "vigil-production.cr.de-fra.ionos.com/vigil:v0.1.0" && output.app_config.image_pull_policy == "IfNotPresent"
