@@ -110,9 +110,13 @@ func TestAgainstRealAPIServer(t *testing.T) {
 // "restricted" included, which the namespace enforces).
 func testServerSideDryRun(t *testing.T, c *cluster) {
 	ctx := t.Context()
+	builds := map[string]func(testing.TB) []*unstructured.Unstructured{"production+web-config": withWebConfig}
 	for _, ov := range overlays {
-		t.Run(ov.name, func(t *testing.T) {
-			objs := build(t, overlayDir(ov.name))
+		builds[ov.name] = func(t testing.TB) []*unstructured.Unstructured { return build(t, overlayDir(ov.name)) }
+	}
+	for name, buildObjs := range builds {
+		t.Run(name, func(t *testing.T) {
+			objs := buildObjs(t)
 			// A dry run cannot create into a namespace that does not exist:
 			// apply the Namespace for real first.
 			for _, o := range objs {

@@ -95,7 +95,7 @@ func TestOverlaysBuildWithTheirEnvironment(t *testing.T) {
 					t.Errorf("%s %s is in namespace %q, want vigil", o.GetKind(), o.GetName(), o.GetNamespace())
 				}
 			}
-			for _, kind := range []string{"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment", "Service", "ServiceMonitor", "PrometheusRule"} {
+			for _, kind := range []string{"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment", "Service", "ServiceMonitor", "PrometheusRule", "NetworkPolicy"} {
 				if kinds[kind] != 1 {
 					t.Errorf("want one %s, got %d", kind, kinds[kind])
 				}
@@ -182,13 +182,67 @@ func TestOverlaysBuildWithTheirEnvironment(t *testing.T) {
 				t.Error("the manifests ship a Secret: applying them would overwrite the real credentials")
 			}
 
-			// The ServiceMonitor scrapes the Service's port.
+			// The ServiceMonitor scrapes the Service's port, without honouring
+			// the labels of the scraped series (a textfile could pass for
+			// another job or instance): servicemonitor_test.go shows the
+			// object's namespace survives all the same.
 			sm := find(t, objs, "ServiceMonitor", "vigil")
 			eps, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
 			if len(eps) != 1 || eps[0].(map[string]any)["port"] != "http-metrics" {
 				t.Errorf("ServiceMonitor endpoints = %v, want port http-metrics", eps)
+			} else if honor, _, _ := unstructured.NestedBool(eps[0].(map[string]any), "honorLabels"); honor {
+				t.Error("ServiceMonitor sets honorLabels: a series could then set its own job or instance")
 			}
+
+			// Vigil's own single replica is by design, and says so.
+			if got := dep.GetAnnotations()["vigil.dev/single-replica-ok"]; got != "true" {
+				t.Errorf("Deployment annotation vigil.dev/single-replica-ok = %q, want \"true\" (one replica by design)", got)
+			}
+
+			checkNetworkPolicy(t, find(t, objs, "NetworkPolicy", "vigil"), dep)
 		})
+	}
+}
+
+// checkNetworkPolicy: the policy selects Vigil's pod, admits one namespace
+// (by a non-empty selector: an empty one admits every namespace) and only on
+// the metrics port.
+func checkNetworkPolicy(t *testing.T, np, dep *unstructured.Unstructured) {
+	t.Helper()
+	sel, _, _ := unstructured.NestedStringMap(np.Object, "spec", "podSelector", "matchLabels")
+	podLabels, _, _ := unstructured.NestedStringMap(dep.Object, "spec", "template", "metadata", "labels")
+	if len(sel) == 0 {
+		t.Error("NetworkPolicy podSelector is empty: it would apply to every pod of the namespace")
+	}
+	for k, v := range sel {
+		if podLabels[k] != v {
+			t.Errorf("NetworkPolicy podSelector %v does not select the Deployment's pods %v", sel, podLabels)
+		}
+	}
+	types, _, _ := unstructured.NestedStringSlice(np.Object, "spec", "policyTypes")
+	if !slices.Equal(types, []string{"Ingress"}) {
+		t.Errorf("policyTypes = %v, want [Ingress]: Vigil must still reach the API server and the clouds", types)
+	}
+	ingress, _, _ := unstructured.NestedSlice(np.Object, "spec", "ingress")
+	if len(ingress) != 1 {
+		t.Fatalf("NetworkPolicy has %d ingress rules, want 1 (Prometheus)", len(ingress))
+	}
+	rule := ingress[0].(map[string]any)
+	from, _, _ := unstructured.NestedSlice(rule, "from")
+	if len(from) != 1 {
+		t.Fatalf("ingress from = %v, want one namespace selector", from)
+	}
+	peer := from[0].(map[string]any)
+	nsLabels, _, _ := unstructured.NestedStringMap(peer, "namespaceSelector", "matchLabels")
+	if len(nsLabels) == 0 || nsLabels["kubernetes.io/metadata.name"] == "" {
+		t.Errorf("ingress namespaceSelector = %v, want the Prometheus namespace by kubernetes.io/metadata.name", peer["namespaceSelector"])
+	}
+	if _, ok := peer["ipBlock"]; ok {
+		t.Error("ingress admits an ipBlock")
+	}
+	ports, _, _ := unstructured.NestedSlice(rule, "ports")
+	if len(ports) != 1 || ports[0].(map[string]any)["port"] != "http-metrics" {
+		t.Errorf("ingress ports = %v, want only http-metrics", ports)
 	}
 }
 
