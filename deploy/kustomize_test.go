@@ -255,15 +255,9 @@ func container(t testing.TB, dep *unstructured.Unstructured) map[string]any {
 	return cs[0].(map[string]any)
 }
 
-// The ClusterRole grants reads only, and exactly on what the collector reads.
+// The ClusterRole grants reads only (rbac_test.go shows it grants exactly
+// what Vigil requests).
 func TestClusterRoleIsReadOnly(t *testing.T) {
-	want := []string{
-		"/readyz get", "/version get",
-		"apps/daemonsets get,list,watch", "apps/deployments get,list,watch", "apps/statefulsets get,list,watch",
-		"autoscaling/horizontalpodautoscalers get,list,watch",
-		"core/nodes get,list,watch", "core/pods get,list,watch",
-		"metrics.k8s.io/nodes get,list,watch", "metrics.k8s.io/pods get,list,watch",
-	}
 	for _, ov := range overlays {
 		t.Run(ov.name, func(t *testing.T) {
 			role := find(t, build(t, overlayDir(ov.name)), "ClusterRole", "vigil")
@@ -302,8 +296,8 @@ func TestClusterRoleIsReadOnly(t *testing.T) {
 					t.Errorf("wildcard grant %q", g)
 				}
 			}
-			if !slices.Equal(got, want) {
-				t.Errorf("ClusterRole grants\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+			if len(got) == 0 {
+				t.Error("the ClusterRole grants nothing")
 			}
 
 			binding := find(t, build(t, overlayDir(ov.name)), "ClusterRoleBinding", "vigil")

@@ -1,0 +1,287 @@
+package deploy_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/vigil-monitoring/vigil/internal/daemon"
+	"github.com/vigil-monitoring/vigil/internal/testenv"
+)
+
+// The ClusterRole grants exactly what Vigil asks of the API server: the
+// real exporter, with every collector that talks to Kubernetes enabled,
+// runs against a real kube-apiserver whose audit log records each request
+// it makes (verb, API group, resource, or non-resource path); that set and
+// the ClusterRole's grants must be equal, both ways. A grant nobody uses is
+// an error as much as a missing one.
+//
+// It runs against two API servers: one serving watch-lists (client-go then
+// streams each informer's initial list through a watch) and one without
+// (the WatchList feature off, as on API servers older than 1.32, where
+// client-go falls back to list then watch). The ClusterRole must cover both.
+func TestClusterRoleGrantsExactlyWhatVigilRequests(t *testing.T) {
+	requested := map[string]bool{}
+	var phases []string
+	for _, phase := range []struct {
+		name  string
+		gates string
+	}{
+		{"watch-list", ""},
+		{"list-then-watch", "WatchList=false"},
+	} {
+		got := observeRequests(t, phase.gates)
+		for r := range got {
+			requested[r] = true
+		}
+		phases = append(phases, phase.name+": "+strings.Join(sortedKeys(got), ", "))
+	}
+	role := find(t, build(t, overlayDir("production")), "ClusterRole", "vigil")
+	granted := grantsOf(role)
+
+	var missing, unused []string
+	for r := range requested {
+		if !granted[r] {
+			missing = append(missing, r)
+		}
+	}
+	for g := range granted {
+		if !requested[g] {
+			unused = append(unused, g)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(unused)
+	if len(missing) > 0 {
+		t.Errorf("Vigil requests what deploy/base/rbac.yaml does not grant (it would be forbidden in a cluster):\n  %s", strings.Join(missing, "\n  "))
+	}
+	if len(unused) > 0 {
+		t.Errorf("deploy/base/rbac.yaml grants what Vigil never requests (remove it):\n  %s", strings.Join(unused, "\n  "))
+	}
+	t.Logf("Vigil's requests, as the audit logs recorded them:\n  %s", strings.Join(phases, "\n  "))
+}
+
+// observeRequests starts a control plane (with the given kube-apiserver
+// feature gates) and the exporter against it, and returns what the exporter
+// requested once ready and a few refreshes later.
+func observeRequests(t *testing.T, gates string) map[string]bool {
+	t.Helper()
+	dir := t.TempDir()
+	auditLog := filepath.Join(dir, "audit.log")
+	policy := filepath.Join(dir, "audit-policy.yaml")
+	if err := os.WriteFile(policy, []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n  - level: Metadata\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// metrics.k8s.io is served by metrics-server through the aggregator,
+	// which envtest lacks: CRDs of the same group, version and resources
+	// stand in for it, so Vigil's requests there succeed and it goes on to
+	// make every request it makes in a real cluster.
+	env := &envtest.Environment{
+		BinaryAssetsDirectory: testenv.KubeAssetsDir(t),
+		CRDs:                  []*apiextensionsv1.CustomResourceDefinition{metricsCRD("nodes", "NodeMetrics", apiextensionsv1.ClusterScoped), metricsCRD("pods", "PodMetrics", apiextensionsv1.NamespaceScoped)},
+	}
+	args := env.ControlPlane.GetAPIServer().Configure().
+		Set("audit-policy-file", policy).
+		Set("audit-log-path", auditLog).
+		Set("audit-log-mode", "blocking")
+	if gates != "" {
+		args.Set("feature-gates", gates)
+	}
+	if _, err := env.Start(); err != nil {
+		t.Fatalf("starting envtest control plane: %v", err)
+	}
+	defer func() { _ = env.Stop() }()
+
+	// Vigil gets a user of its own, so its requests are told apart from
+	// the control plane's. It may do everything: the test observes what it
+	// asks, not what it is allowed.
+	const user = "vigil-rbac-probe"
+	au, err := env.ControlPlane.AddUser(envtest.User{Name: user, Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig := testenv.WriteKubeconfig(t, au.Config(), "")
+
+	// Every collector on: the cluster collector with metrics.k8s.io and the
+	// textfile collector (it reads a directory, never the API server).
+	textfiles := filepath.Join(dir, "textfile")
+	if err := os.Mkdir(textfiles, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "vigil.yml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`environment: rbac
+kubernetes:
+  cluster: envtest
+  kubeconfig: %s
+  metrics_api: true
+  probe_interval: 1s
+  metrics_interval: 1s
+textfile:
+  directory: %s
+  refresh_interval: 1s
+`, kubeconfig, textfiles)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := daemon.New(daemon.Options{ConfigFile: cfg, Listeners: []net.Listener{l}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = d.Run(runCtx); close(done) }()
+	defer func() { stop(); <-done }()
+
+	waitFor(t, "Vigil ready", func() error {
+		resp, err := http.Get("http://" + l.Addr().String() + "/-/ready")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	})
+	// Ready means every informer listed and every source refreshed once;
+	// a few more refresh intervals catch what only repeats (the probe, the
+	// metrics.k8s.io poll).
+	time.Sleep(3 * time.Second)
+	return requestsOf(t, auditLog, user)
+}
+
+func metricsCRD(plural, kind string, scope apiextensionsv1.ResourceScope) *apiextensionsv1.CustomResourceDefinition {
+	preserve := true
+	return &apiextensionsv1.CustomResourceDefinition{
+		ObjectMeta: metav1.ObjectMeta{Name: plural + ".metrics.k8s.io",
+			// A CRD in a *.k8s.io group must say it is not an approved API.
+			Annotations: map[string]string{"api-approved.kubernetes.io": "unapproved, test stand-in for metrics-server"}},
+		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
+			Group: "metrics.k8s.io",
+			Names: apiextensionsv1.CustomResourceDefinitionNames{Plural: plural, Kind: kind, ListKind: kind + "List"},
+			Scope: scope,
+			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{Name: "v1beta1", Served: true, Storage: true,
+				Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{
+					Type: "object", XPreserveUnknownFields: &preserve}}}},
+		},
+	}
+}
+
+// auditEvent is the part of an audit.k8s.io/v1 Event this test reads.
+type auditEvent struct {
+	Stage      string `json:"stage"`
+	RequestURI string `json:"requestURI"`
+	Verb       string `json:"verb"`
+	User       struct {
+		Username string `json:"username"`
+	} `json:"user"`
+	ObjectRef *struct {
+		Resource    string `json:"resource"`
+		Subresource string `json:"subresource"`
+		APIGroup    string `json:"apiGroup"`
+	} `json:"objectRef"`
+}
+
+// requestsOf reads the audit log: "group/resource verb" for resource
+// requests (group core for the legacy API), "/path verb" for the others.
+func requestsOf(t *testing.T, path, user string) map[string]bool {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("reading the audit log: %v", err)
+	}
+	defer f.Close()
+	out := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var e auditEvent
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("audit log line %q: %v", sc.Text(), err)
+		}
+		// A watch is long-running: its event is ResponseStarted until it ends.
+		if e.User.Username != user || (e.Stage != "ResponseComplete" && e.Stage != "ResponseStarted") {
+			continue
+		}
+		if e.ObjectRef != nil && e.ObjectRef.Resource != "" {
+			group := e.ObjectRef.APIGroup
+			if group == "" {
+				group = "core"
+			}
+			res := e.ObjectRef.Resource
+			if e.ObjectRef.Subresource != "" {
+				res += "/" + e.ObjectRef.Subresource
+			}
+			out[group+"/"+res+" "+e.Verb] = true
+			continue
+		}
+		u, err := url.Parse(e.RequestURI)
+		if err != nil {
+			t.Fatalf("audit log: request URI %q: %v", e.RequestURI, err)
+		}
+		out[u.Path+" "+e.Verb] = true
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) == 0 {
+		t.Fatalf("the audit log has no request of user %s", user)
+	}
+	return out
+}
+
+// grantsOf expands a ClusterRole into the same "group/resource verb" and
+// "/path verb" form.
+func grantsOf(role *unstructured.Unstructured) map[string]bool {
+	out := map[string]bool{}
+	rules, _, _ := unstructured.NestedSlice(role.Object, "rules")
+	for _, r := range rules {
+		rule := r.(map[string]any)
+		verbs, _, _ := unstructured.NestedStringSlice(rule, "verbs")
+		groups, _, _ := unstructured.NestedStringSlice(rule, "apiGroups")
+		resources, _, _ := unstructured.NestedStringSlice(rule, "resources")
+		urls, _, _ := unstructured.NestedStringSlice(rule, "nonResourceURLs")
+		for _, v := range verbs {
+			for _, g := range groups {
+				if g == "" {
+					g = "core"
+				}
+				for _, res := range resources {
+					out[g+"/"+res+" "+v] = true
+				}
+			}
+			for _, u := range urls {
+				out[u+" "+v] = true
+			}
+		}
+	}
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
