@@ -49,12 +49,18 @@ Typical use:
 Every environment has its own state: provision selects the terraform
 workspace named ENV after init (local state in DIR/terraform.tfstate.d/ENV/,
 or its own key in the S3 backend), so dev and production never share one.
-plan and restore create the workspace; the other verbs need it to exist.
+plan and restore create the workspace; the other verbs need it to exist;
+destroy deletes it after a successful destroy (its state is backed up
+first). Each environment also has its own terraform data directory
+(DIR/.terraform/environments/ENV, under TF_DATA_DIR when set), so runs for
+two environments never share backend settings or plugins.
 apply refuses a saved plan made for another workspace or another state. A
 TF_WORKSPACE in your shell is ignored (never passed to terraform).
 
 Credentials come from the environment: IONOS_TOKEN, or IONOS_USERNAME and
-IONOS_PASSWORD. They are passed to terraform only and never printed.
+IONOS_PASSWORD. They are passed to terraform only and never printed; plan,
+apply, destroy and drift stop before running terraform when the stack's
+provider has none.
 terraform gets PATH, HOME, TF_CLI_CONFIG_FILE and other TF_* settings, and
 IONOS_*; not TF_VAR_* (put values in environments/ENV.tfvars instead).
 Changing production needs --confirm=production (or typing "production" at
@@ -86,7 +92,7 @@ the prompt); destroying it also needs --allow-destroy-production.`)
 	applyCmd.Flag("plan-max-age", "Refuse a saved plan older than this; plan again instead.").Default(provision.DefaultPlanMaxAge.String()).DurationVar(&ao.MaxAge)
 	applyCmd.Flag("check", "Run check after applying (--no-check skips it).").Default("true").BoolVar(&ao.Check)
 
-	destroyCmd := app.Command("destroy", "Back the state of workspace ENV up, then destroy everything in it (other environments' states are untouched). Needs --confirm=ENV or typing ENV at the prompt; production also needs --allow-destroy-production.")
+	destroyCmd := app.Command("destroy", "Back the state of workspace ENV up, destroy everything in it, then delete the emptied workspace (other environments' states are untouched). Needs --confirm=ENV or typing ENV at the prompt; production also needs --allow-destroy-production.")
 	envArg(destroyCmd)
 	destroyCmd.Flag("allow-destroy-production", "Allow destroying production (with --confirm=production).").BoolVar(&o.AllowDestroyProduction)
 

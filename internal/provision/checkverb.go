@@ -38,7 +38,7 @@ var ErrChecksFailed = errors.New("external access checks failed")
 // prints a table (or JSON); it fails naming every check that failed.
 func Check(ctx context.Context, o Options, c CheckOptions) (err error) {
 	defer func() { err = newRedactor(o.environ()).Error(err) }()
-	r, err := o.setup(ctx)
+	r, err := o.setup(ctx, false)
 	if err != nil {
 		return err
 	}

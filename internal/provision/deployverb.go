@@ -83,7 +83,7 @@ func (o *Options) restConfig(ctx context.Context, d DeployOptions) (*rest.Config
 		}
 		return cfg, nil
 	}
-	r, err := o.setup(ctx)
+	r, err := o.setup(ctx, false)
 	if err != nil {
 		return nil, err
 	}

@@ -58,7 +58,7 @@ func Drift(ctx context.Context, o Options, d DriftOptions) (res DriftResult, err
 }
 
 func drift(ctx context.Context, o Options) (DriftResult, error) {
-	r, err := o.setup(ctx)
+	r, err := o.setup(ctx, true)
 	if err != nil {
 		return DriftResult{}, err
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-monitoring/vigil/internal/provision/tf"
 	"github.com/vigil-monitoring/vigil/internal/testenv"
 )
 
@@ -103,13 +104,22 @@ func (s *stack) terraform(args ...string) string {
 
 // terraformIn runs terraform in the workspace ws ("" = the selected one),
 // chosen with TF_WORKSPACE so the selection provision made is left alone.
+// It uses the terraform data directory provision made for ws (else for the
+// stack's environment), so it sees the backend provision initialised.
 func (s *stack) terraformIn(ws string, args ...string) string {
+	s.t.Helper()
+	return s.terraformWith(ws, ws, args...)
+}
+
+// terraformWith runs terraform with the data directory of environment data
+// and in workspace ws ("" = the selected one).
+func (s *stack) terraformWith(data, ws string, args ...string) string {
 	s.t.Helper()
 	cmd := exec.Command(s.tf, args...)
 	cmd.Dir = s.dir
-	cmd.Env = s.extEnv
+	cmd.Env = append(slices.Clip(s.extEnv), "TF_DATA_DIR="+s.dataDirFor(data))
 	if ws != "" {
-		cmd.Env = append(slices.Clip(s.extEnv), "TF_WORKSPACE="+ws)
+		cmd.Env = append(cmd.Env, "TF_WORKSPACE="+ws)
 	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -125,13 +135,31 @@ func (s *stack) state() map[string]any {
 	return s.stateOf(s.opts.Env)
 }
 
+// dataDirFor is the data directory provision uses for environment ws, or
+// for the stack's environment when ws has none (yet).
+func (s *stack) dataDirFor(ws string) string {
+	if ws != "" {
+		d := tf.DataDir(s.dir, ws, nil)
+		if _, err := os.Stat(d); err == nil {
+			return d
+		}
+	}
+	return tf.DataDir(s.dir, s.opts.Env, nil)
+}
+
 // workspaces lists the terraform workspaces of the stack.
 func (s *stack) workspaces() []string {
 	s.t.Helper()
+	return s.workspacesOf("")
+}
+
+// workspacesOf lists the workspaces of the backend environment ws uses.
+func (s *stack) workspacesOf(ws string) []string {
+	s.t.Helper()
 	// The fixture declares a backend: terraform needs an initialised directory.
-	s.terraform("init", "-input=false", "-no-color")
+	s.terraformWith(ws, "", "init", "-input=false", "-no-color")
 	var out []string
-	for _, l := range strings.Split(s.terraform("workspace", "list", "-no-color"), "\n") {
+	for _, l := range strings.Split(s.terraformWith(ws, "", "workspace", "list", "-no-color"), "\n") {
 		if w := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "*")); w != "" {
 			out = append(out, w)
 		}
@@ -143,7 +171,7 @@ func (s *stack) workspaces() []string {
 // workspace = nil).
 func (s *stack) stateOf(ws string) map[string]any {
 	s.t.Helper()
-	if !slices.Contains(s.workspaces(), ws) {
+	if !slices.Contains(s.workspacesOf(ws), ws) {
 		return nil
 	}
 	out := s.terraformIn(ws, "state", "pull")

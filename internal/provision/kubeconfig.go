@@ -43,7 +43,7 @@ func kubeconfigOutput(ctx context.Context, r *tf.Runner) (string, error) {
 // readable by its owner only; it reaches the terminal only with Stdout.
 func Kubeconfig(ctx context.Context, o Options, k KubeconfigOptions) (path string, err error) {
 	defer func() { err = newRedactor(o.environ()).Error(err) }()
-	r, err := o.setup(ctx)
+	r, err := o.setup(ctx, false)
 	if err != nil {
 		return "", err
 	}

@@ -315,6 +315,19 @@ func TestDestroy(t *testing.T) {
 	if !strings.Contains(s.err.String(), "Type the environment name") {
 		t.Errorf("no prompt shown on stderr: %q", s.err.String())
 	}
+	// The emptied workspace is deleted; its last state is in the backup.
+	if ws := s.workspaces(); slices.Contains(ws, "dev") {
+		t.Errorf("workspace dev left behind after destroy: %v", ws)
+	}
+	last := nAfter[len(nAfter)-1]
+	if b := mustRead(t, last); !strings.Contains(b, "terraform_data") {
+		t.Errorf("the backup taken before destroy (%s) does not hold the resources", last)
+	}
+	// The environment starts afresh.
+	sum, err := Plan(ctx(t), s.opts)
+	if err != nil || sum.Add != 3 {
+		t.Fatalf("plan after destroy = %+v, %v; want 3 to add in a new workspace", sum, err)
+	}
 }
 
 func TestUnknownEnvironment(t *testing.T) {

@@ -28,7 +28,7 @@ func (s *stack) holdLock() string {
 		"-var-file="+filepath.Join("environments", s.opts.Env+".tfvars"), "-var", "slow_seconds=120")
 	cmd.Dir = s.dir
 	// The environment's own workspace: its state is the one locked.
-	cmd.Env = append(slices.Clip(s.extEnv), "TF_WORKSPACE="+s.opts.Env)
+	cmd.Env = append(slices.Clip(s.extEnv), "TF_WORKSPACE="+s.opts.Env, "TF_DATA_DIR="+s.dataDirFor(s.opts.Env))
 	// Its own process group, so the cleanup ends terraform and its sleep.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var out syncBuffer

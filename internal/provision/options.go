@@ -92,14 +92,21 @@ func (o *Options) PlanFile() (string, error) {
 }
 
 // setup checks the options, makes the writers redact credentials, and
-// returns a terraform runner for the environment.
-func (o *Options) setup(ctx context.Context) (*tf.Runner, error) {
+// returns a terraform runner for the environment. Verbs that configure the
+// stack's providers (plan, apply, destroy, drift) pass providers, and are
+// refused before terraform runs when a provider's credentials are missing.
+func (o *Options) setup(ctx context.Context, providers bool) (*tf.Runner, error) {
 	if err := o.checkEnv(); err != nil {
 		return nil, err
 	}
 	varFile := filepath.Join(o.dir(), tf.VarFile(o.Env))
 	if _, err := os.Stat(varFile); err != nil {
 		return nil, fmt.Errorf("environment %q has no variables file %s: create it, or check --dir (now %s)", o.Env, varFile, o.dir())
+	}
+	if providers {
+		if err := o.checkCredentials(); err != nil {
+			return nil, fmt.Errorf("environment %s: %w", o.Env, err)
+		}
 	}
 	env := tf.Env(o.environ())
 	bin, err := tf.Find(ctx, o.Terraform, env)
@@ -108,7 +115,7 @@ func (o *Options) setup(ctx context.Context) (*tf.Runner, error) {
 	}
 	// terraform's own progress goes to stderr, so stdout carries only the
 	// verb's result (a JSON report, a kubeconfig with --stdout).
-	return tf.New(o.dir(), bin, env, o.LockTimeout, o.Stderr)
+	return tf.New(o.dir(), bin, o.Env, env, o.LockTimeout, o.Stderr)
 }
 
 func (o *Options) checkEnv() error {

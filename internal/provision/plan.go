@@ -73,7 +73,7 @@ func printSummary(w io.Writer, s Summary) {
 // apply, and prints a summary of it.
 func Plan(ctx context.Context, o Options) (sum Summary, err error) {
 	defer func() { err = newRedactor(o.environ()).Error(err) }()
-	r, err := o.setup(ctx)
+	r, err := o.setup(ctx, true)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -135,7 +135,7 @@ var ErrNoPlan = errors.New("no saved plan")
 // Plan, then (with a.Check) checks external access.
 func Apply(ctx context.Context, o Options, a ApplyOptions) (err error) {
 	defer func() { err = newRedactor(o.environ()).Error(err) }()
-	r, err := o.setup(ctx)
+	r, err := o.setup(ctx, true)
 	if err != nil {
 		return err
 	}
@@ -206,7 +206,7 @@ func Apply(ctx context.Context, o Options, a ApplyOptions) (err error) {
 // after confirmation (production also needs AllowDestroyProduction).
 func Destroy(ctx context.Context, o Options) (err error) {
 	defer func() { err = newRedactor(o.environ()).Error(err) }()
-	r, err := o.setup(ctx)
+	r, err := o.setup(ctx, true)
 	if err != nil {
 		return err
 	}
@@ -226,6 +226,12 @@ func Destroy(ctx context.Context, o Options) (err error) {
 		return err
 	}
 	o.removePlan() // it was made against the destroyed state
-	fmt.Fprintf(o.Stdout, "Destroyed environment %s (terraform workspace %s; the workspace is kept).\n", o.Env, o.Env)
+	// The workspace now holds an empty state; leaving it would make the
+	// environment look provisioned to `backup`, `check` and the next
+	// `apply`. Its last state with resources is in the backup above.
+	if err := deleteWorkspace(ctx, r, o.Env); err != nil {
+		return fmt.Errorf("environment %s was destroyed, but its terraform workspace was not deleted: %w (delete it with `terraform workspace select default && terraform workspace delete %s` in %s)", o.Env, err, o.Env, r.Dir)
+	}
+	fmt.Fprintf(o.Stdout, "Destroyed environment %s and deleted its terraform workspace %s (the state from before the destroy is in %s).\n", o.Env, o.Env, o.backupDir())
 	return nil
 }

@@ -52,7 +52,7 @@ func Backup(ctx context.Context, o Options, keep int) (path string, err error) {
 	if keep < 1 {
 		return "", fmt.Errorf("--keep must be at least 1, got %d", keep)
 	}
-	r, err := o.setup(ctx)
+	r, err := o.setup(ctx, false)
 	if err != nil {
 		return "", err
 	}
@@ -78,7 +78,7 @@ type RestoreOptions struct {
 // Force is set.
 func Restore(ctx context.Context, o Options, ro RestoreOptions) (err error) {
 	defer func() { err = newRedactor(o.environ()).Error(err) }()
-	r, err := o.setup(ctx)
+	r, err := o.setup(ctx, false)
 	if err != nil {
 		return err
 	}

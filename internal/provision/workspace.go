@@ -73,6 +73,19 @@ func (o *Options) useWorkspace(ctx context.Context, r *tf.Runner, create bool) e
 	return nil
 }
 
+// deleteWorkspace deletes the (empty) workspace of env, selecting the
+// default one first: terraform cannot delete the selected workspace.
+func deleteWorkspace(ctx context.Context, r *tf.Runner, env string) error {
+	if err := r.TF.WorkspaceSelect(ctx, DefaultWorkspace); err != nil {
+		return tf.Translate("terraform workspace select default", err)
+	}
+	var opts []tfexec.WorkspaceDeleteCmdOption
+	if r.LockTimeout != "" {
+		opts = append(opts, tfexec.LockTimeout(r.LockTimeout))
+	}
+	return tf.Translate("terraform workspace delete "+env, r.TF.WorkspaceDelete(ctx, env, opts...))
+}
+
 // refuseDefaultState refuses to create an environment's first workspace when
 // the default workspace holds resources: that is a state from before every
 // environment had its own workspace, of one unknown environment, and starting

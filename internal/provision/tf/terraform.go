@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/hashicorp/go-version"
@@ -100,17 +101,38 @@ func Env(environ []string) map[string]string {
 	return tfexec.CleanEnv(env)
 }
 
-// Runner runs terraform in one root module.
+// Runner runs terraform in one root module for one environment.
 type Runner struct {
 	TF          *tfexec.Terraform
 	Dir         string
 	LockTimeout string
-	dataDir     string
+	// DataDir is terraform's working data for this environment (TF_DATA_DIR).
+	DataDir string
+	out     io.Writer
 }
 
-// New prepares a runner for the root module dir; terraform's human output
-// goes to stdout.
-func New(dir, bin string, env map[string]string, lockTimeout string, stdout io.Writer) (*Runner, error) {
+// DataDir is where terraform keeps an environment's working data (plugins,
+// modules, backend settings, the selected workspace): base/environments/ENV,
+// base being TF_DATA_DIR when the caller set one, else DIR/.terraform. Each
+// environment has its own, so a dev plan and a production apply in one
+// directory, even at the same time, never share backend settings or the
+// workspace selection.
+func DataDir(dir, envName string, env map[string]string) string {
+	base := filepath.Join(dir, ".terraform")
+	if d := env["TF_DATA_DIR"]; d != "" {
+		base = d
+		if !filepath.IsAbs(d) {
+			base = filepath.Join(dir, d)
+		}
+	}
+	return filepath.Join(base, "environments", envName)
+}
+
+// New prepares a runner for the root module dir and the environment
+// envName. Only plan, apply and destroy show terraform's output, on out;
+// everything else terraform prints (init, workspace, version, show) is kept
+// from the user, who sees provision's own progress instead.
+func New(dir, bin, envName string, env map[string]string, lockTimeout string, out io.Writer) (*Runner, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("terraform directory %s: %w", dir, err)
@@ -122,21 +144,63 @@ func New(dir, bin string, env map[string]string, lockTimeout string, stdout io.W
 	if err != nil {
 		return nil, fmt.Errorf("preparing terraform: %w", err)
 	}
-	if err := t.SetEnv(env); err != nil {
+	dataDir := DataDir(abs, envName, env)
+	withData := make(map[string]string, len(env)+1)
+	for k, v := range env {
+		withData[k] = v
+	}
+	withData["TF_DATA_DIR"] = dataDir
+	if err := t.SetEnv(withData); err != nil {
 		return nil, fmt.Errorf("preparing terraform environment: %w", err)
 	}
-	if stdout != nil {
-		t.SetStdout(stdout)
+	t.SetStdout(io.Discard)
+	if out == nil {
+		out = io.Discard
 	}
-	// terraform's working data (backend settings, selected workspace).
-	dataDir := filepath.Join(abs, ".terraform")
-	if d := env["TF_DATA_DIR"]; d != "" {
-		dataDir = d
-		if !filepath.IsAbs(d) {
-			dataDir = filepath.Join(abs, d)
+	return &Runner{TF: t, Dir: abs, LockTimeout: lockTimeout, DataDir: dataDir, out: out}, nil
+}
+
+// shown runs f with terraform's output going to the user.
+func (r *Runner) shown(f func() error) error {
+	r.TF.SetStdout(r.out)
+	defer r.TF.SetStdout(io.Discard)
+	return f()
+}
+
+var (
+	backendBlock     = regexp.MustCompile(`^\s*backend\s+"`)
+	backendBlockJSON = regexp.MustCompile(`"backend"\s*:`)
+)
+
+// HasBackend reports whether the root module declares a backend block
+// (terraform { backend "..." {} }). Without one, terraform uses local state
+// and warns "Missing backend configuration" at every -backend-config, so an
+// environment's backend file is not passed. Lines that are comments are
+// skipped; a backend block is always written on a line of its own.
+func (r *Runner) HasBackend() bool {
+	files, _ := filepath.Glob(filepath.Join(r.Dir, "*.tf"))
+	jsonFiles, _ := filepath.Glob(filepath.Join(r.Dir, "*.tf.json"))
+	for _, f := range append(files, jsonFiles...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if strings.HasSuffix(f, ".json") {
+			if backendBlockJSON.Match(b) {
+				return true
+			}
+			continue
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if t := strings.TrimSpace(l); strings.HasPrefix(t, "#") || strings.HasPrefix(t, "//") {
+				continue
+			}
+			if backendBlock.MatchString(l) {
+				return true
+			}
 		}
 	}
-	return &Runner{TF: t, Dir: abs, LockTimeout: lockTimeout, dataDir: dataDir}, nil
+	return false
 }
 
 // VarFile is the relative path of an environment's variables file.
@@ -174,11 +238,18 @@ func (r *Runner) BackendFile(env string) string {
 // itself, which it cannot ask about without input.)
 func (r *Runner) Init(ctx context.Context, env string) error {
 	opts := []tfexec.InitOption{tfexec.Upgrade(false)}
-	f := r.BackendFile(env)
+	f := ""
+	if r.HasBackend() {
+		f = r.BackendFile(env)
+	}
 	if f != "" {
 		opts = append(opts, tfexec.BackendConfig(f))
 	}
-	marker := filepath.Join(r.dataDir, "vigil-provision-backend")
+	fmt.Fprintf(r.out, "provision: terraform init for %s (working data in %s)\n", env, r.DataDir)
+	marker := filepath.Join(r.DataDir, "vigil-provision-backend")
+	if f == "" {
+		r.seedBackend(marker)
+	}
 	have, _ := os.ReadFile(marker)
 	if want := r.backendKey(f); string(have) != want || want == "" {
 		// The workspace selected last belongs to the previous backend and
@@ -187,7 +258,7 @@ func (r *Runner) Init(ctx context.Context, env string) error {
 		// environment's workspace after init, so the selection is reset to
 		// default first: terraform keeps it in DATA_DIR/environment, and no
 		// terraform command clears it before init.
-		if err := os.Remove(filepath.Join(r.dataDir, "environment")); err != nil && !os.IsNotExist(err) {
+		if err := os.Remove(filepath.Join(r.DataDir, "environment")); err != nil && !os.IsNotExist(err) {
 			return fmt.Errorf("terraform init: resetting the workspace selection: %w", err)
 		}
 		_ = os.Remove(marker)
@@ -203,12 +274,41 @@ func (r *Runner) Init(ctx context.Context, env string) error {
 	return nil
 }
 
+// seedBackend gives an environment without a backend file, initialised for
+// the first time, the backend record of another environment initialised by
+// provision without one: both use the stack's declared backend with no
+// extra settings. Without it, terraform's first init of a declared backend
+// in the new data directory finds the other environments' workspace states
+// and offers to migrate them onto the very same backend, which it cannot
+// ask about without input.
+func (r *Runner) seedBackend(marker string) {
+	if _, err := os.Stat(filepath.Join(r.DataDir, "terraform.tfstate")); err == nil {
+		return
+	}
+	others, _ := filepath.Glob(filepath.Join(filepath.Dir(r.DataDir), "*", "vigil-provision-backend"))
+	for _, m := range others {
+		key, err := os.ReadFile(m)
+		if err != nil || !strings.HasPrefix(string(key), `backend file ""`) {
+			continue
+		}
+		rec, err := os.ReadFile(filepath.Join(filepath.Dir(m), "terraform.tfstate"))
+		if err != nil {
+			continue
+		}
+		if os.MkdirAll(r.DataDir, 0o755) != nil || os.WriteFile(filepath.Join(r.DataDir, "terraform.tfstate"), rec, 0o644) != nil {
+			return
+		}
+		_ = os.WriteFile(marker, key, 0o600)
+		return
+	}
+}
+
 // backendKey identifies the backend settings init would use for the backend
 // file f ("" = none): the file's content and terraform's record of the
 // backend in DATA_DIR/terraform.tfstate (which changes when anyone runs init
 // with other settings). It is "" when that record cannot be read.
 func (r *Runner) backendKey(f string) string {
-	rec, err := os.ReadFile(filepath.Join(r.dataDir, "terraform.tfstate"))
+	rec, err := os.ReadFile(filepath.Join(r.DataDir, "terraform.tfstate"))
 	if err != nil {
 		return ""
 	}
@@ -231,7 +331,8 @@ func (r *Runner) Plan(ctx context.Context, env, out string, destroy bool) (bool,
 	if r.LockTimeout != "" {
 		opts = append(opts, tfexec.LockTimeout(r.LockTimeout))
 	}
-	changed, err := r.TF.Plan(ctx, opts...)
+	var changed bool
+	err := r.shown(func() (err error) { changed, err = r.TF.Plan(ctx, opts...); return err })
 	return changed, Translate("terraform plan", err)
 }
 
@@ -241,7 +342,7 @@ func (r *Runner) ApplyPlan(ctx context.Context, planFile string) error {
 	if r.LockTimeout != "" {
 		opts = append(opts, tfexec.LockTimeout(r.LockTimeout))
 	}
-	return Translate("terraform apply", r.TF.Apply(ctx, opts...))
+	return Translate("terraform apply", r.shown(func() error { return r.TF.Apply(ctx, opts...) }))
 }
 
 // Destroy destroys everything the environment's state holds.
@@ -250,7 +351,7 @@ func (r *Runner) Destroy(ctx context.Context, env string) error {
 	if r.LockTimeout != "" {
 		opts = append(opts, tfexec.LockTimeout(r.LockTimeout))
 	}
-	return Translate("terraform destroy", r.TF.Destroy(ctx, opts...))
+	return Translate("terraform destroy", r.shown(func() error { return r.TF.Destroy(ctx, opts...) }))
 }
 
 // StatePull returns the current state as JSON ("" when there is none yet).

@@ -1,0 +1,106 @@
+package provision
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// A stack's provider needs credentials that only the caller's environment
+// can give (provision never reads them from files it controls). Without
+// them terraform init runs, downloads the provider, and plan fails minutes
+// later deep in the provider's output; provision checks first and says
+// which variables to set.
+
+// credentialNeed is what one provider needs: any one of the sets, each
+// complete (every variable non-empty).
+type credentialNeed struct {
+	provider string     // registry source, e.g. ionos-cloud/ionoscloud
+	anyOf    [][]string // alternatives
+	hint     string     // what to tell the user
+}
+
+var credentialNeeds = []credentialNeed{
+	{
+		provider: "ionos-cloud/ionoscloud",
+		// IONOS_CONFIG_FILE: the provider's own profile file (see the
+		// provider's docs); its default ~/.ionos/config.yaml is checked below.
+		anyOf: [][]string{{"IONOS_TOKEN"}, {"IONOS_USERNAME", "IONOS_PASSWORD"}, {"IONOS_CONFIG_FILE"}},
+		hint:  "export IONOS_TOKEN (an API token), or IONOS_USERNAME and IONOS_PASSWORD",
+	},
+	{
+		provider: "hashicorp/aws",
+		anyOf:    [][]string{{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}},
+		hint:     "export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+	},
+}
+
+var providerSource = regexp.MustCompile(`(?m)^\s*source\s*=\s*"(?:registry\.terraform\.io/|registry\.opentofu\.org/)?([A-Za-z0-9_-]+/[A-Za-z0-9_-]+)"`)
+
+// stackProviders lists the provider sources the root module's *.tf files
+// name in required_providers.
+func stackProviders(dir string) []string {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.tf"))
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, m := range providerSource.FindAllStringSubmatch(string(b), -1) {
+			if p := strings.ToLower(m[1]); !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// checkCredentials refuses, before terraform runs, a verb that configures
+// the providers (plan, apply, destroy, drift) when the environment lacks
+// the credentials of a provider the stack uses. It names the variables and
+// never their values.
+func (o *Options) checkCredentials() error {
+	env := map[string]string{}
+	for _, kv := range o.environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	var missing []string
+	for _, p := range stackProviders(o.dir()) {
+		for _, need := range credentialNeeds {
+			if need.provider != p || need.satisfied(env) {
+				continue
+			}
+			missing = append(missing, fmt.Sprintf("the %s provider has no credentials: %s", p, need.hint))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s (terraform was not run; provision passes credentials from the environment only, never from %s)",
+		strings.Join(missing, "; "), filepath.Join(o.dir(), "environments", o.Env+".tfvars"))
+}
+
+func (n credentialNeed) satisfied(env map[string]string) bool {
+	for _, set := range n.anyOf {
+		ok := true
+		for _, k := range set {
+			ok = ok && env[k] != ""
+		}
+		if ok {
+			return true
+		}
+	}
+	if n.provider == "ionos-cloud/ionoscloud" && env["HOME"] != "" {
+		if _, err := os.Stat(filepath.Join(env["HOME"], ".ionos", "config.yaml")); err == nil {
+			return true
+		}
+	}
+	return false
+}
