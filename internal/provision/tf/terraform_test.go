@@ -78,3 +78,31 @@ func TestEnvPassesOnlyWhatTerraformNeeds(t *testing.T) {
 		}
 	}
 }
+
+// Init passes an environment's backend file only to a stack that declares a
+// backend; otherwise terraform warns "Missing backend configuration" on
+// every run (and ignores the file).
+func TestHasBackend(t *testing.T) {
+	for name, c := range map[string]struct {
+		files map[string]string
+		want  bool
+	}{
+		"none":        {map[string]string{"main.tf": "terraform {\n  required_version = \">= 1.6\"\n}\n"}, false},
+		"commented":   {map[string]string{"main.tf": "terraform {\n  # backend \"s3\" {}\n}\n", "backend_s3.tf.example": "terraform {\n  backend \"s3\" {}\n}\n"}, false},
+		"declared":    {map[string]string{"backend_s3.tf": "terraform {\n  backend \"s3\" {}\n}\n"}, true},
+		"json":        {map[string]string{"backend.tf.json": `{"terraform": {"backend": {"local": {}}}}`}, true},
+		"multi-line":  {map[string]string{"main.tf": "terraform {\n  backend \"local\" {\n  }\n}\n"}, true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			for f, content := range c.files {
+				if err := os.WriteFile(filepath.Join(dir, f), []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := (&Runner{Dir: dir}).HasBackend(); got != c.want {
+				t.Errorf("HasBackend = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
