@@ -87,11 +87,11 @@ func TestHasBackend(t *testing.T) {
 		files map[string]string
 		want  bool
 	}{
-		"none":        {map[string]string{"main.tf": "terraform {\n  required_version = \">= 1.6\"\n}\n"}, false},
-		"commented":   {map[string]string{"main.tf": "terraform {\n  # backend \"s3\" {}\n}\n", "backend_s3.tf.example": "terraform {\n  backend \"s3\" {}\n}\n"}, false},
-		"declared":    {map[string]string{"backend_s3.tf": "terraform {\n  backend \"s3\" {}\n}\n"}, true},
-		"json":        {map[string]string{"backend.tf.json": `{"terraform": {"backend": {"local": {}}}}`}, true},
-		"multi-line":  {map[string]string{"main.tf": "terraform {\n  backend \"local\" {\n  }\n}\n"}, true},
+		"none":       {map[string]string{"main.tf": "terraform {\n  required_version = \">= 1.6\"\n}\n"}, false},
+		"commented":  {map[string]string{"main.tf": "terraform {\n  # backend \"s3\" {}\n}\n", "backend_s3.tf.example": "terraform {\n  backend \"s3\" {}\n}\n"}, false},
+		"declared":   {map[string]string{"backend_s3.tf": "terraform {\n  backend \"s3\" {}\n}\n"}, true},
+		"json":       {map[string]string{"backend.tf.json": `{"terraform": {"backend": {"local": {}}}}`}, true},
+		"multi-line": {map[string]string{"main.tf": "terraform {\n  backend \"local\" {\n  }\n}\n"}, true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
