@@ -6,6 +6,7 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -120,38 +121,76 @@ scrape_configs:
 	require.Eventually(t, func() bool { return query(prom, `vigil_cluster_pod_phase{pod="checkout-7d9f8",phase="Running"}`) == 1 },
 		30*time.Second, 250*time.Millisecond)
 
-	// The fault: the container crash-loops.
-	pod.Status.ContainerStatuses[0] = corev1.ContainerStatus{
-		Name: "app", Image: "registry.example/shop/checkout:1.4", RestartCount: 4,
-		State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 40s restarting failed container"}},
-		LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error", FinishedAt: metav1.Now()}},
-	}
+	// The fault: the container crash-loops the way the kubelet shows it. It
+	// waits in CrashLoopBackOff, runs, crashes and waits again, its restart
+	// count growing; the waiting series vanishes each time it runs, which is
+	// what kept the old rule (waiting == 1 for 5m) from ever firing on a
+	// slow loop: the kubelet's backoff (at most 5 minutes) never outlasted
+	// its `for` (5 minutes). Compressed alike: each waiting phase is shorter
+	// than forDuration, and each phase spans at least one scrape.
+	const waitingFor, runningFor = scrapeInterval + scrapeInterval/2, scrapeInterval + scrapeInterval/2
 	faultAt := time.Now()
-	pod, err = kube.CoreV1().Pods("shop").UpdateStatus(ctx, pod, metav1.UpdateOptions{})
-	require.NoError(t, err)
+	loopCtx, stopLoop := context.WithCancel(ctx)
+	loopDone := make(chan error, 1)
+	go func() {
+		defer close(loopDone)
+		p := pod.DeepCopy()
+		for restarts := int32(1); ; restarts++ {
+			p.Status.ContainerStatuses[0] = corev1.ContainerStatus{
+				Name: "app", Image: "registry.example/shop/checkout:1.4", RestartCount: restarts,
+				State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off restarting failed container"}},
+				LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error", FinishedAt: metav1.Now()}},
+			}
+			var err error
+			if p, err = kube.CoreV1().Pods("shop").UpdateStatus(loopCtx, p, metav1.UpdateOptions{}); err != nil {
+				loopDone <- err
+				return
+			}
+			select {
+			case <-loopCtx.Done():
+				return
+			case <-time.After(waitingFor):
+			}
+			p.Status.ContainerStatuses[0].RestartCount = restarts + 1
+			p.Status.ContainerStatuses[0].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}
+			if p, err = kube.CoreV1().Pods("shop").UpdateStatus(loopCtx, p, metav1.UpdateOptions{}); err != nil {
+				loopDone <- err
+				return
+			}
+			select {
+			case <-loopCtx.Done():
+				return
+			case <-time.After(runningFor):
+			}
+		}
+	}()
 
-	firing := hook.waitFor(t, "firing", "checkout-7d9f8", 60*time.Second)
+	firing := hook.waitFor(t, "firing", "KubePodCrashLooping", "checkout-7d9f8", 60*time.Second)
 	pageAfter := firing.received.Sub(faultAt)
+	stopLoop()
+	if err := <-loopDone; err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("driving the crash loop: %v", err)
+	}
 	assert.Equal(t, "shop", firing.alert.Labels["namespace"])
+	assert.Equal(t, "app", firing.alert.Labels["container"])
 	assert.Equal(t, "page", firing.alert.Labels["severity"], "a crash-looping pod pages")
 	assert.Contains(t, firing.alert.Annotations["summary"]+firing.alert.Annotations["description"], "checkout-7d9f8")
 	assertRunbookExists(t, firing.alert.Annotations["runbook_url"])
 
-	// Cleared: the container runs again, the page resolves.
-	pod.Status.ContainerStatuses[0].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}
-	pod.Status.ContainerStatuses[0].Ready = true
+	// Cleared: a rollout replaces the pod. Its series vanish and the page
+	// resolves at once, although the restarts of the last hour are still
+	// in Prometheus' window.
+	zero := int64(0)
 	clearedAt := time.Now()
-	_, err = kube.CoreV1().Pods("shop").UpdateStatus(ctx, pod, metav1.UpdateOptions{})
-	require.NoError(t, err)
-	resolved := hook.waitFor(t, "resolved", "checkout-7d9f8", 90*time.Second)
-	assert.Equal(t, firing.alert.Labels["alertname"], resolved.alert.Labels["alertname"])
+	require.NoError(t, kube.CoreV1().Pods("shop").Delete(ctx, pod.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero}))
+	resolved := hook.waitFor(t, "resolved", "KubePodCrashLooping", "checkout-7d9f8", 90*time.Second)
 
 	// No page can come sooner than for + group_wait; scrape and evaluation
 	// add up to one interval each on top, depending on where the fault falls.
 	floor := forDuration + groupWait
 	bound := scrapeInterval + evalInterval + forDuration + groupWait
 	assert.GreaterOrEqual(t, pageAfter, floor, "a page sooner than for + group_wait means the rule did not wait")
-	t.Logf("fault to page: %s (alert %s); floor for %s + group_wait %s = %s; bound scrape %s + evaluation %s + for + group_wait = %s; resolved %s after the fix",
+	t.Logf("fault to page: %s (alert %s); floor for %s + group_wait %s = %s; bound scrape %s + evaluation %s + for + group_wait = %s; resolved %s after the pod was replaced",
 		pageAfter.Round(10*time.Millisecond), firing.alert.Labels["alertname"], forDuration, groupWait, floor,
 		scrapeInterval, evalInterval, bound, resolved.received.Sub(clearedAt).Round(10*time.Millisecond))
 	if out := os.Getenv("VIGIL_E2E_REPORT"); out != "" {
@@ -302,19 +341,29 @@ func newWebhook(t *testing.T) *webhook {
 	return h
 }
 
-func (h *webhook) waitFor(t *testing.T, status, pod string, within time.Duration) notification {
+// waitFor returns the first notification of an alert with that name and
+// status about the pod; other alerts about the same pod do not count.
+func (h *webhook) waitFor(t *testing.T, status, alertname, pod string, within time.Duration) notification {
 	t.Helper()
 	var found notification
-	require.Eventually(t, func() bool {
+	ok := assert.Eventually(t, func() bool {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		for _, n := range h.got {
-			if n.status == status && n.alert.Labels["pod"] == pod {
+			if n.status == status && n.alert.Labels["alertname"] == alertname && n.alert.Labels["pod"] == pod {
 				found = n
 				return true
 			}
 		}
 		return false
-	}, within, 50*time.Millisecond, "no %s notification for pod %s", status, pod)
+	}, within, 50*time.Millisecond, "no %s notification of %s for pod %s", status, alertname, pod)
+	if !ok {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		for _, n := range h.got {
+			t.Logf("received: %s %v", n.status, n.alert.Labels)
+		}
+		t.FailNow()
+	}
 	return found
 }
