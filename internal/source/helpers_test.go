@@ -78,7 +78,8 @@ func waits(g *source.Group) <-chan wait {
 }
 
 // stepper holds g's loops between refreshes: each wait is sent on events and
-// the loop goes on only when the test calls next (or the test ends).
+// the loop goes on only when the test calls next (or the test ends). It
+// stops g when the test ends; tests using it must not defer g.Stop.
 type stepper struct {
 	events  chan wait
 	proceed chan struct{}
@@ -98,7 +99,12 @@ func newStepper(t *testing.T, g *source.Group) *stepper {
 		case <-s.done:
 		}
 	})
-	t.Cleanup(s.release)
+	// Cleanups run after defers: a test that fails while a loop is held
+	// must not leave Stop waiting for it.
+	t.Cleanup(func() {
+		s.release()
+		g.Stop(false)
+	})
 	return s
 }
 

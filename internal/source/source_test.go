@@ -44,8 +44,8 @@ func newUpstream(t *testing.T) *upstream {
 			}
 		case "500":
 			http.Error(w, "boom", http.StatusInternalServerError)
-		case "429", "429-slow":
-			w.Header().Set("Retry-After", map[string]string{"429": "1", "429-slow": "7"}[u.mode.Load().(string)])
+		case "429", "429-slow", "429-huge", "429-bad":
+			w.Header().Set("Retry-After", map[string]string{"429": "1", "429-slow": "7", "429-huge": "7200", "429-bad": "soon"}[u.mode.Load().(string)])
 			http.Error(w, "slow down", http.StatusTooManyRequests)
 		case "401":
 			http.Error(w, "who are you", http.StatusUnauthorized)
