@@ -26,10 +26,12 @@ type upstream struct {
 	mode    atomic.Value // string
 	release chan struct{}
 	hits    atomic.Int64
+	hung    chan struct{} // one send per request that starts hanging
+	blocked atomic.Int64  // requests hanging now
 }
 
 func newUpstream(t *testing.T) *upstream {
-	u := &upstream{release: make(chan struct{})}
+	u := &upstream{release: make(chan struct{}), hung: make(chan struct{}, 100)}
 	u.mode.Store("ok")
 	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u.hits.Add(1)
@@ -38,6 +40,12 @@ func newUpstream(t *testing.T) *upstream {
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprintf(w, `{"items": %d}`, u.hits.Load())
 		case "hang":
+			u.blocked.Add(1)
+			defer u.blocked.Add(-1)
+			select {
+			case u.hung <- struct{}{}:
+			default:
+			}
 			select {
 			case <-u.release:
 			case <-r.Context().Done():
@@ -252,12 +260,13 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	assert.Equal(t, 7*time.Second, st.NextDelay, "Retry-After: 7 outweighs the 10ms backoff")
 }
 
-// TestHangingSourceBlocksNothing: while one upstream hangs, the other source
-// keeps refreshing, the registry gathers, and Stop returns, all while the
-// hanging handler is still blocked (causality, not wall-clock).
+// TestHangingSourceBlocksNothing: while one upstream hangs in the middle of
+// a refresh, the other source keeps refreshing, a scrape that renders both
+// sources' snapshots (as collectors do) completes and serves the hanging
+// source's last good data, and Stop returns, all while the hanging handler
+// is still blocked (causality, not wall-clock).
 func TestHangingSourceBlocksNothing(t *testing.T) {
 	hanging := newUpstream(t)
-	hanging.mode.Store("hang")
 	healthy := newUpstream(t)
 	g, m, reg := newGroup(t)
 
@@ -265,19 +274,38 @@ func TestHangingSourceBlocksNothing(t *testing.T) {
 	hopts.Timeout = time.Hour // the fetch would hang for the whole test
 	hsrc := source.Add(g, hopts, fetcher(hanging.URL, m.APIRequestCounter("hanging")))
 	ok := source.Add(g, fastOpts("healthy"), fetcher(healthy.URL, m.APIRequestCounter("healthy")))
+	// The hanging source succeeds once, then its next request hangs.
+	source.SetWaitHook(g, func(name string, _ time.Duration) {
+		if name == "hanging" {
+			hanging.mode.Store("hang")
+		}
+	})
+	// A collector like every real one: it renders the snapshots.
+	require.NoError(t, reg.Register(snapshotCollector{hsrc, ok}))
 	g.Start(context.Background())
 
-	require.Eventually(t, func() bool { return hanging.hits.Load() >= 1 }, 5*time.Second, time.Millisecond)
+	<-hanging.hung // the second refresh is in the upstream and blocked
 	before := healthy.hits.Load()
 	require.Eventually(t, func() bool { return healthy.hits.Load() >= before+5 }, 5*time.Second, time.Millisecond,
 		"the healthy source must keep refreshing while the other hangs")
-	_, _, got := ok.Get()
-	assert.True(t, got)
 
-	_, err := reg.Gather()
-	require.NoError(t, err, "a scrape must not wait for a hanging upstream")
-	assert.False(t, g.Ready(), "the hanging source has not finished its first refresh")
-	assert.False(t, hsrc.Status().Attempted)
+	gathered := make(chan error)
+	go func() {
+		_, err := reg.Gather()
+		gathered <- err
+	}()
+	select {
+	case err := <-gathered:
+		require.NoError(t, err)
+		got := series(t, reg, "test_snapshot_items")
+		assert.Equal(t, 1.0, got["source=hanging"], "the scrape serves the last good snapshot")
+		assert.Contains(t, got, "source=healthy")
+	case <-time.After(10 * time.Second):
+		t.Fatal("a scrape waited for a hanging refresh")
+	}
+	assert.Equal(t, int64(1), hanging.blocked.Load(), "the upstream was still hanging during the scrape")
+	assert.Equal(t, int64(2), hanging.hits.Load())
+	assert.True(t, g.Ready())
 
 	stopped := make(chan struct{})
 	go func() { g.Stop(false); close(stopped) }()
@@ -285,6 +313,20 @@ func TestHangingSourceBlocksNothing(t *testing.T) {
 	case <-stopped:
 	case <-time.After(10 * time.Second):
 		t.Fatal("Stop waited for a hanging fetch")
+	}
+}
+
+// snapshotCollector renders the sources' snapshots at scrape time.
+type snapshotCollector []*source.Source[payload]
+
+var snapshotDesc = prometheus.NewDesc("test_snapshot_items", "Items in the snapshot.", []string{"source"}, nil)
+
+func (c snapshotCollector) Describe(ch chan<- *prometheus.Desc) { ch <- snapshotDesc }
+func (c snapshotCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, s := range c {
+		if v, _, ok := s.Get(); ok {
+			ch <- prometheus.MustNewConstMetric(snapshotDesc, prometheus.GaugeValue, float64(v.Items), s.Name())
+		}
 	}
 }
 
