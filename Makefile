@@ -1,6 +1,12 @@
 # Vigil. `make run` starts the exporter (the sandbox when no CONFIG is given);
 # `make test` installs what the tests need and runs every test.
 GO        ?= go
+# The patched Go every build and test uses: fetched once from the module proxy
+# as a toolchain. These machines export GOTOOLCHAIN=local, so set it here
+# rather than rely on go.mod's toolchain line; scripts/install-tools.sh and
+# .ci/run name it too.
+VIGIL_GO  ?= go1.27.3
+export GOTOOLCHAIN := $(VIGIL_GO)
 CONFIG    ?=
 LISTEN    ?= :9477
 BIN       := bin
@@ -13,7 +19,7 @@ TEST_FLAGS ?= -race -count=1 -timeout 45m
 TOOLS_DIR ?= $(or $(VIGIL_TOOLS_DIR),$(HOME)/.cache/vigil/tools)
 export PATH := $(TOOLS_DIR)/bin:$(PATH)
 
-.PHONY: all build run test tools tools-prometheus tools-envtest lint generate bench clean
+.PHONY: all build run test tools tools-prometheus tools-envtest tools-lint lint generate bench clean
 
 all: build
 
@@ -33,16 +39,25 @@ tools-prometheus:
 	scripts/install-tools.sh prometheus
 tools-envtest:
 	scripts/install-tools.sh envtest
+tools-lint:
+	scripts/install-tools.sh lint
+	scripts/install-tools.sh promtool3
 
-## test: install the tools, then run every test (Go, promtool, amtool, terraform, envtest, end to end).
-test: tools
+## test: install the tools, run the static checks (lint), then every test (Go,
+## promtool 2.42 and 3.x, amtool, terraform, envtest, end to end).
+test: tools lint
 	$(GO) test $(TEST_FLAGS) ./...
 
-## lint: gofmt, go vet, promtool check rules and check metrics on a sandbox scrape.
-lint: tools-prometheus
+## lint: gofmt, go vet, staticcheck, govulncheck (offline database, allow-list
+## scripts/vulncheck-allow.yml), promtool 2.42 and 3.x check rules, and check
+## metrics on a sandbox scrape. Every finding fails.
+lint: tools-prometheus tools-lint
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	staticcheck ./...
+	$(GO) run ./internal/vulnscan -db $(TOOLS_DIR)/vulndb ./...
 	promtool check rules alerts/*.yml
+	promtool3 check rules alerts/*.yml
 	scripts/check-sandbox-metrics.sh
 
 ## generate: regenerate the committed dashboards, docs/metrics.md and deploy/ files.

@@ -12,6 +12,16 @@
 #               $VIGIL_TOOLS_DIR/envtest-<version>/ (default ~/.cache/vigil/tools).
 #               The build goes to <dir>.tmp and is moved into place only when
 #               complete, so a half build is never used. A second run is a no-op.
+# - lint:       staticcheck and govulncheck (tools/staticcheck, tools/govulncheck)
+#               and the offline vulnerability database govulncheck reads, built
+#               by golang.org/x/vulndb's cmd/indexdb from that module's
+#               data/osv (tools/vulndb); each cached under its versioned dir.
+# - promtool3:  promtool 3.x from the prometheus module (tools/promtool), so
+#               the rules are checked and tested on the Prometheus users run as
+#               well as on Debian's 2.42.
+#
+# Go: every build here uses the patched toolchain the Makefile names
+# (GOTOOLCHAIN, default go1.27.3, fetched from the module proxy once).
 #
 # Prints nothing but progress on stderr; exits non-zero on failure.
 set -euo pipefail
@@ -22,6 +32,12 @@ KUBE_VERSION="v1.37.1"
 ENVTEST_DIR="$TOOLS_DIR/envtest-$KUBE_VERSION"
 
 log() { echo "install-tools: $*" >&2; }
+
+# The patched Go (see the Makefile). These machines set GOTOOLCHAIN=local, so
+# name it explicitly; the Makefile passes its own value down.
+if [ -z "${GOTOOLCHAIN:-}" ] || [ "${GOTOOLCHAIN}" = "local" ] || [ "${GOTOOLCHAIN}" = "auto" ]; then
+	export GOTOOLCHAIN=go1.27.3
+fi
 
 install_prometheus() {
 	if command -v prometheus >/dev/null && command -v promtool >/dev/null &&
@@ -124,20 +140,99 @@ install_envtest() {
 	log "envtest binaries ready in $ENVTEST_DIR"
 }
 
+# build_tool DIR MODULE_DIR PKG... builds the packages of a tools module into
+# DIR (through DIR.tmp, moved into place when complete).
+build_tool() {
+	local dir="$1" moddir="$2"
+	shift 2
+	local tmp="$dir.tmp"
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	(
+		cd "$ROOT/$moddir"
+		GOFLAGS=-mod=mod go build -trimpath -ldflags='-s -w' -o "$tmp/" "$@"
+	)
+	rm -rf "$dir"
+	mv "$tmp" "$dir"
+}
+
+# module_version MODULE_DIR MODULE: the version a tools module requires, so
+# each tool's version is written once, in its go.mod, and names its cache.
+module_version() {
+	sed -n "s|^[[:space:]]*$2 \(v[^ ]*\).*|\1|p" "$ROOT/$1/go.mod" | head -n 1
+}
+STATICCHECK_VERSION="$(module_version tools/staticcheck honnef.co/go/tools)"
+GOVULNCHECK_VERSION="$(module_version tools/govulncheck golang.org/x/vuln)"
+# Bump it (`go get golang.org/x/vulndb@latest` in tools/vulndb) at least every
+# 60 days, or the scan fails as out of date.
+VULNDB_VERSION="$(module_version tools/vulndb golang.org/x/vulndb)"
+PROMTOOL_VERSION="$(module_version tools/promtool github.com/prometheus/prometheus)"
+
+install_lint() {
+	local sc="$TOOLS_DIR/staticcheck-$STATICCHECK_VERSION"
+	if [ ! -x "$sc/staticcheck" ]; then
+		log "building staticcheck $STATICCHECK_VERSION into $sc"
+		build_tool "$sc" tools/staticcheck honnef.co/go/tools/cmd/staticcheck
+	fi
+	local gv="$TOOLS_DIR/govulncheck-$GOVULNCHECK_VERSION"
+	if [ ! -x "$gv/govulncheck" ]; then
+		log "building govulncheck $GOVULNCHECK_VERSION into $gv"
+		build_tool "$gv" tools/govulncheck golang.org/x/vuln/cmd/govulncheck
+	fi
+	local db="$TOOLS_DIR/vulndb-$VULNDB_VERSION"
+	if [ ! -f "$db/db/index/db.json" ]; then
+		log "building the offline vulnerability database golang.org/x/vulndb@$VULNDB_VERSION into $db"
+		build_tool "$db.bin" tools/vulndb golang.org/x/vulndb/cmd/indexdb
+		local dl src when
+		dl="$(cd "$ROOT/tools/vulndb" && go mod download -json "golang.org/x/vulndb@$VULNDB_VERSION")"
+		src="$(echo "$dl" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+		when="$(sed -n 's/.*"Time": *"\([^"]*\)".*/\1/p' "$(echo "$dl" | sed -n 's/.*"Info": "\(.*\)".*/\1/p')")"
+		[ -d "$src/data/osv" ] && [ -n "$when" ] || { log "golang.org/x/vulndb@$VULNDB_VERSION has no data/osv"; exit 1; }
+		rm -rf "$db.tmp"
+		mkdir -p "$db.tmp"
+		"$db.bin/indexdb" -vulns "$src/data/osv" -out "$db.tmp/db"
+		# The repository's OSV files carry no modification time (it is set
+		# when vuln.go.dev publishes them), so indexdb writes the zero time.
+		# The data is as old as the vulndb commit: record that, so
+		# govulncheck prints it and the scan can refuse a stale database.
+		printf '{"modified":"%s"}\n' "$when" >"$db.tmp/db/index/db.json"
+		rm -rf "$db" "$db.bin"
+		mv "$db.tmp" "$db"
+	fi
+	mkdir -p "$BIN_DIR"
+	ln -sfn "$sc/staticcheck" "$BIN_DIR/staticcheck"
+	ln -sfn "$gv/govulncheck" "$BIN_DIR/govulncheck"
+	ln -sfn "$db/db" "$TOOLS_DIR/vulndb"
+}
+
+install_promtool3() {
+	local dir="$TOOLS_DIR/promtool-$PROMTOOL_VERSION"
+	if [ ! -x "$dir/promtool" ]; then
+		log "building promtool 3.x (prometheus $PROMTOOL_VERSION) into $dir (about 4 min cold)"
+		build_tool "$dir" tools/promtool github.com/prometheus/prometheus/cmd/promtool
+	fi
+	mkdir -p "$BIN_DIR"
+	ln -sfn "$dir/promtool" "$BIN_DIR/promtool3"
+}
+
 case "${1:-all}" in
 prometheus) install_prometheus ;;
 terraform) install_terraform ;;
 moto) install_moto ;;
 envtest) install_envtest ;;
 envtest-dir) echo "$ENVTEST_DIR" ;;
+lint) install_lint ;;
+promtool3) install_promtool3 ;;
 all)
 	install_prometheus
 	install_terraform
 	install_moto
 	install_envtest
+	install_lint
+	install_promtool3
 	;;
 *)
-	echo "usage: $0 [prometheus|terraform|moto|envtest|envtest-dir|all]" >&2
+	echo "usage: $0 [prometheus|terraform|moto|envtest|envtest-dir|lint|promtool3|all]" >&2
 	exit 2
 	;;
 esac

@@ -250,9 +250,7 @@ func (c *Collector) RenderText(w io.Writer) error {
 			} else if have.GetType() != mf.GetType() {
 				continue // conflicting types: the first file wins
 			}
-			for _, m := range mf.Metric {
-				have.Metric = append(have.Metric, m)
-			}
+			have.Metric = append(have.Metric, mf.Metric...)
 		}
 	}
 	sort.Strings(order)

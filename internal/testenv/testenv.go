@@ -74,3 +74,30 @@ func KubeAssetsDir(t testing.TB) string {
 	}
 	return dir
 }
+
+// Govulncheck returns the govulncheck binary and the offline vulnerability
+// database scripts/install-tools.sh builds (`make tools`), or skips/fails.
+func Govulncheck(t testing.TB) (bin, db string) {
+	t.Helper()
+	bin = filepath.Join(ToolsDir(), "bin", "govulncheck")
+	db = filepath.Join(ToolsDir(), "vulndb")
+	for _, p := range []string{bin, filepath.Join(db, "index", "db.json")} {
+		if _, err := os.Stat(p); err != nil {
+			Missing(t, "govulncheck and its offline database", "tools")
+		}
+	}
+	return bin, db
+}
+
+// Promtools returns every promtool the rules are tested with: Debian's 2.42
+// on PATH and the 3.x that scripts/install-tools.sh builds (promtool3), so a
+// rule that means something else on the Prometheus users run fails here.
+func Promtools(t testing.TB) []string {
+	t.Helper()
+	v2 := Tool(t, "promtool", "tools-prometheus")
+	v3 := filepath.Join(ToolsDir(), "bin", "promtool3")
+	if _, err := os.Stat(v3); err != nil {
+		Missing(t, "promtool 3.x", "tools")
+	}
+	return []string{v2, v3}
+}

@@ -445,7 +445,7 @@ func standInMirror(t *testing.T) string {
 
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Fatalf("the go command is not on PATH: %v", err)
 	}
 	bin := filepath.Join(tmp, "terraform-provider-ionoscloud")
 	cmd := exec.CommandContext(t.Context(), goTool, "build", "-trimpath", "-o", bin, "./test/ionoscloud-provider")

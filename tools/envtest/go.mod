@@ -5,6 +5,10 @@ module github.com/vigil-monitoring/vigil/tools/envtest
 
 go 1.26.0
 
+// Built with the patched Go the Makefile names (scripts/install-tools.sh
+// exports GOTOOLCHAIN); kube-apiserver v1.37.1 builds with go1.27.3.
+toolchain go1.27.3
+
 require (
 	cel.dev/expr v0.25.1 // indirect
 	cyphar.com/go-pathrs v0.2.5 // indirect

@@ -13,7 +13,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/vigil-monitoring/vigil/internal/catalogue"
@@ -34,7 +34,7 @@ type Checker struct {
 func New(descs []metricdoc.Desc) *Checker {
 	c := &Checker{metrics: map[string]map[string]bool{}}
 	for _, d := range descs {
-		allowed := map[string]bool{labels.MetricName: true}
+		allowed := map[string]bool{model.MetricNameLabel: true}
 		for _, l := range GlobalLabels {
 			allowed[l] = true
 		}
@@ -74,7 +74,7 @@ func (c *Checker) checkSelector(vs *parser.VectorSelector) []error {
 	}
 	var errs []error
 	for _, m := range vs.LabelMatchers {
-		if m.Name == labels.MetricName {
+		if m.Name == model.MetricNameLabel {
 			continue
 		}
 		for _, name := range names {
@@ -96,7 +96,7 @@ func (c *Checker) selectedNames(vs *parser.VectorSelector) ([]string, error) {
 		return []string{vs.Name}, nil
 	}
 	for _, m := range vs.LabelMatchers {
-		if m.Name != labels.MetricName {
+		if m.Name != model.MetricNameLabel {
 			continue
 		}
 		var names []string
@@ -117,7 +117,7 @@ func (c *Checker) selectedNames(vs *parser.VectorSelector) ([]string, error) {
 func (c *Checker) labelList(name string) string {
 	var ls []string
 	for l := range c.metrics[name] {
-		if l != labels.MetricName {
+		if l != model.MetricNameLabel {
 			ls = append(ls, l)
 		}
 	}

@@ -190,7 +190,7 @@ func WaitRollout(ctx context.Context, ri dynamic.ResourceInterface, name string,
 			return fmt.Errorf("waiting for Deployment %s: %w", name, ctx.Err())
 		}
 		if wctx.Err() != nil {
-			return fmt.Errorf("Deployment %s: %w after %s: %s", name, ErrRolloutTimeout, timeout, last)
+			return fmt.Errorf("deployment %s: %w after %s: %s", name, ErrRolloutTimeout, timeout, last)
 		}
 		return fmt.Errorf("waiting for Deployment %s: %w", name, err)
 	}

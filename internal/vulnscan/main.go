@@ -1,0 +1,78 @@
+// Command vulnscan runs govulncheck against an offline vulnerability database
+// and decides whether the build may ship: it fails on every vulnerability the
+// code calls that is not in the allow-list, on an allow-list entry past its
+// review date, and on a database older than -max-age, so the database is
+// bumped rather than frozen. Each failure prints one line saying what to
+// upgrade. `make lint` runs it; govulncheck cannot reach vuln.go.dev here, so
+// scripts/install-tools.sh builds the database from golang.org/x/vulndb.
+//
+// govulncheck's own exit status cannot do this: it has no allow-list and no
+// notion of a stale database, hence this wrapper.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, time.Now()))
+}
+
+func run(args []string, stdout, stderr io.Writer, now time.Time) int {
+	fs := flag.NewFlagSet("vulnscan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", "", "directory of the offline vulnerability database (govulncheck -db file://DIR)")
+	allowPath := fs.String("allow", "scripts/vulncheck-allow.yml", "allow-list of called vulnerabilities that cannot be fixed yet")
+	maxAgeDays := fs.Int("max-age-days", 60, "fail when the database's data is older than this many days")
+	govulncheck := fs.String("govulncheck", "govulncheck", "the govulncheck binary")
+	dir := fs.String("C", ".", "the module to scan")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *db == "" {
+		fmt.Fprintln(stderr, "vulnscan: -db is required (scripts/install-tools.sh lint builds it under ~/.cache/vigil/tools/vulndb)")
+		return 2
+	}
+	absDB, err := filepath.Abs(*db)
+	if err != nil {
+		fmt.Fprintf(stderr, "vulnscan: %v\n", err)
+		return 2
+	}
+	allow, err := loadAllowList(*allowPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "vulnscan: %v\n", err)
+		return 2
+	}
+	patterns := fs.Args()
+	if len(patterns) == 0 {
+		patterns = []string{"./..."}
+	}
+	cmd := exec.Command(*govulncheck, append([]string{"-db", "file://" + absDB, "-format", "json"}, patterns...)...)
+	cmd.Dir = *dir
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintf(stderr, "vulnscan: govulncheck failed: %v\n%s", err, errOut.String())
+		return 2
+	}
+	rep, err := parseStream(&out)
+	if err != nil {
+		fmt.Fprintf(stderr, "vulnscan: %v\n", err)
+		return 2
+	}
+	lines, failed := verdict(rep, allow, *allowPath, now, time.Duration(*maxAgeDays)*24*time.Hour)
+	for _, l := range lines {
+		fmt.Fprintln(stdout, l)
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}

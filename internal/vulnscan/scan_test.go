@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-monitoring/vigil/internal/testenv"
+)
+
+// scanVulnerable runs the real govulncheck over testdata/vulnerable, a module
+// that pins golang.org/x/net v0.61.0 and calls the vulnerable html.Parse.
+func scanVulnerable(t *testing.T) (*report, string, string) {
+	t.Helper()
+	bin, db := testenv.Govulncheck(t)
+	cmd := exec.Command(bin, "-db", "file://"+db, "-format", "json", "./...")
+	cmd.Dir = filepath.Join("testdata", "vulnerable")
+	out, err := cmd.Output()
+	require.NoError(t, err, "govulncheck")
+	rep, err := parseStream(bytes.NewReader(out))
+	require.NoError(t, err)
+	return rep, bin, db
+}
+
+func writeAllow(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "allow.yml")
+	require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+	return p
+}
+
+func TestScanFailsOnACalledVulnerability(t *testing.T) {
+	_, bin, db := scanVulnerable(t)
+	var out, errOut bytes.Buffer
+	code := run([]string{"-db", db, "-govulncheck", bin, "-allow", filepath.Join(t.TempDir(), "none.yml"),
+		"-C", filepath.Join("testdata", "vulnerable")}, &out, &errOut, time.Now())
+	require.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+	require.Contains(t, out.String(), "FAIL GO-2026-6860 in golang.org/x/net@v0.61.0")
+	require.Contains(t, out.String(), "golang.org/x/net/html.Parse from example.com/vulnerable.main (main.go:11)")
+	require.Contains(t, out.String(), "upgrade: go get golang.org/x/net@v0.62.0")
+	require.Contains(t, out.String(), "data as of ", "the scan prints the database's date")
+	// GO-2026-6866 is in the same module but in html.Render, which the
+	// module does not call: imported, not called, so not a failure.
+	require.NotContains(t, out.String(), "GO-2026-6866")
+}
+
+func TestAllowListExcusesUntilItsReviewDate(t *testing.T) {
+	rep, _, _ := scanVulnerable(t)
+	now := rep.DBDate.Add(24 * time.Hour)
+	entry := func(reviewBy string) string {
+		return "allow:\n  - id: GO-2026-6860\n    module: golang.org/x/net\n    reason: test pin\n    review_by: " + reviewBy + "\n"
+	}
+
+	allow, err := loadAllowList(writeAllow(t, entry(now.AddDate(0, 0, 7).Format(time.DateOnly))))
+	require.NoError(t, err)
+	lines, failed := verdict(rep, allow, "allow.yml", now, 60*24*time.Hour)
+	require.False(t, failed, strings.Join(lines, "\n"))
+	require.Contains(t, strings.Join(lines, "\n"), "allowed GO-2026-6860")
+
+	allow, err = loadAllowList(writeAllow(t, entry(now.AddDate(0, 0, -2).Format(time.DateOnly))))
+	require.NoError(t, err)
+	lines, failed = verdict(rep, allow, "allow.yml", now, 60*24*time.Hour)
+	require.True(t, failed, "an entry past its review date must fail the scan")
+	require.Contains(t, strings.Join(lines, "\n"), "allow.yml:2: the allow-list entry for GO-2026-6860 was due for review on")
+	require.Contains(t, strings.Join(lines, "\n"), "FAIL GO-2026-6860", "an expired entry excuses nothing")
+
+	// An entry for another module does not excuse this one.
+	allow, err = loadAllowList(writeAllow(t, strings.Replace(entry(now.AddDate(0, 0, 7).Format(time.DateOnly)), "golang.org/x/net", "golang.org/x/crypto", 1)))
+	require.NoError(t, err)
+	_, failed = verdict(rep, allow, "allow.yml", now, 60*24*time.Hour)
+	require.True(t, failed)
+}
+
+func TestStaleDatabaseFails(t *testing.T) {
+	rep, _, _ := scanVulnerable(t)
+	require.False(t, rep.DBDate.IsZero(), "install-tools must record the database's date")
+	clean := &report{DB: rep.DB, DBDate: rep.DBDate, GoVersion: rep.GoVersion}
+
+	lines, failed := verdict(clean, nil, "allow.yml", rep.DBDate.AddDate(0, 0, 59), 60*24*time.Hour)
+	require.False(t, failed, strings.Join(lines, "\n"))
+	lines, failed = verdict(clean, nil, "allow.yml", rep.DBDate.AddDate(0, 0, 61), 60*24*time.Hour)
+	require.True(t, failed)
+	require.Contains(t, strings.Join(lines, "\n"), "too old: bump golang.org/x/vulndb in tools/vulndb")
+
+	_, failed = verdict(&report{DB: rep.DB}, nil, "allow.yml", time.Now(), 60*24*time.Hour)
+	require.True(t, failed, "a database without a date cannot be judged fresh")
+}
+
+func TestAllowListErrorsNameTheLineAndField(t *testing.T) {
+	for body, want := range map[string]string{
+		"allow:\n  - id: GO-1\n    module: m\n    reason: r\n":                                 "allow.yml:2: field review_by is empty",
+		"allow:\n  - id: GO-1\n    module: m\n    reason: r\n    review_by: soon\n":            `allow.yml:2: field review_by "soon" is not a date`,
+		"allow:\n  - id: GO-1\n    module: m\n    reason: r\n    review_by: 2027-01-01\n  - x": "allow.yml:6:",
+	} {
+		_, err := loadAllowList(writeAllow(t, body))
+		require.Error(t, err, body)
+		require.Contains(t, err.Error(), want)
+	}
+	entries, err := loadAllowList(filepath.Join("..", "..", "scripts", "vulncheck-allow.yml"))
+	require.NoError(t, err, "the shipped allow-list parses")
+	for _, e := range entries {
+		require.NotEmpty(t, e.Reason)
+	}
+}
