@@ -202,3 +202,28 @@ func TestTransportPerSource(t *testing.T) {
 		series(t, reg, "vigil_source_api_requests_total"))
 	assert.False(t, has(t, reg, "vigil_source_budget_remaining", "a"), "no budget, no gauge")
 }
+
+// TestBudgetSurvivesReload: without a storage path the count is in memory,
+// still shared by every group on the same Metrics, so a reload (even one
+// that changes the source) does not start the day again.
+func TestBudgetSurvivesReload(t *testing.T) {
+	up := newUpstream(t)
+	m := source.NewMetrics()
+	get := func(g *source.Group, key string) error {
+		opts := slowOpts("paid", key)
+		opts.DailyRequestBudget = 2
+		src := source.Add(g, opts, func(context.Context) (int, error) { return 0, nil })
+		resp, err := (&http.Client{Transport: src.Transport(nil, nil)}).Get(up.URL)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	require.NoError(t, get(source.NewGroup(m, nil), "k1"))
+	require.NoError(t, get(source.NewGroup(m, nil), "k2"))
+	err := get(source.NewGroup(m, nil), "k3")
+	var be *source.BudgetError
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, source.ReasonBudgetExhausted, source.Classify(err))
+	assert.Equal(t, int64(2), up.hits.Load())
+}

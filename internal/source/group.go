@@ -72,6 +72,10 @@ func Add[T any](g *Group, opts Options, fetch Fetch[T]) *Source[T] {
 	m.info.DeletePartialMatch(map[string]string{"source": opts.Name})
 	m.info.WithLabelValues(opts.Name, string(opts.Criticality)).Set(1)
 	if opts.DailyRequestBudget > 0 {
+		if g.storage == "" {
+			g.logger.Warn("request budget counted in memory only: a restart starts the day's count again (set a storage path)",
+				"source", opts.Name, "daily_request_budget", opts.DailyRequestBudget)
+		}
 		s.ledger = g.ledger(opts.Name, opts.DailyRequestBudget)
 	} else {
 		m.budget.DeleteLabelValues(opts.Name)

@@ -168,6 +168,7 @@ type Source[T any] struct {
 	status      Status
 	slot        chan struct{} // holds a token while a fetch runs; shared with an adopter
 	carried     bool          // state came from Adopt or a restored file
+	restored    bool          // state came from the snapshot file (logged at Start)
 	failedItems string        // names of the items that failed last time, for logs
 	stopLoop    context.CancelFunc
 	loopDone    chan struct{}
@@ -441,11 +442,15 @@ func (s *Source[T]) launch(ctx context.Context, wg *sync.WaitGroup) {
 	done := make(chan struct{})
 	s.mu.Lock()
 	s.stopLoop, s.loopDone = cancel, done
-	carried := s.carried
+	carried, restored := s.carried, s.restored
 	st := s.status
 	s.mu.Unlock()
 	if carried {
 		s.publish(st)
+	}
+	if restored {
+		s.logger.Info("serving the source's stored snapshot", "source", s.opts.Name,
+			"taken", st.LastSuccess, "next_refresh_in", time.Until(st.NextRefresh).Round(time.Second))
 	}
 	wg.Add(1)
 	go func() {
@@ -508,7 +513,7 @@ func (s *Source[T]) adoptFrom(r runner) bool {
 		s.current.Store(snap)
 	}
 	s.mu.Lock()
-	s.status, s.slot, s.failedItems, s.carried = st, slot, failedItems, true
+	s.status, s.slot, s.failedItems, s.carried, s.restored = st, slot, failedItems, true, false
 	s.mu.Unlock()
 	if prev.loggedStack.Load() {
 		s.loggedStack.Store(true)

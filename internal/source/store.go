@@ -105,8 +105,7 @@ func (s *Source[T]) restore(cleanTemps bool) {
 	s.status.Attempted, s.status.Up, s.status.LastSuccess = true, true, f.At
 	s.status.NextRefresh = f.At.Add(s.opts.Interval)
 	s.status.NextDelay = max(time.Until(s.status.NextRefresh), 0)
-	s.carried = true
-	s.logger.Info("restored the source's stored snapshot", "source", name, "taken", f.At, "next_refresh_in", s.status.NextDelay.Round(time.Second))
+	s.carried, s.restored = true, true
 }
 
 // setAside renames a snapshot file that cannot be used, so it is neither
