@@ -178,7 +178,6 @@ func TestItemsMergeIsNotShared(t *testing.T) {
 	st := newStepper(t, g)
 	src := source.Add(g, fastOpts("x"), bucketFetch(up.URL, "a", "b"))
 	g.Start(context.Background())
-	defer g.Stop(false)
 	st.await(t)
 	held, _, _ := src.Get()
 	before := maps.Clone(held)
