@@ -12,7 +12,8 @@
 //     configuration and calls Adopt(previous) before Start: every source whose
 //     Name, Key (a fingerprint of its configuration and resolved secrets) and
 //     value type are unchanged takes over the previous one's snapshot, status
-//     and schedule, so its first refresh waits for the remaining delay.
+//     and schedule, so its first refresh waits for the remaining delay. A
+//     source with another Key (or none) starts fresh.
 //   - Restarts do not refetch. A group built WithStorage(dir) writes the
 //     snapshot of every Persistent source after each success (JSON,
 //     atomically) and restores it when the source is added, with its original
@@ -25,7 +26,9 @@
 //   - Waits are bounded. Backoff and an upstream's Retry-After stop at
 //     BackoffMax (at most an hour). A fetch that ignores its context is
 //     abandoned at the timeout, and no second fetch of that source starts
-//     while it still runs.
+//     while it still runs: later refreshes fail with reason stuck. A fetch
+//     that panics fails with reason other; its stack is logged once, never
+//     put in the error.
 //
 // A fetch returns data, and "the target is down" is data: a probe's value
 // carries its own outcome and the source stays up. When one fetch gathers
@@ -40,8 +43,8 @@
 // vigil_source_refresh_interval_seconds and _duration_seconds,
 // vigil_source_info{criticality}, vigil_source_fetches_in_flight,
 // vigil_source_errors_total{reason} (every bounded reason present from the
-// start), vigil_source_api_requests_total{api} and, with a budget,
-// vigil_source_budget_remaining.
+// start), vigil_source_api_requests_total{api} (counted by the source's
+// Transport) and, with a budget, vigil_source_budget_remaining.
 package source
 
 import (
