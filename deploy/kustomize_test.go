@@ -11,6 +11,9 @@ import (
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	_ "github.com/vigil-monitoring/vigil/collectors/all"
+	clustercollector "github.com/vigil-monitoring/vigil/collectors/cluster"
+	"github.com/vigil-monitoring/vigil/internal/collector"
 	"github.com/vigil-monitoring/vigil/internal/config"
 	"github.com/vigil-monitoring/vigil/internal/testenv"
 )
@@ -104,15 +107,19 @@ func TestOverlaysBuildWithTheirEnvironment(t *testing.T) {
 			// The config is the overlay's own, and valid for the daemon.
 			cm := find(t, objs, "ConfigMap", "vigil-config-")
 			data := str(t, cm, "data", "vigil.yml")
-			cfg, err := config.Parse([]byte(data), "deploy/overlays/"+ov.name+"/vigil.yml")
+			cfg, err := config.Parse([]byte(data), "deploy/overlays/"+ov.name+"/vigil.yml", collector.Sections())
 			if err != nil {
 				t.Fatalf("the overlay's vigil.yml does not validate: %v", err)
 			}
-			if cfg.Environment != ov.environment || cfg.Kubernetes.Cluster != ov.cluster {
-				t.Errorf("config environment=%q cluster=%q, want %q and %q", cfg.Environment, cfg.Kubernetes.Cluster, ov.environment, ov.cluster)
+			k, ok := cfg.Sections["kubernetes"].(*clustercollector.Section)
+			if !ok {
+				t.Fatalf("the overlay's vigil.yml has no kubernetes section")
 			}
-			if cfg.Kubernetes.Kubeconfig != "" || cfg.Kubernetes.Server != "" {
-				t.Errorf("config should use the in-cluster service account, has kubeconfig=%q server=%q", cfg.Kubernetes.Kubeconfig, cfg.Kubernetes.Server)
+			if cfg.Environment != ov.environment || k.Cluster != ov.cluster {
+				t.Errorf("config environment=%q cluster=%q, want %q and %q", cfg.Environment, k.Cluster, ov.environment, ov.cluster)
+			}
+			if k.Kubeconfig != "" || k.Server != "" {
+				t.Errorf("config should use the in-cluster service account, has kubeconfig=%q server=%q", k.Kubeconfig, k.Server)
 			}
 
 			dep := find(t, objs, "Deployment", "vigil")

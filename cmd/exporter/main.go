@@ -1,8 +1,8 @@
 // Command exporter is the Vigil daemon that Prometheus scrapes.
 //
 // It turns Kubernetes cluster health (and, as collectors are added, cloud
-// state, expiry, backups and cost) into Prometheus metrics. With no
-// --config.file it runs on the embedded sandbox, a demo cluster with the
+// state, expiry, backups and cost) into Prometheus metrics. It needs
+// --config.file, or --sandbox for the embedded demo environment with the
 // runbooks' faults in it.
 package main
 
@@ -24,9 +24,10 @@ import (
 
 func main() {
 	app := kingpin.New("vigil-exporter", "Vigil: Kubernetes and cloud health, expiry, backups and cost as Prometheus metrics.")
-	configFile := app.Flag("config.file", "Vigil configuration file (see examples/vigil.yml). Without it, Vigil runs on the embedded sandbox.").String()
+	configFile := app.Flag("config.file", "Vigil configuration file (see examples/vigil.yml). Required unless --sandbox.").String()
 	configCheck := app.Flag("config.check", "Validate --config.file and exit: 0 when valid, 1 with the file, line and field when not.").Bool()
-	sandbox := app.Flag("sandbox", "Run on the embedded sandbox: a demo cluster with the runbooks' faults, labelled environment=\"sandbox\".").Bool()
+	sandbox := app.Flag("sandbox", "Run on the embedded sandbox instead of --config.file: a demo cluster with the runbooks' faults, labelled environment=\"sandbox\".").Bool()
+	storagePath := app.Flag("storage.path", "Directory for the snapshots of sources that cost money or time (so a restart does not fetch again) and for daily request budgets.").Default("data/").String()
 	enableLifecycle := app.Flag("web.enable-lifecycle", "Enable reloading the configuration with POST /-/reload (SIGHUP always works).").Bool()
 	telemetryPath := app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 	webFlags := kingpinflag.AddFlags(app, ":9477")
@@ -54,6 +55,7 @@ func main() {
 	d, err := daemon.New(daemon.Options{
 		ConfigFile:      *configFile,
 		Sandbox:         *sandbox,
+		StoragePath:     *storagePath,
 		TelemetryPath:   *telemetryPath,
 		ListenAddrs:     *webFlags.WebListenAddresses,
 		WebConfigFile:   *webFlags.WebConfigFile,

@@ -27,7 +27,7 @@ import (
 
 // Config selects what the collector watches and how it labels it.
 type Config struct {
-	Environment string // value of the environment label on every series
+	Environment string // environment label of RenderText (the daemon's Writer adds its own)
 	Cluster     string // value of the cluster label on every series
 
 	// IncludeNamespaces, when not empty, limits namespaced objects to these
@@ -71,8 +71,6 @@ type Collector struct {
 
 	cancel context.CancelFunc
 	once   sync.Once
-
-	bufs sync.Pool // *[]byte render buffers
 }
 
 // New builds the collector and adds its sources to group (the group's owner

@@ -2,160 +2,44 @@ package cluster
 
 import (
 	"io"
-	"math"
-	"strconv"
-	"strings"
 	"time"
 
 	"k8s.io/client-go/tools/cache"
 
-	"github.com/vigil-monitoring/vigil/internal/metricdoc"
+	"github.com/vigil-monitoring/vigil/internal/exposition"
 )
 
-// The collector writes the Prometheus text exposition format (0.0.4) itself.
-// client_golang's const metrics cost an allocation-heavy Metric per series
-// and a sort per family; at 200,000+ series that is seconds per scrape. Here
-// each series is a few appends into a reused buffer.
+// headers and labels of every family, checked once at start.
+var headers = exposition.NewHeaders(Catalogue)
 
-// headers holds the "# HELP ...\n# TYPE ...\n" lines of every family, from
-// the catalogue.
-var headers = func() map[string][]byte {
-	m := make(map[string][]byte, len(Catalogue))
-	for _, d := range Catalogue {
-		m[d.Name] = header(d)
-	}
-	return m
-}()
+var (
+	lCondition      = exposition.NewLabel("condition")
+	lContainer      = exposition.NewLabel("container")
+	lEffect         = exposition.NewLabel("effect")
+	lGitVersion     = exposition.NewLabel("git_version")
+	lHpa            = exposition.NewLabel("hpa")
+	lInternalIp     = exposition.NewLabel("internal_ip")
+	lKey            = exposition.NewLabel("key")
+	lKind           = exposition.NewLabel("kind")
+	lKubeletVersion = exposition.NewLabel("kubelet_version")
+	lNamespace      = exposition.NewLabel("namespace")
+	lNode           = exposition.NewLabel("node")
+	lOwnerKind      = exposition.NewLabel("owner_kind")
+	lOwnerName      = exposition.NewLabel("owner_name")
+	lPhase          = exposition.NewLabel("phase")
+	lPod            = exposition.NewLabel("pod")
+	lReason         = exposition.NewLabel("reason")
+	lStatus         = exposition.NewLabel("status")
+	lWorkload       = exposition.NewLabel("workload")
+	lCluster        = exposition.NewLabel("cluster")
+)
 
-func header(d metricdoc.Desc) []byte {
-	// HELP escapes only backslash and newline (exposition format 0.0.4).
-	help := strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(d.Help)
-	return []byte("# HELP " + d.Name + " " + help + "\n# TYPE " + d.Name + " " + string(d.Type) + "\n")
-}
-
-const flushAt = 48 << 10
-
-// textWriter appends series to buf and flushes it to w in large chunks.
-type textWriter struct {
-	w      io.Writer
-	buf    []byte
-	err    error
-	common []byte // `environment="...",cluster="..."`
-
-	name    string // current family
-	pending []byte // its header, until its first series
-}
-
-// family starts a family; its header is written with its first series, so a
-// family with no series is left out entirely.
-func (t *textWriter) family(name string) {
-	h, ok := headers[name]
-	if !ok {
-		panic("cluster: metric " + name + " is not in catalogue.go") // programming error, caught by tests
-	}
-	t.name, t.pending = name, h
-}
-
-// series opens a series: name{environment="..",cluster="..". Continue with
-// label calls and end with value.
-func (t *textWriter) series() {
-	if t.pending != nil {
-		t.buf = append(t.buf, t.pending...)
-		t.pending = nil
-	}
-	t.buf = append(t.buf, t.name...)
-	t.buf = append(t.buf, '{')
-	t.buf = append(t.buf, t.common...)
-}
-
-// label appends `,name="value"`; prefix is `,name="`.
-func (t *textWriter) label(prefix, value string) {
-	t.buf = append(t.buf, prefix...)
-	t.buf = appendEscaped(t.buf, value)
-	t.buf = append(t.buf, '"')
-}
-
-func (t *textWriter) int(v int64) {
-	t.buf = append(t.buf, '}', ' ')
-	t.buf = strconv.AppendInt(t.buf, v, 10)
-	t.end()
-}
-
-func (t *textWriter) float(v float64) {
-	t.buf = append(t.buf, '}', ' ')
-	switch {
-	case math.IsInf(v, +1):
-		t.buf = append(t.buf, "+Inf"...)
-	case math.IsInf(v, -1):
-		t.buf = append(t.buf, "-Inf"...)
-	case math.IsNaN(v):
-		t.buf = append(t.buf, "NaN"...)
-	default:
-		t.buf = strconv.AppendFloat(t.buf, v, 'g', -1, 64)
-	}
-	t.end()
-}
-
-// milli writes a value kept in thousandths (CPU in millicores).
-func (t *textWriter) milli(v int64) {
-	if v%1000 == 0 {
-		t.int(v / 1000)
-		return
-	}
-	t.float(float64(v) / 1000)
-}
-
-func (t *textWriter) end() {
-	t.buf = append(t.buf, '\n')
-	if len(t.buf) >= flushAt {
-		t.flush()
-	}
-}
-
-func (t *textWriter) flush() {
-	if t.err == nil && len(t.buf) > 0 {
-		_, t.err = t.w.Write(t.buf)
-	}
-	t.buf = t.buf[:0]
-}
-
-// appendEscaped escapes a label value: backslash, double quote and newline.
-func appendEscaped(b []byte, s string) []byte {
-	i := 0
-	for ; i < len(s); i++ {
-		if c := s[i]; c == '\\' || c == '"' || c == '\n' {
-			break
-		}
-	}
-	if i == len(s) {
-		return append(b, s...)
-	}
-	b = append(b, s[:i]...)
-	for ; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '"':
-			b = append(b, '\\', '"')
-		case '\n':
-			b = append(b, '\\', 'n')
-		default:
-			b = append(b, c)
-		}
-	}
-	return b
-}
-
-// RenderText writes every vigil_cluster_* family in the text exposition
-// format from the informer caches and the sources' last snapshots. It never
-// calls the API server. Safe for concurrent use.
-func (c *Collector) RenderText(w io.Writer) error {
-	bp, _ := c.bufs.Get().(*[]byte)
-	if bp == nil {
-		b := make([]byte, 0, flushAt+4096)
-		bp = &b
-	}
-	t := &textWriter{w: w, buf: (*bp)[:0], common: c.commonLabels()}
+// Render writes every vigil_cluster_* family from the informer caches and
+// the sources' last snapshots, with the cluster label on each series. It
+// never calls the API server. Safe for concurrent use (one Writer each).
+func (c *Collector) Render(t *exposition.Writer) error {
+	t.Scope(exposition.Pair{Label: lCluster, Value: c.cfg.Cluster})
+	defer t.Scope()
 	c.renderAPIServer(t)
 	var u *usage
 	if c.usage != nil {
@@ -170,18 +54,19 @@ func (c *Collector) RenderText(w io.Writer) error {
 	c.renderPods(t, list(c.pods...), u)
 	c.renderWorkloads(t, list(c.workloads...))
 	c.renderHPAs(t, list(c.hpas...))
-	t.flush()
-	*bp = t.buf[:0]
-	c.bufs.Put(bp)
-	return t.err
+	return t.Err()
 }
 
-func (c *Collector) commonLabels() []byte {
-	b := append([]byte(`environment="`), nil...)
-	b = appendEscaped(b, c.cfg.Environment)
-	b = append(b, `",cluster="`...)
-	b = appendEscaped(b, c.cfg.Cluster)
-	return append(b, '"')
+// RenderText renders the collector alone, with Config.Environment as the
+// shared environment label: for tests, benchmarks and Gatherer. The daemon
+// calls Render with the one Writer of the whole scrape.
+func (c *Collector) RenderText(w io.Writer) error {
+	t := exposition.NewWriter(w, exposition.Pair{Label: exposition.Environment, Value: c.cfg.Environment})
+	err := c.Render(t)
+	if cerr := t.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // list snapshots the objects of one or more informers (one per included
@@ -197,220 +82,220 @@ func list(infs ...cache.SharedIndexInformer) []any {
 	return out
 }
 
-func (c *Collector) renderAPIServer(t *textWriter) {
-	t.family("vigil_cluster_apiserver_up")
-	t.series()
+func (c *Collector) renderAPIServer(t *exposition.Writer) {
+	t.Family(headers, "vigil_cluster_apiserver_up")
+	t.Series()
 	if c.apiserver.Status().Up {
-		t.int(1)
+		t.Int(1)
 	} else {
-		t.int(0)
+		t.Int(0)
 	}
 	if v, _, ok := c.apiserver.Get(); ok && v != nil {
-		t.family("vigil_cluster_apiserver_info")
-		t.series()
-		t.label(`,git_version="`, v.GitVersion)
-		t.int(1)
+		t.Family(headers, "vigil_cluster_apiserver_info")
+		t.Series()
+		t.Label(lGitVersion, v.GitVersion)
+		t.Int(1)
 	}
 }
 
-func (c *Collector) renderNodes(t *textWriter, objs []any, u *usage) {
+func (c *Collector) renderNodes(t *exposition.Writer, objs []any, u *usage) {
 	nodes := ofType[*node](objs)
-	t.family("vigil_cluster_node_info")
+	t.Family(headers, "vigil_cluster_node_info")
 	for _, n := range nodes {
-		t.series()
-		t.label(`,node="`, n.name)
-		t.label(`,kubelet_version="`, n.kubeletVersion.String())
-		t.label(`,internal_ip="`, n.internalIP)
-		t.int(1)
+		t.Series()
+		t.Label(lNode, n.name)
+		t.Label(lKubeletVersion, n.kubeletVersion.String())
+		t.Label(lInternalIp, n.internalIP)
+		t.Int(1)
 	}
-	t.family("vigil_cluster_node_condition")
+	t.Family(headers, "vigil_cluster_node_condition")
 	for _, n := range nodes {
 		for i, st := range n.conditions {
 			if st == condAbsent {
 				continue
 			}
-			t.series()
-			t.label(`,node="`, n.name)
-			t.label(`,condition="`, nodeConditions[i])
-			t.label(`,status="`, condStatusNames[st])
-			t.int(1)
+			t.Series()
+			t.Label(lNode, n.name)
+			t.Label(lCondition, nodeConditions[i])
+			t.Label(lStatus, condStatusNames[st])
+			t.Int(1)
 		}
 	}
-	t.family("vigil_cluster_node_taint")
+	t.Family(headers, "vigil_cluster_node_taint")
 	for _, n := range nodes {
 		for _, tt := range n.taints {
-			t.series()
-			t.label(`,node="`, n.name)
-			t.label(`,key="`, tt.key.String())
-			t.label(`,effect="`, tt.effect.String())
-			t.int(1)
+			t.Series()
+			t.Label(lNode, n.name)
+			t.Label(lKey, tt.key.String())
+			t.Label(lEffect, tt.effect.String())
+			t.Int(1)
 		}
 	}
-	t.family("vigil_cluster_node_unschedulable")
+	t.Family(headers, "vigil_cluster_node_unschedulable")
 	for _, n := range nodes {
-		t.series()
-		t.label(`,node="`, n.name)
+		t.Series()
+		t.Label(lNode, n.name)
 		if n.unschedulable {
-			t.int(1)
+			t.Int(1)
 		} else {
-			t.int(0)
+			t.Int(0)
 		}
 	}
-	t.family("vigil_cluster_node_allocatable_cpu_cores")
+	t.Family(headers, "vigil_cluster_node_allocatable_cpu_cores")
 	for _, n := range nodes {
-		t.series()
-		t.label(`,node="`, n.name)
-		t.milli(n.cpuMilli)
+		t.Series()
+		t.Label(lNode, n.name)
+		t.Milli(n.cpuMilli)
 	}
-	t.family("vigil_cluster_node_allocatable_memory_bytes")
+	t.Family(headers, "vigil_cluster_node_allocatable_memory_bytes")
 	for _, n := range nodes {
-		t.series()
-		t.label(`,node="`, n.name)
-		t.int(n.memBytes)
+		t.Series()
+		t.Label(lNode, n.name)
+		t.Int(n.memBytes)
 	}
 	if u == nil {
 		return
 	}
-	t.family("vigil_cluster_node_cpu_usage_cores")
+	t.Family(headers, "vigil_cluster_node_cpu_usage_cores")
 	for _, n := range nodes {
 		if r, ok := u.nodes[n.name]; ok {
-			t.series()
-			t.label(`,node="`, n.name)
-			t.float(float64(r.cpuNano) / 1e9)
+			t.Series()
+			t.Label(lNode, n.name)
+			t.Float(float64(r.cpuNano) / 1e9)
 		}
 	}
-	t.family("vigil_cluster_node_memory_usage_bytes")
+	t.Family(headers, "vigil_cluster_node_memory_usage_bytes")
 	for _, n := range nodes {
 		if r, ok := u.nodes[n.name]; ok {
-			t.series()
-			t.label(`,node="`, n.name)
-			t.int(r.memBytes)
+			t.Series()
+			t.Label(lNode, n.name)
+			t.Int(r.memBytes)
 		}
 	}
 }
 
 // podSeries opens a series with the pod's namespace and pod labels.
-func (t *textWriter) podSeries(p *pod) {
-	t.series()
-	t.label(`,namespace="`, p.namespace.String())
-	t.label(`,pod="`, p.name)
+func podSeries(t *exposition.Writer, p *pod) {
+	t.Series()
+	t.Label(lNamespace, p.namespace.String())
+	t.Label(lPod, p.name)
 }
 
-func (c *Collector) renderPods(t *textWriter, objs []any, u *usage) {
+func (c *Collector) renderPods(t *exposition.Writer, objs []any, u *usage) {
 	pods := ofType[*pod](objs) // excluded namespaces are bare objectMeta
-	t.family("vigil_cluster_pod_info")
+	t.Family(headers, "vigil_cluster_pod_info")
 	for _, p := range pods {
-		t.podSeries(p)
-		t.label(`,node="`, p.node.String())
-		t.label(`,owner_kind="`, p.ownerKind.String())
-		t.label(`,owner_name="`, p.ownerName.String())
-		t.int(1)
+		podSeries(t, p)
+		t.Label(lNode, p.node.String())
+		t.Label(lOwnerKind, p.ownerKind.String())
+		t.Label(lOwnerName, p.ownerName.String())
+		t.Int(1)
 	}
-	t.family("vigil_cluster_pod_phase")
+	t.Family(headers, "vigil_cluster_pod_phase")
 	for _, p := range pods {
 		if p.phase != 0 {
-			t.podSeries(p)
-			t.label(`,phase="`, podPhases[p.phase])
-			t.int(1)
+			podSeries(t, p)
+			t.Label(lPhase, podPhases[p.phase])
+			t.Int(1)
 		}
 	}
-	t.family("vigil_cluster_pod_unschedulable")
+	t.Family(headers, "vigil_cluster_pod_unschedulable")
 	for _, p := range pods {
 		if p.flags&unschedulable != 0 {
-			t.podSeries(p)
-			t.label(`,reason="`, p.unschedReason.String())
-			t.int(1)
+			podSeries(t, p)
+			t.Label(lReason, p.unschedReason.String())
+			t.Int(1)
 		}
 	}
-	t.family("vigil_cluster_pod_container_waiting")
+	t.Family(headers, "vigil_cluster_pod_container_waiting")
 	for _, p := range pods {
 		for i := range p.containers {
 			if ct := &p.containers[i]; ct.waiting != 0 {
-				t.podSeries(p)
-				t.label(`,container="`, ct.name.String())
-				t.label(`,reason="`, waitingReasons[ct.waiting])
-				t.int(1)
+				podSeries(t, p)
+				t.Label(lContainer, ct.name.String())
+				t.Label(lReason, waitingReasons[ct.waiting])
+				t.Int(1)
 			}
 		}
 	}
-	t.family("vigil_cluster_pod_container_restarts_total")
+	t.Family(headers, "vigil_cluster_pod_container_restarts_total")
 	for _, p := range pods {
 		for i := range p.containers {
 			ct := &p.containers[i]
-			t.podSeries(p)
-			t.label(`,container="`, ct.name.String())
-			t.int(int64(ct.restarts))
+			podSeries(t, p)
+			t.Label(lContainer, ct.name.String())
+			t.Int(int64(ct.restarts))
 		}
 	}
-	t.family("vigil_cluster_pod_container_last_terminated_reason")
+	t.Family(headers, "vigil_cluster_pod_container_last_terminated_reason")
 	for _, p := range pods {
 		for i := range p.containers {
 			if ct := &p.containers[i]; ct.lastReason != 0 {
-				t.podSeries(p)
-				t.label(`,container="`, ct.name.String())
-				t.label(`,reason="`, terminatedReasons[ct.lastReason])
-				t.int(1)
+				podSeries(t, p)
+				t.Label(lContainer, ct.name.String())
+				t.Label(lReason, terminatedReasons[ct.lastReason])
+				t.Int(1)
 			}
 		}
 	}
-	t.family("vigil_cluster_pod_container_last_terminated_timestamp_seconds")
+	t.Family(headers, "vigil_cluster_pod_container_last_terminated_timestamp_seconds")
 	for _, p := range pods {
 		for i := range p.containers {
 			if ct := &p.containers[i]; ct.lastFinished != 0 {
-				t.podSeries(p)
-				t.label(`,container="`, ct.name.String())
-				t.int(ct.lastFinished)
+				podSeries(t, p)
+				t.Label(lContainer, ct.name.String())
+				t.Int(ct.lastFinished)
 			}
 		}
 	}
-	t.family("vigil_cluster_pod_cpu_requests_cores")
+	t.Family(headers, "vigil_cluster_pod_cpu_requests_cores")
 	for _, p := range pods {
 		if p.flags&hasCPUReq != 0 {
-			t.podSeries(p)
-			t.milli(p.cpuReqMilli)
+			podSeries(t, p)
+			t.Milli(p.cpuReqMilli)
 		}
 	}
-	t.family("vigil_cluster_pod_cpu_limits_cores")
+	t.Family(headers, "vigil_cluster_pod_cpu_limits_cores")
 	for _, p := range pods {
 		if p.flags&hasCPULim != 0 {
-			t.podSeries(p)
-			t.milli(p.cpuLimMilli)
+			podSeries(t, p)
+			t.Milli(p.cpuLimMilli)
 		}
 	}
-	t.family("vigil_cluster_pod_memory_requests_bytes")
+	t.Family(headers, "vigil_cluster_pod_memory_requests_bytes")
 	for _, p := range pods {
 		if p.flags&hasMemReq != 0 {
-			t.podSeries(p)
-			t.int(p.memReq)
+			podSeries(t, p)
+			t.Int(p.memReq)
 		}
 	}
-	t.family("vigil_cluster_pod_memory_limits_bytes")
+	t.Family(headers, "vigil_cluster_pod_memory_limits_bytes")
 	for _, p := range pods {
 		if p.flags&hasMemLim != 0 {
-			t.podSeries(p)
-			t.int(p.memLim)
+			podSeries(t, p)
+			t.Int(p.memLim)
 		}
 	}
 	if u == nil {
 		return
 	}
-	t.family("vigil_cluster_pod_cpu_usage_cores")
+	t.Family(headers, "vigil_cluster_pod_cpu_usage_cores")
 	for _, p := range pods {
 		if r, ok := u.pods[podKey{p.namespace.String(), p.name}]; ok {
-			t.podSeries(p)
-			t.float(float64(r.cpuNano) / 1e9)
+			podSeries(t, p)
+			t.Float(float64(r.cpuNano) / 1e9)
 		}
 	}
-	t.family("vigil_cluster_pod_memory_usage_bytes")
+	t.Family(headers, "vigil_cluster_pod_memory_usage_bytes")
 	for _, p := range pods {
 		if r, ok := u.pods[podKey{p.namespace.String(), p.name}]; ok {
-			t.podSeries(p)
-			t.int(r.memBytes)
+			podSeries(t, p)
+			t.Int(r.memBytes)
 		}
 	}
 }
 
-func (c *Collector) renderWorkloads(t *textWriter, objs []any) {
+func (c *Collector) renderWorkloads(t *exposition.Writer, objs []any) {
 	renderCounts(t, ofType[*workload](objs), []countFamily[*workload]{
 		{"vigil_cluster_workload_replicas_desired", func(w *workload) int32 { return w.desired }},
 		{"vigil_cluster_workload_replicas_ready", func(w *workload) int32 { return w.ready }},
@@ -422,22 +307,22 @@ func (c *Collector) renderWorkloads(t *textWriter, objs []any) {
 			}
 			return 0
 		}},
-	}, func(t *textWriter, w *workload) {
-		t.label(`,namespace="`, w.namespace.String())
-		t.label(`,kind="`, workloadKinds[w.kind])
-		t.label(`,workload="`, w.name)
+	}, func(t *exposition.Writer, w *workload) {
+		t.Label(lNamespace, w.namespace.String())
+		t.Label(lKind, workloadKinds[w.kind])
+		t.Label(lWorkload, w.name)
 	})
 }
 
-func (c *Collector) renderHPAs(t *textWriter, objs []any) {
+func (c *Collector) renderHPAs(t *exposition.Writer, objs []any) {
 	renderCounts(t, ofType[*hpa](objs), []countFamily[*hpa]{
 		{"vigil_cluster_hpa_replicas_current", func(h *hpa) int32 { return h.current }},
 		{"vigil_cluster_hpa_replicas_desired", func(h *hpa) int32 { return h.desired }},
 		{"vigil_cluster_hpa_replicas_min", func(h *hpa) int32 { return h.min }},
 		{"vigil_cluster_hpa_replicas_max", func(h *hpa) int32 { return h.max }},
-	}, func(t *textWriter, h *hpa) {
-		t.label(`,namespace="`, h.namespace.String())
-		t.label(`,hpa="`, h.name)
+	}, func(t *exposition.Writer, h *hpa) {
+		t.Label(lNamespace, h.namespace.String())
+		t.Label(lHpa, h.name)
 	})
 }
 
@@ -448,13 +333,13 @@ type countFamily[T any] struct {
 }
 
 // renderCounts writes each family, one series per object, labelled by labels.
-func renderCounts[T any](t *textWriter, objs []T, families []countFamily[T], labels func(*textWriter, T)) {
+func renderCounts[T any](t *exposition.Writer, objs []T, families []countFamily[T], labels func(*exposition.Writer, T)) {
 	for _, f := range families {
-		t.family(f.name)
+		t.Family(headers, f.name)
 		for _, o := range objs {
-			t.series()
+			t.Series()
 			labels(t, o)
-			t.int(int64(f.value(o)))
+			t.Int(int64(f.value(o)))
 		}
 	}
 }

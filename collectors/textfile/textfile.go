@@ -10,7 +10,6 @@ package textfile
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,7 +23,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/vigil-monitoring/vigil/internal/exposition"
 	"github.com/vigil-monitoring/vigil/internal/metricdoc"
@@ -225,9 +223,9 @@ func signature(name string, m *dto.Metric) string {
 	return b.String()
 }
 
-// RenderText writes the files' metrics and the collector's own. A family
+// Render writes the files' metrics and the collector's own. A family
 // defined in several files is merged; parse added environment where absent.
-func (c *Collector) RenderText(w io.Writer) error {
+func (c *Collector) Render(t *exposition.Writer) error {
 	snap, _, ok := c.src.Get()
 	if !ok {
 		return nil
@@ -254,36 +252,47 @@ func (c *Collector) RenderText(w io.Writer) error {
 		}
 	}
 	sort.Strings(order)
-	var errs []error
 	for _, name := range order {
-		if _, err := expfmt.MetricFamilyToText(w, merged[name]); err != nil {
-			errs = append(errs, err)
-		}
+		t.WriteFamily(merged[name])
 	}
-	errs = append(errs, c.renderOwn(w, files, snap))
-	return errors.Join(errs...)
+	t.Family(headers, "vigil_textfile_mtime_seconds")
+	for _, f := range files {
+		t.Series()
+		t.Label(lFile, f)
+		t.Float(float64(snap[f].mtime.UnixNano()) / 1e9)
+	}
+	t.Family(headers, "vigil_textfile_file_valid")
+	for _, f := range files {
+		t.Series()
+		t.Label(lFile, f)
+		t.Bool(snap[f].valid)
+	}
+	return t.Err()
 }
 
-func (c *Collector) renderOwn(w io.Writer, files []string, snap snapshot) error {
-	if len(files) == 0 {
-		return nil
+var (
+	headers = exposition.NewHeaders(Catalogue)
+	lFile   = exposition.NewLabel("file")
+)
+
+// RenderText renders the collector alone, with Config.Environment as the
+// shared environment label (tests); the daemon calls Render.
+func (c *Collector) RenderText(w io.Writer) error {
+	t := exposition.NewWriter(w, exposition.Pair{Label: exposition.Environment, Value: c.cfg.Environment})
+	err := c.Render(t)
+	if cerr := t.Close(); err == nil {
+		err = cerr
 	}
-	mtime := &dto.MetricFamily{Name: proto.String(Catalogue[0].Name), Help: proto.String(Catalogue[0].Help), Type: dto.MetricType_GAUGE.Enum()}
-	valid := &dto.MetricFamily{Name: proto.String(Catalogue[1].Name), Help: proto.String(Catalogue[1].Help), Type: dto.MetricType_GAUGE.Enum()}
-	for _, f := range files {
-		labels := []*dto.LabelPair{
-			{Name: proto.String("environment"), Value: proto.String(c.cfg.Environment)},
-			{Name: proto.String("file"), Value: proto.String(f)},
-		}
-		r := snap[f]
-		mtime.Metric = append(mtime.Metric, &dto.Metric{Label: labels, Gauge: &dto.Gauge{Value: proto.Float64(float64(r.mtime.UnixNano()) / 1e9)}})
-		v := 0.0
-		if r.valid {
-			v = 1
-		}
-		valid.Metric = append(valid.Metric, &dto.Metric{Label: labels, Gauge: &dto.Gauge{Value: proto.Float64(v)}})
-	}
-	_, err1 := expfmt.MetricFamilyToText(w, mtime)
-	_, err2 := expfmt.MetricFamilyToText(w, valid)
-	return errors.Join(err1, err2)
+	return err
 }
+
+// Start does nothing: the directory is read by the collector's refresh
+// source, which the engine runs.
+func (c *Collector) Start(context.Context) {}
+
+// Ready is true: the source's first refresh, which the group waits for, is
+// all there is.
+func (c *Collector) Ready() bool { return true }
+
+// Stop does nothing; the engine stops the source.
+func (c *Collector) Stop() {}

@@ -6,8 +6,8 @@ package catalogue
 import (
 	"sort"
 
-	"github.com/vigil-monitoring/vigil/collectors/cluster"
-	"github.com/vigil-monitoring/vigil/collectors/textfile"
+	_ "github.com/vigil-monitoring/vigil/collectors/all" // every collector registers
+	"github.com/vigil-monitoring/vigil/internal/collector"
 	"github.com/vigil-monitoring/vigil/internal/drift"
 	"github.com/vigil-monitoring/vigil/internal/metricdoc"
 	"github.com/vigil-monitoring/vigil/internal/source"
@@ -29,8 +29,7 @@ func All() []metricdoc.Desc {
 	var all []metricdoc.Desc
 	all = append(all, Exporter...)
 	all = append(all, source.Catalogue...)
-	all = append(all, cluster.Catalogue...)
-	all = append(all, textfile.Catalogue...)
+	all = append(all, collector.Catalogue()...)
 	all = append(all, drift.Catalogue...)
 	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 	return all

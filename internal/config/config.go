@@ -10,63 +10,45 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 )
 
-// Config is the whole file. See examples/vigil.yml for every field, documented.
+// Config is the whole file: the environment, and one section per collector
+// (or provider) that the file names. Each section belongs to a package that
+// registered it (internal/collector) and decodes and validates it itself;
+// this package locates every error by file, line and field. See
+// examples/vigil.yml for every field, documented.
 type Config struct {
 	// Environment becomes the environment label on every series.
-	Environment string `yaml:"environment"`
-	// Kubernetes configures the cluster collector; omit it to disable it.
-	Kubernetes *Kubernetes `yaml:"kubernetes"`
-	// Textfile serves *.prom files from a directory (provision drift's output).
-	Textfile *Textfile `yaml:"textfile"`
+	Environment string
+	// Sections holds the decoded, defaulted and validated sections present
+	// in the file, by key. A section absent from the file is absent here.
+	Sections map[string]Section
 }
 
-// Textfile is a directory of Prometheus text-format files to serve, as
-// node_exporter's textfile collector does.
-type Textfile struct {
-	Directory       string   `yaml:"directory"`
-	RefreshInterval Duration `yaml:"refresh_interval"`
+// Section is one top-level section, decoded from YAML into its owner's type.
+type Section interface {
+	// Validate reports every problem, with Field relative to the section
+	// ("cluster", "namespaces.include[0]"); Parse adds the section's key,
+	// the file and the line.
+	Validate() []*Error
 }
 
-// Kubernetes says how to reach one cluster and what to watch in it.
-type Kubernetes struct {
-	// Cluster becomes the cluster label on the cluster's series.
-	Cluster string `yaml:"cluster"`
-	// Kubeconfig is the path of a kubeconfig file; empty with no Server means
-	// the in-cluster service account.
-	Kubeconfig string `yaml:"kubeconfig"`
-	// Context selects a kubeconfig context; empty means its current-context.
-	Context string `yaml:"context"`
-	// Server, BearerToken and CAFile reach an API server without a
-	// kubeconfig (a service-account token of a remote cluster, say).
-	Server                string     `yaml:"server"`
-	BearerToken           *SecretRef `yaml:"bearer_token"`
-	CAFile                string     `yaml:"ca_file"`
-	InsecureSkipTLSVerify bool       `yaml:"insecure_skip_tls_verify"`
-	// Namespaces limits which namespaces' objects are exported.
-	Namespaces Namespaces `yaml:"namespaces"`
-	// MetricsAPI polls metrics.k8s.io for node and pod usage (kubectl top).
-	MetricsAPI *bool `yaml:"metrics_api"`
-	// ProbeInterval is how often the API server's /version is probed.
-	ProbeInterval Duration `yaml:"probe_interval"`
-	// MetricsInterval is how often metrics.k8s.io is polled.
-	MetricsInterval Duration `yaml:"metrics_interval"`
-}
+// Defaulter is a Section that fills in defaults before validation.
+type Defaulter interface{ ApplyDefaults() }
 
-// Namespaces is an include and an exclude list; empty include means all.
-type Namespaces struct {
-	Include []string `yaml:"include"`
-	Exclude []string `yaml:"exclude"`
+// SectionKind is a section the file may hold: its key and an empty value of
+// its type to decode into (a pointer).
+type SectionKind struct {
+	Key string
+	New func() Section
 }
-
-// MetricsAPIEnabled reports whether metrics.k8s.io should be polled (default yes).
-func (k *Kubernetes) MetricsAPIEnabled() bool { return k.MetricsAPI == nil || *k.MetricsAPI }
 
 // Duration is a time.Duration written as "30s", "5m" or "1h".
 type Duration time.Duration
@@ -84,13 +66,8 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // Std returns the time.Duration.
 func (d Duration) Std() time.Duration { return time.Duration(d) }
 
-// Defaults applied to fields left empty.
-const (
-	DefaultProbeInterval    = 30 * time.Second
-	DefaultMetricsInterval  = 30 * time.Second
-	DefaultTextfileInterval = 30 * time.Second
-	minInterval             = time.Second
-)
+// MinInterval is the shortest refresh interval a section may ask for.
+const MinInterval = time.Second
 
 // Error is one problem in the file, located precisely.
 type Error struct {
@@ -118,32 +95,61 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Load reads and validates a configuration file.
-func Load(path string) (*Config, error) {
+// Load reads and validates a configuration file holding the given kinds of
+// sections.
+func Load(path string, kinds []SectionKind) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading configuration: %w", err)
 	}
-	return Parse(data, path)
+	return Parse(data, path, kinds)
 }
 
 // Parse validates a configuration held in memory; file names it in errors.
-func Parse(data []byte, file string) (*Config, error) {
+//
+// The file is decoded in one pass into a struct type built from the known
+// sections (reflect.StructOf), so yaml's strict mode reports an unknown field
+// at any depth with its line, and an unknown top-level key is an unknown
+// section.
+func Parse(data []byte, file string, kinds []SectionKind) (*Config, error) {
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
 		return nil, yamlError(file, err)
 	}
-	cfg := &Config{}
+	fields := []reflect.StructField{{Name: "Environment", Type: reflect.TypeFor[string](), Tag: `yaml:"environment"`}}
+	for i, k := range kinds {
+		fields = append(fields, reflect.StructField{Name: fmt.Sprintf("Section%d", i), Type: reflect.TypeOf(k.New()), Tag: reflect.StructTag(`yaml:"` + k.Key + `"`)})
+	}
+	doc := reflect.New(reflect.StructOf(fields))
 	if root.Kind != 0 {
 		dec = yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true) // a typo is an error, not a silently ignored field
-		if err := dec.Decode(cfg); err != nil {
-			return nil, decodeError(file, &root, err)
+		if err := dec.Decode(doc.Interface()); err != nil {
+			return nil, decodeError(file, &root, err, kinds)
 		}
 	}
-	cfg.applyDefaults()
-	if errs := cfg.validate(); len(errs) > 0 {
+	cfg := &Config{Environment: doc.Elem().Field(0).String(), Sections: map[string]Section{}}
+	errs := cfg.validateEnvironment()
+	for i, k := range kinds {
+		v := doc.Elem().Field(i + 1)
+		if v.IsNil() {
+			continue
+		}
+		sec := v.Interface().(Section)
+		if d, ok := sec.(Defaulter); ok {
+			d.ApplyDefaults()
+		}
+		for _, e := range sec.Validate() {
+			e.Field = joinField(k.Key, e.Field)
+			errs = append(errs, e)
+		}
+		cfg.Sections[k.Key] = sec
+	}
+	if len(cfg.Sections) == 0 {
+		errs = append(errs, &Error{Msg: "names no collector", Hint: "add at least one section: " + KnownKeys(kinds) + " (see examples/vigil.yml)"})
+	}
+	if len(errs) > 0 {
 		for _, e := range errs {
 			e.File = file
 			if e.Line == 0 {
@@ -155,94 +161,40 @@ func Parse(data []byte, file string) (*Config, error) {
 	return cfg, nil
 }
 
-func (c *Config) applyDefaults() {
-	if t := c.Textfile; t != nil && t.RefreshInterval == 0 {
-		t.RefreshInterval = Duration(DefaultTextfileInterval)
+func joinField(section, field string) string {
+	if field == "" {
+		return section
 	}
-	if k := c.Kubernetes; k != nil {
-		if k.ProbeInterval == 0 {
-			k.ProbeInterval = Duration(DefaultProbeInterval)
-		}
-		if k.MetricsInterval == 0 {
-			k.MetricsInterval = Duration(DefaultMetricsInterval)
-		}
-	}
+	return section + "." + field
 }
+
+// Has reports whether the file holds the section.
+func (c *Config) Has(key string) bool { _, ok := c.Sections[key]; return ok }
 
 var labelValue = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 
-func (c *Config) validate() []*Error {
+// ValidLabelValue reports whether v is a plain name fit for a label that
+// identifies something (environment, cluster, account).
+func ValidLabelValue(v string) bool { return labelValue.MatchString(v) }
+
+func (c *Config) validateEnvironment() []*Error {
 	var errs []*Error
-	add := func(field, msg, hint string) { errs = append(errs, &Error{Field: field, Msg: msg, Hint: hint}) }
 	if c.Environment == "" {
-		add("environment", "is required", "name the environment this exporter watches, e.g. production; it becomes the environment label")
+		errs = append(errs, &Error{Field: "environment", Msg: "is required", Hint: "name the environment this exporter watches, e.g. production; it becomes the environment label"})
 	} else if !labelValue.MatchString(c.Environment) {
-		add("environment", fmt.Sprintf("%q is not a plain name", c.Environment), "use letters, digits, '-', '_' or '.'")
-	}
-	if t := c.Textfile; t != nil {
-		if t.Directory == "" {
-			add("textfile.directory", "is required", "name the directory holding *.prom files, e.g. the --textfile-dir of provision drift")
-		} else if st, err := os.Stat(t.Directory); err != nil || !st.IsDir() {
-			add("textfile.directory", fmt.Sprintf("%s is not a readable directory", t.Directory), "create it, or fix the path")
-		}
-		if t.RefreshInterval.Std() < minInterval {
-			add("textfile.refresh_interval", fmt.Sprintf("%s is too short", t.RefreshInterval.Std()), "use at least 1s; 30s is a good default")
-		}
-	}
-	if c.Kubernetes == nil {
-		add("kubernetes", "is required", "add a kubernetes section; see examples/vigil.yml")
-		return errs
-	}
-	k := c.Kubernetes
-	if k.Cluster == "" {
-		add("kubernetes.cluster", "is required", "name the cluster, e.g. ionos-production; it becomes the cluster label")
-	} else if !labelValue.MatchString(k.Cluster) {
-		add("kubernetes.cluster", fmt.Sprintf("%q is not a plain name", k.Cluster), "use letters, digits, '-', '_' or '.'")
-	}
-	if k.Server != "" && k.Kubeconfig != "" {
-		add("kubernetes.server", "is set together with kubernetes.kubeconfig", "use either a kubeconfig file or server with bearer_token, not both")
-	}
-	if k.Server == "" && (k.BearerToken != nil || k.CAFile != "") {
-		add("kubernetes.bearer_token", "needs kubernetes.server", "set server to the API server URL, or use a kubeconfig instead")
-	}
-	if k.Server != "" && !strings.HasPrefix(k.Server, "https://") && !strings.HasPrefix(k.Server, "http://") {
-		add("kubernetes.server", fmt.Sprintf("%q is not a URL", k.Server), "write it as https://host:port")
-	}
-	if k.Context != "" && k.Kubeconfig == "" {
-		add("kubernetes.context", "needs kubernetes.kubeconfig", "set kubeconfig to the file that holds this context")
-	}
-	for _, f := range []struct {
-		name string
-		path string
-	}{{"kubernetes.kubeconfig", k.Kubeconfig}, {"kubernetes.ca_file", k.CAFile}} {
-		if f.path == "" {
-			continue
-		}
-		if _, err := os.Stat(f.path); err != nil {
-			add(f.name, fmt.Sprintf("cannot read %s", f.path), "check the path; relative paths are taken from the daemon's working directory")
-		}
-	}
-	if k.BearerToken != nil {
-		if e := k.BearerToken.validate(); e != "" {
-			add("kubernetes.bearer_token", e, "reference the secret as {env: VARIABLE} or {file: /path}")
-		}
-	}
-	for _, f := range []struct {
-		name string
-		d    Duration
-	}{{"kubernetes.probe_interval", k.ProbeInterval}, {"kubernetes.metrics_interval", k.MetricsInterval}} {
-		if f.d.Std() < minInterval {
-			add(f.name, fmt.Sprintf("%s is too short", f.d.Std()), "use at least 1s; 30s is a good default")
-		}
-	}
-	for i, ns := range k.Namespaces.Include {
-		for _, ex := range k.Namespaces.Exclude {
-			if ns == ex {
-				add(fmt.Sprintf("kubernetes.namespaces.include[%d]", i), fmt.Sprintf("%q is both included and excluded", ns), "remove it from one of the lists")
-			}
-		}
+		errs = append(errs, &Error{Field: "environment", Msg: fmt.Sprintf("%q is not a plain name", c.Environment), Hint: "use letters, digits, '-', '_' or '.'"})
 	}
 	return errs
+}
+
+// KnownKeys lists the top-level keys a file may hold, for hints.
+func KnownKeys(kinds []SectionKind) string {
+	keys := []string{"environment"}
+	for _, k := range kinds {
+		keys = append(keys, k.Key)
+	}
+	sort.Strings(keys[1:])
+	return strings.Join(keys, ", ")
 }
 
 func joinErrors(errs []*Error) error {
@@ -269,7 +221,7 @@ var yamlLine = regexp.MustCompile(`line (\d+):?`)
 
 // decodeError turns a decode error (unknown field, wrong type, our own field
 // errors) into Errors naming the line and, where it can, the field.
-func decodeError(file string, root *yaml.Node, err error) error {
+func decodeError(file string, root *yaml.Node, err error, kinds []SectionKind) error {
 	var own *Error
 	if errors.As(err, &own) {
 		own.File = file
@@ -290,6 +242,10 @@ func decodeError(file string, root *yaml.Node, err error) error {
 		if f := unknownField.FindStringSubmatch(e.Msg); f != nil {
 			e.Msg = fmt.Sprintf("unknown field %q", f[1])
 			e.Hint = "check the spelling; examples/vigil.yml lists every field"
+			if isTopLevel(root, e.Line) {
+				e.Msg = fmt.Sprintf("unknown section %q", f[1])
+				e.Hint = "the known sections are " + KnownKeys(kinds) + "; examples/vigil.yml documents each"
+			}
 		} else {
 			e.Hint = "see examples/vigil.yml for the expected type"
 		}
@@ -301,10 +257,17 @@ func decodeError(file string, root *yaml.Node, err error) error {
 
 var unknownField = regexp.MustCompile(`field (\S+) not found in type`)
 
-// Sandbox is the configuration of the embedded demo environment (--sandbox,
-// or no --config.file): everything it exports says environment="sandbox".
-func Sandbox() *Config {
-	c := &Config{Environment: "sandbox", Kubernetes: &Kubernetes{Cluster: "sandbox"}}
-	c.applyDefaults()
-	return c
+// isTopLevel reports whether a key of the document's top-level mapping sits
+// on line.
+func isTopLevel(root *yaml.Node, line int) bool {
+	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+		return false
+	}
+	m := root.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Line == line {
+			return true
+		}
+	}
+	return false
 }

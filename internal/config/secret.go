@@ -25,7 +25,8 @@ func (s *SecretRef) UnmarshalYAML(n *yaml.Node) error {
 	return n.Decode((*plain)(s))
 }
 
-func (s *SecretRef) validate() string {
+// Validate returns what is wrong with the reference, or "".
+func (s *SecretRef) Validate() string {
 	switch {
 	case s.Env == "" && s.File == "":
 		return "names neither env nor file"

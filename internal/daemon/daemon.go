@@ -24,15 +24,16 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/vigil-monitoring/vigil/internal/catalogue"
+	"github.com/vigil-monitoring/vigil/internal/collector"
 	"github.com/vigil-monitoring/vigil/internal/config"
-	"github.com/vigil-monitoring/vigil/internal/sandbox"
 	"github.com/vigil-monitoring/vigil/internal/source"
 )
 
 // Options are the daemon's flags.
 type Options struct {
-	ConfigFile    string   // --config.file; empty means the sandbox
-	Sandbox       bool     // --sandbox: the embedded demo environment
+	ConfigFile    string   // --config.file
+	Sandbox       bool     // --sandbox: the embedded demo environment, instead of a file
+	StoragePath   string   // --storage.path: snapshots of persistent sources, request budgets
 	TelemetryPath string   // --web.telemetry-path
 	ListenAddrs   []string // --web.listen-address
 	WebConfigFile string   // --web.config.file (TLS, basic auth)
@@ -59,6 +60,12 @@ type Daemon struct {
 	closed   bool       // Run has returned; guarded by reloadMu
 	current  atomic.Pointer[runtime]
 	ctx      context.Context
+
+	// The sandbox's configuration and upstreams are made once and kept
+	// across reloads, so a reload never tears down an upstream a kept
+	// collector still talks to.
+	sandboxCfg *config.Config
+	sandboxEnv *collector.SandboxEnv
 }
 
 // New loads and validates the configuration; an invalid file is an error
@@ -69,6 +76,11 @@ func New(opts Options) (*Daemon, error) {
 	}
 	if opts.TelemetryPath == "" {
 		opts.TelemetryPath = "/metrics"
+	}
+	if opts.ConfigFile == "" && !opts.Sandbox {
+		// A container started without arguments must not export the
+		// sandbox's fake faults, which would page.
+		return nil, errors.New("no configuration: pass --config.file=vigil.yml (examples/vigil.yml documents every field), or --sandbox for the demo environment")
 	}
 	d := &Daemon{opts: opts, logger: opts.Logger, registry: prometheus.NewRegistry(), sourceMetrics: source.NewMetrics()}
 	// client-go logs through klog; route it into our logger so its lines get
@@ -83,7 +95,7 @@ func New(opts Options) (*Daemon, error) {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
-	rt, err := d.load()
+	rt, err := d.load(nil)
 	if err != nil {
 		return nil, err
 	}
@@ -104,42 +116,50 @@ func newGauge(name string) prometheus.Gauge {
 
 // Check validates a configuration file without starting anything.
 func Check(path string) error {
-	_, err := config.Load(path)
+	_, err := config.Load(path, collector.Sections())
 	return err
 }
 
-// load reads the configuration and builds its runtime, not yet started.
-func (d *Daemon) load() (*runtime, error) {
-	if !d.sandbox() {
-		cfg, err := config.Load(d.opts.ConfigFile)
-		if err != nil {
-			return nil, err
-		}
-		return d.build(cfg)
-	}
-	dir, err := sandbox.TextfileDir()
+// load reads the configuration (or makes the sandbox's) and builds its
+// runtime on top of prev, not yet started.
+func (d *Daemon) load(prev *runtime) (*runtime, error) {
+	cfg, err := d.config()
 	if err != nil {
 		return nil, err
 	}
-	cfg := config.Sandbox()
-	cfg.Textfile = &config.Textfile{Directory: dir, RefreshInterval: config.Duration(config.DefaultTextfileInterval)}
-	rt, err := d.build(cfg)
-	if err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, err
-	}
-	rt.cleanup = func() { _ = os.RemoveAll(dir) }
-	return rt, nil
+	return d.build(cfg, prev)
 }
 
-func (d *Daemon) sandbox() bool { return d.opts.Sandbox || d.opts.ConfigFile == "" }
+func (d *Daemon) config() (*config.Config, error) {
+	if !d.opts.Sandbox {
+		return config.Load(d.opts.ConfigFile, collector.Sections())
+	}
+	if d.sandboxCfg != nil {
+		return d.sandboxCfg, nil
+	}
+	env := &collector.SandboxEnv{}
+	cfg := &config.Config{Environment: "sandbox", Sections: map[string]config.Section{}}
+	for _, reg := range collector.All() {
+		sec, err := reg.Sandbox(env)
+		if err != nil {
+			env.Cleanup()
+			return nil, fmt.Errorf("sandbox %s: %w", reg.Name, err)
+		}
+		if dft, ok := sec.(config.Defaulter); ok {
+			dft.ApplyDefaults()
+		}
+		cfg.Sections[reg.Section] = sec
+	}
+	d.sandboxCfg, d.sandboxEnv = cfg, env
+	return cfg, nil
+}
 
 // Run starts the collectors and the HTTP server and blocks until ctx ends or
 // the server fails. SIGHUP reloads the configuration.
 func (d *Daemon) Run(ctx context.Context) error {
 	d.ctx = ctx
 	rt := d.current.Load()
-	if d.sandbox() {
+	if d.opts.Sandbox {
 		d.logger.Warn("running on the embedded SANDBOX: demo data, not a real cluster; every series carries environment=\"sandbox\"")
 	}
 	rt.start(ctx)
@@ -150,6 +170,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		defer d.reloadMu.Unlock()
 		d.closed = true
 		d.current.Load().stop(nil)
+		if d.sandboxEnv != nil {
+			d.sandboxEnv.Cleanup()
+		}
 	}()
 
 	hup := make(chan os.Signal, 1)
@@ -205,13 +228,13 @@ func (d *Daemon) Reload() error {
 	if d.closed {
 		return errors.New("the exporter is shutting down")
 	}
-	rt, err := d.load()
+	old := d.current.Load()
+	rt, err := d.load(old)
 	if err != nil {
 		d.reloadOK.Set(0)
 		d.logger.Error("configuration reload failed; the previous configuration keeps running", "err", err)
 		return fmt.Errorf("reload failed, previous configuration kept: %w", err)
 	}
-	old := d.current.Load()
 	if d.ctx != nil {
 		// Warm the new runtime up while the old one keeps serving, so a
 		// reload leaves no gap in the series and no reset in alerts' for:.

@@ -1,13 +1,11 @@
 package daemon
 
 import (
-	"bufio"
 	"compress/gzip"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
-
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/exporter-toolkit/web"
@@ -80,11 +78,10 @@ func (d *Daemon) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		// Gather returns what it could; serve that and say what went wrong.
 		d.logger.Error("gathering self-metrics", "err", err)
 	}
-	addEnvironment(mfs, rt.cfg.Environment)
 
 	w.Header().Set("Content-Type", string(textFormat))
 	w.Header().Add("Vary", "Accept-Encoding")
-	var out = bufio.NewWriterSize(w, 64<<10)
+	var out io.Writer = w
 	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 		gz := gzipPool.Get().(*gzip.Writer)
 		gz.Reset(w)
@@ -93,28 +90,18 @@ func (d *Daemon) serveMetrics(w http.ResponseWriter, r *http.Request) {
 			gzipPool.Put(gz)
 		}()
 		w.Header().Set("Content-Encoding", "gzip")
-		out = bufio.NewWriterSize(gz, 64<<10)
+		out = gz
 	}
-	enc := expfmt.NewEncoder(out, textFormat)
+	// One Writer for the whole scrape adds the shared labels to every
+	// series, the registry's and each collector's alike.
+	t := exposition.NewWriter(out, exposition.Pair{Label: exposition.Environment, Value: rt.cfg.Environment})
 	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			d.logger.Debug("writing metrics", "err", err)
-			return
-		}
+		t.WriteFamily(mf)
 	}
-	if err := rt.renderText(out); err != nil {
+	if err := rt.render(t); err != nil {
 		d.logger.Debug("writing metrics", "err", err)
-		return
 	}
-	_ = out.Flush()
-}
-
-// addEnvironment puts environment="<env>" on every registry series, like the
-// hand-rendered ones; done here because a reload may change it.
-func addEnvironment(mfs []*dto.MetricFamily, env string) {
-	for _, mf := range mfs {
-		for i, m := range mf.Metric {
-			mf.Metric[i] = exposition.WithDefaultLabel(m, "environment", env)
-		}
+	if err := t.Close(); err != nil {
+		d.logger.Debug("writing metrics", "err", err)
 	}
 }

@@ -4,137 +4,155 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 
-	"k8s.io/client-go/kubernetes"
-	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
-
-	"github.com/vigil-monitoring/vigil/collectors/cluster"
-	"github.com/vigil-monitoring/vigil/collectors/textfile"
 	"github.com/vigil-monitoring/vigil/internal/catalogue"
+	"github.com/vigil-monitoring/vigil/internal/collector"
 	"github.com/vigil-monitoring/vigil/internal/config"
 	"github.com/vigil-monitoring/vigil/internal/drift"
-	"github.com/vigil-monitoring/vigil/internal/sandbox"
+	"github.com/vigil-monitoring/vigil/internal/exposition"
 	"github.com/vigil-monitoring/vigil/internal/source"
 )
 
-// sandboxClients builds the sandbox's in-memory cluster; a variable so the
-// benchmarks can make its upstreams hang.
-var sandboxClients = sandbox.Cluster
-
-// runtime is everything one loaded configuration runs. A reload builds a new
-// one, starts it, swaps it in, and stops the old one.
+// runtime is everything one loaded configuration runs: one built collector
+// per configured section. It names no collector: it builds whatever the
+// registry holds and the file configures.
 type runtime struct {
-	cfg      *config.Config
-	group    *source.Group
-	cluster  *cluster.Collector
-	textfile *textfile.Collector
-	metrics  *source.Metrics
-	cleanup  func() // removes what the sandbox created
+	cfg        *config.Config
+	collectors []*built
+	metrics    *source.Metrics
 }
 
-func (d *Daemon) build(cfg *config.Config) (*runtime, error) {
-	rt := &runtime{cfg: cfg, group: source.NewGroup(d.sourceMetrics, d.logger), metrics: d.sourceMetrics}
-	if t := cfg.Textfile; t != nil {
-		rt.textfile = textfile.New(textfile.Config{
-			Environment: cfg.Environment, Directory: t.Directory, Interval: t.RefreshInterval.Std(),
-			Reserved: reservedNames(),
-		}, rt.group, d.logger.With("collector", "textfile"))
-	}
-	if k := cfg.Kubernetes; k != nil {
-		kube, metrics, err := d.kubeClients(k, rt.group)
-		if err != nil {
-			return nil, err
+// built is one collector with the refresh sources it added to its own
+// group. A reload whose section (and resolved secrets and files) did not
+// change takes the same *built over as it is: its informers, sources,
+// snapshots and backoff keep running, and nothing is fetched again.
+type built struct {
+	name, section string
+	fingerprint   string
+	group         *source.Group
+	collector.Collector
+	started bool
+}
+
+// build creates the runtime for cfg. Collectors whose fingerprint equals
+// one in prev are taken over; the others are built new, their sources
+// adopting the state of prev's sources with the same name and key. On error
+// nothing new is left running.
+func (d *Daemon) build(cfg *config.Config, prev *runtime) (*runtime, error) {
+	rt := &runtime{cfg: cfg, metrics: d.sourceMetrics}
+	reserved := reservedNames()
+	for _, reg := range collector.All() {
+		sec, ok := cfg.Sections[reg.Section]
+		if !ok {
+			continue
 		}
-		rt.cluster = cluster.New(cluster.Config{
-			Environment:       cfg.Environment,
-			Cluster:           k.Cluster,
-			IncludeNamespaces: k.Namespaces.Include,
-			ExcludeNamespaces: k.Namespaces.Exclude,
-			MetricsAPI:        k.MetricsAPIEnabled(),
-			ProbeInterval:     k.ProbeInterval.Std(),
-			MetricsInterval:   k.MetricsInterval.Std(),
-		}, kube, metrics, rt.group, d.logger.With("collector", "cluster"))
+		fp := config.Fingerprint(cfg.Environment, sec)
+		if old := prev.find(reg.Name); old != nil && old.fingerprint == fp {
+			rt.collectors = append(rt.collectors, old)
+			continue
+		}
+		b := &built{name: reg.Name, section: reg.Section, fingerprint: fp,
+			group: source.NewGroup(d.sourceMetrics, d.logger, source.WithStorage(d.opts.StoragePath))}
+		c, err := reg.Build(sec, &collector.Deps{
+			Environment: cfg.Environment, Group: b.group, Logger: d.logger.With("collector", reg.Name),
+			Sandbox: d.opts.Sandbox, Reserved: reserved, Fingerprint: fp,
+		})
+		if err != nil {
+			rt.stopNew(prev)
+			return nil, fmt.Errorf("%s: %w", reg.Section, err)
+		}
+		b.Collector = c
+		if old := prev.find(reg.Name); old != nil {
+			if adopted := b.group.Adopt(old.group); len(adopted) > 0 {
+				d.logger.Debug("reload keeps unchanged sources", "collector", reg.Name, "sources", adopted)
+			}
+		}
+		rt.collectors = append(rt.collectors, b)
 	}
 	return rt, nil
 }
 
-func (d *Daemon) kubeClients(k *config.Kubernetes, g *source.Group) (kubernetes.Interface, metricsclient.Interface, error) {
-	if d.sandbox() {
-		kube, metrics := sandboxClients()
-		if !k.MetricsAPIEnabled() {
-			metrics = nil
-		}
-		countSandboxRequests(kube, metrics, func(api string) { g.APIRequestCounter(kubeSourceOf(api))(api) })
-		return kube, metrics, nil
+// find returns the runtime's collector of that name, or nil.
+func (rt *runtime) find(name string) *built {
+	if rt == nil {
+		return nil
 	}
-	rc, err := restConfig(k, func(src, api string) { g.APIRequestCounter(src)(api) })
-	if err != nil {
-		return nil, nil, fmt.Errorf("kubernetes: %w", err)
-	}
-	kube, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		return nil, nil, fmt.Errorf("kubernetes: building client: %w", err)
-	}
-	var metrics metricsclient.Interface
-	if k.MetricsAPIEnabled() {
-		if metrics, err = metricsclient.NewForConfig(rc); err != nil {
-			return nil, nil, fmt.Errorf("kubernetes: building metrics.k8s.io client: %w", err)
+	for _, b := range rt.collectors {
+		if b.name == name {
+			return b
 		}
 	}
-	return kube, metrics, nil
+	return nil
 }
 
+// start starts the collectors not already running (those taken over from
+// the previous runtime are).
 func (rt *runtime) start(ctx context.Context) {
-	if rt.cluster != nil {
-		rt.cluster.Start(ctx)
+	for _, b := range rt.collectors {
+		if b.started {
+			continue
+		}
+		b.Start(ctx)
+		b.group.Start(ctx)
+		b.started = true
 	}
-	rt.group.Start(ctx)
 }
 
-// stop ends the runtime; next is the runtime replacing it (nil at shutdown).
-// Series of sources the next runtime no longer has are removed; those it
-// keeps stay, so a reload leaves no gap in vigil_source_* series.
+// stop ends what next does not take over (next is nil at shutdown) and
+// removes the series of sources next no longer has; those it keeps stay, so
+// a reload leaves no gap in vigil_source_* series.
 func (rt *runtime) stop(next *runtime) {
-	rt.group.Stop(false)
-	if rt.cleanup != nil {
-		rt.cleanup()
-	}
-	if rt.cluster != nil {
-		rt.cluster.Stop()
-	}
-	if next == nil {
-		return
-	}
 	keep := map[string]bool{}
-	for _, n := range next.group.Names() {
-		keep[n] = true
+	if next != nil {
+		for _, b := range next.collectors {
+			for _, n := range b.group.Names() {
+				keep[n] = true
+			}
+		}
 	}
-	for _, n := range rt.group.Names() {
-		if !keep[n] {
-			rt.metrics.Forget(n)
+	for _, b := range rt.collectors {
+		if next.find(b.name) == b {
+			continue
+		}
+		b.group.Stop(false)
+		b.Stop()
+		if next == nil {
+			continue
+		}
+		for _, n := range b.group.Names() {
+			if !keep[n] {
+				rt.metrics.Forget(n)
+			}
+		}
+	}
+}
+
+// stopNew undoes a build that failed half way: collectors built for it (not
+// those taken over from prev) are stopped.
+func (rt *runtime) stopNew(prev *runtime) {
+	for _, b := range rt.collectors {
+		if prev.find(b.name) != b {
+			b.Stop()
 		}
 	}
 }
 
 func (rt *runtime) ready() bool {
-	if !rt.group.Ready() {
-		return false
+	for _, b := range rt.collectors {
+		if !b.group.Ready() || !b.Ready() {
+			return false
+		}
 	}
-	if rt.cluster == nil {
-		return true
-	}
-	return rt.cluster.Ready()
+	return true
 }
 
-// renderText writes the collectors' hand-rendered families.
-func (rt *runtime) renderText(w io.Writer) error {
+// render writes every collector's families through the scrape's Writer.
+func (rt *runtime) render(w *exposition.Writer) error {
 	var errs []error
-	if rt.cluster != nil {
-		errs = append(errs, rt.cluster.RenderText(w))
-	}
-	if rt.textfile != nil {
-		errs = append(errs, rt.textfile.RenderText(w))
+	for _, b := range rt.collectors {
+		if err := b.Render(w); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", b.name, err))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -1,0 +1,9 @@
+// Package all links every collector into the binary: each package registers
+// itself with internal/collector at init. Adding a collector means one line
+// here (and its package).
+package all
+
+import (
+	_ "github.com/vigil-monitoring/vigil/collectors/cluster"  // vigil_cluster_*: Kubernetes health
+	_ "github.com/vigil-monitoring/vigil/collectors/textfile" // *.prom files: provision drift, other jobs
+)

@@ -1,0 +1,81 @@
+package cluster
+
+import (
+	"fmt"
+
+	"k8s.io/client-go/kubernetes"
+	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
+
+	"github.com/vigil-monitoring/vigil/internal/collector"
+	"github.com/vigil-monitoring/vigil/internal/config"
+	"github.com/vigil-monitoring/vigil/internal/sandbox"
+)
+
+// SandboxClients builds the sandbox's in-memory cluster; a variable so the
+// daemon's benchmarks can make its upstreams hang.
+var SandboxClients = sandbox.Cluster
+
+func init() {
+	collector.Register(collector.Registration{
+		Name:       "cluster",
+		Section:    "kubernetes",
+		NewSection: func() config.Section { return &Section{} },
+		Catalogue:  Catalogue,
+		InfoOnly:   infoOnly,
+		Sandbox: func(*collector.SandboxEnv) (config.Section, error) {
+			return &Section{Cluster: "sandbox"}, nil
+		},
+		Build: build,
+	})
+}
+
+// build connects to the cluster (or the sandbox's in-memory one) and adds
+// the collector's sources to the group.
+func build(sec config.Section, deps *collector.Deps) (collector.Collector, error) {
+	k := sec.(*Section)
+	kube, metrics, err := clients(k, deps)
+	if err != nil {
+		return nil, err
+	}
+	return New(Config{
+		Environment:       deps.Environment,
+		Cluster:           k.Cluster,
+		IncludeNamespaces: k.Namespaces.Include,
+		ExcludeNamespaces: k.Namespaces.Exclude,
+		MetricsAPI:        k.MetricsAPIEnabled(),
+		ProbeInterval:     k.ProbeInterval.Std(),
+		MetricsInterval:   k.MetricsInterval.Std(),
+	}, kube, metrics, deps.Group, deps.Logger), nil
+}
+
+func clients(k *Section, deps *collector.Deps) (kubernetes.Interface, metricsclient.Interface, error) {
+	count := func(api string) { deps.Group.APIRequestCounter(kubeSourceOf(api))(api) }
+	if deps.Sandbox {
+		kube, metrics := SandboxClients()
+		if !k.MetricsAPIEnabled() {
+			metrics = nil
+		}
+		countSandboxRequests(kube, metrics, count)
+		return kube, metrics, nil
+	}
+	rc, err := restConfig(k, func(_, api string) { count(api) })
+	if err != nil {
+		return nil, nil, fmt.Errorf("kubernetes: %w", err)
+	}
+	kube, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("kubernetes: building client: %w", err)
+	}
+	var metrics metricsclient.Interface
+	if k.MetricsAPIEnabled() {
+		if metrics, err = metricsclient.NewForConfig(rc); err != nil {
+			return nil, nil, fmt.Errorf("kubernetes: building metrics.k8s.io client: %w", err)
+		}
+	}
+	return kube, metrics, nil
+}
+
+var _ collector.Collector = (*Collector)(nil)
+
+// infoOnly names the families no alert or dashboard panel uses, and why.
+var infoOnly = map[string]string{}
