@@ -24,7 +24,7 @@ import (
 // One moto_server serves the whole package (it takes seconds to start);
 // each test resets it and puts its own counting proxy in front.
 var moto struct {
-	once sync.Once
+	once   sync.Once
 	url    string
 	cmd    *exec.Cmd
 	exited chan error // cmd.Wait's result; only that goroutine waits
