@@ -37,6 +37,12 @@ type AccountConfig struct {
 	Endpoint string `yaml:"endpoint"`
 }
 
+// Config is a configuration file section with defaults.
+var (
+	_ config.Section   = (*Config)(nil)
+	_ config.Defaulter = (*Config)(nil)
+)
+
 // ApplyDefaults folds a single region into Regions.
 func (c *Config) ApplyDefaults() {
 	for i := range c.Accounts {

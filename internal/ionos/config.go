@@ -51,6 +51,12 @@ type Config struct {
 	BillingURL  string `yaml:"billing_url"`
 }
 
+// Config is a configuration file section with defaults.
+var (
+	_ config.Section   = (*Config)(nil)
+	_ config.Defaulter = (*Config)(nil)
+)
+
 // ApplyDefaults fills the base URLs left empty.
 func (c *Config) ApplyDefaults() {
 	for _, f := range []struct {
@@ -78,7 +84,10 @@ func (c *Config) Validate() []*config.Error {
 		field string
 		ref   *config.SecretRef
 	}{{"token", c.Token}, {"username", c.Username}, {"password", c.Password}} {
-		if msg := checkRef(r.ref); msg != "" {
+		if r.ref == nil {
+			continue
+		}
+		if msg := r.ref.Validate(); msg != "" {
 			add(r.field, msg, refHint)
 		}
 	}
@@ -118,20 +127,6 @@ func defaultFor(field string) string {
 		return DefaultAuthURL
 	}
 	return DefaultBillingURL
-}
-
-// checkRef is config.SecretRef's own rule (one of env or file), for a
-// reference that is present.
-func checkRef(r *config.SecretRef) string {
-	switch {
-	case r == nil:
-		return ""
-	case r.Env == "" && r.File == "":
-		return "names neither env nor file"
-	case r.Env != "" && r.File != "":
-		return "names both env and file"
-	}
-	return ""
 }
 
 // checkURL accepts an absolute http or https URL with a host and without a
