@@ -40,6 +40,11 @@ type Config struct {
 	MetricsAPI      bool          // poll metrics.k8s.io for usage
 	ProbeInterval   time.Duration // API server /version probe; default 30s
 	MetricsInterval time.Duration // metrics.k8s.io poll; default 30s
+
+	// ProbeKey and MetricsKey identify what each source depends on
+	// (source.Options.Key): a reload that leaves a key unchanged adopts
+	// that source's snapshot instead of fetching again.
+	ProbeKey, MetricsKey string
 }
 
 // Source names in vigil_source_* series.
@@ -125,7 +130,7 @@ func New(cfg Config, kube kubernetes.Interface, metrics metricsclient.Interface,
 	// The probe asks /version with the refresh's context, so a hanging API
 	// server is abandoned at the timeout instead of piling up requests.
 	disco := kube.Discovery()
-	c.apiserver = source.Add(group, source.Options{Name: APIServerSource, Interval: cfg.ProbeInterval},
+	c.apiserver = source.Add(group, source.Options{Name: APIServerSource, Interval: cfg.ProbeInterval, Key: cfg.ProbeKey},
 		func(ctx context.Context) (*version.Info, error) {
 			info, err := disco.ServerVersionWithContext(ctx)
 			if err != nil && strings.HasPrefix(err.Error(), "unable to parse the server version") {
@@ -135,7 +140,10 @@ func New(cfg Config, kube kubernetes.Interface, metrics metricsclient.Interface,
 			return info, err
 		})
 	if cfg.MetricsAPI && metrics != nil {
-		c.usage = source.Add(group, source.Options{Name: MetricsSource, Interval: cfg.MetricsInterval},
+		// Ticket, not page: usage is context for the CPU and memory alerts,
+		// and a cluster without metrics-server must not wake anyone.
+		c.usage = source.Add(group, source.Options{Name: MetricsSource, Interval: cfg.MetricsInterval, Key: cfg.MetricsKey,
+			Criticality: source.CriticalityTicket},
 			func(ctx context.Context) (*usage, error) { return fetchUsage(ctx, metrics, cfg.IncludeNamespaces) })
 	}
 	return c

@@ -45,7 +45,18 @@ func build(sec config.Section, deps *collector.Deps) (collector.Collector, error
 		MetricsAPI:        k.MetricsAPIEnabled(),
 		ProbeInterval:     k.ProbeInterval.Std(),
 		MetricsInterval:   k.MetricsInterval.Std(),
+		ProbeKey:          k.sourceKey(deps.Environment, func(s *Section) { s.MetricsInterval, s.MetricsAPI = 0, nil }),
+		MetricsKey:        k.sourceKey(deps.Environment, func(s *Section) { s.ProbeInterval = 0 }),
 	}, kube, metrics, deps.Group, deps.Logger), nil
+}
+
+// sourceKey fingerprints the section without the settings one source does
+// not depend on (cleared by drop), so changing the metrics.k8s.io interval
+// leaves the /version probe's key, and its snapshot, alone.
+func (k *Section) sourceKey(env string, drop func(*Section)) string {
+	cp := *k
+	drop(&cp)
+	return config.Fingerprint(env, &cp)
 }
 
 func clients(k *Section, deps *collector.Deps) (kubernetes.Interface, metricsclient.Interface, error) {
@@ -78,4 +89,11 @@ func clients(k *Section, deps *collector.Deps) (kubernetes.Interface, metricscli
 var _ collector.Collector = (*Collector)(nil)
 
 // infoOnly names the families no alert or dashboard panel uses, and why.
-var infoOnly = map[string]string{}
+var infoOnly = map[string]string{
+	"vigil_cluster_pod_info":                    "labels (node, owner) to join in ad-hoc queries; the alerts carry each pod's own labels",
+	"vigil_cluster_pod_cpu_limits_cores":        "kubectl-describe context; no runbook check alerts on limits (requests, usage and OOMKills carry the faults)",
+	"vigil_cluster_pod_memory_limits_bytes":     "kubectl-describe context; no runbook check alerts on limits (requests, usage and OOMKills carry the faults)",
+	"vigil_cluster_workload_replicas_available": "rollout detail beside ready and desired, which the alerts and panels use",
+	"vigil_cluster_workload_replicas_updated":   "rollout detail beside ready and desired, which the alerts and panels use",
+	"vigil_cluster_hpa_replicas_desired":        "detail beside current and max, which KubeHPAMaxedOut uses",
+}

@@ -68,7 +68,7 @@ func init() {
 		Build: func(sec config.Section, deps *collector.Deps) (collector.Collector, error) {
 			s := sec.(*Section)
 			return New(Config{Environment: deps.Environment, Directory: s.Directory, Interval: s.RefreshInterval.Std(),
-				Reserved: deps.Reserved}, deps.Group, deps.Logger), nil
+				Reserved: deps.Reserved, Key: deps.Fingerprint}, deps.Group, deps.Logger), nil
 		},
 	})
 }

@@ -47,6 +47,8 @@ type Config struct {
 	Interval    time.Duration
 	// Reserved names the files may not define (the exporter's own metrics).
 	Reserved map[string]bool
+	// Key identifies the configuration the source reads (source.Options.Key).
+	Key string
 }
 
 // Collector reads the directory and renders what it found.
@@ -73,7 +75,9 @@ func New(cfg Config, group *source.Group, logger *slog.Logger) *Collector {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Collector{cfg: cfg, logger: logger, good: map[string]fileResult{}}
-	c.src = source.Add(group, source.Options{Name: SourceName, Interval: cfg.Interval}, c.read)
+	// Ticket: an unreadable directory hides drift, but nothing is down.
+	c.src = source.Add(group, source.Options{Name: SourceName, Interval: cfg.Interval, Key: cfg.Key,
+		Criticality: source.CriticalityTicket}, c.read)
 	return c
 }
 
