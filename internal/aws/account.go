@@ -50,7 +50,9 @@ func (a *Account) Config(region string, rt http.RoundTripper) awssdk.Config {
 
 // ID returns the account's 12-digit ID from STS GetCallerIdentity, asked
 // once and cached for the life of the Provider. A failure is not cached: the
-// next call asks again. Concurrent callers wait for one request.
+// next call asks again. Concurrent callers wait for one request. The request
+// goes through the SDK's default HTTP client, like AssumeRole: it belongs to
+// the account, not to a source (STS calls are free).
 func (a *Account) ID(ctx context.Context) (string, error) {
 	s := a.state
 	s.mu.Lock()
