@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -84,10 +85,14 @@ func TestTLSAndBasicAuth(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, do("", ""))
 	assert.Equal(t, http.StatusUnauthorized, do("prometheus", "wrong"))
 
-	// Plain HTTP is refused on a TLS listener.
+	// Plain HTTP is refused on a TLS listener: Go's TLS server answers it
+	// with a 400 and no metrics.
 	resp, err := http.Get(r.url + "/metrics")
-	if err == nil {
-		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
-		resp.Body.Close()
-	}
+	require.NoError(t, err, "the TLS listener answers plain HTTP with an error page")
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Contains(t, string(body), "HTTPS server")
+	assert.NotContains(t, string(body), "vigil_", "no metrics over plain HTTP")
 }
