@@ -6,4 +6,8 @@ package all
 import (
 	_ "github.com/vigil-monitoring/vigil/collectors/cluster"  // vigil_cluster_*: Kubernetes health
 	_ "github.com/vigil-monitoring/vigil/collectors/textfile" // *.prom files: provision drift, other jobs
+
+	// Providers: the clouds' shared credentials and clients (ionos:, aws:).
+	_ "github.com/vigil-monitoring/vigil/internal/aws"
+	_ "github.com/vigil-monitoring/vigil/internal/ionos"
 )

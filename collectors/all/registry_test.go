@@ -47,7 +47,17 @@ var root = testenv.RepoRoot()
 func TestEveryCollectorIsDocumentedInTheExample(t *testing.T) {
 	text, err := os.ReadFile(filepath.Join(root, "examples", "vigil.yml"))
 	require.NoError(t, err)
-	regs := collector.All()
+	type documented struct {
+		Name, Section string
+		NewSection    func() config.Section
+	}
+	var regs []documented
+	for _, r := range collector.All() {
+		regs = append(regs, documented{r.Name, r.Section, r.NewSection})
+	}
+	for _, p := range collector.Providers() {
+		regs = append(regs, documented{p.Section, p.Section, p.NewSection})
+	}
 	require.NotEmpty(t, regs)
 	for _, reg := range regs {
 		t.Run(reg.Name, func(t *testing.T) {
@@ -65,7 +75,7 @@ func TestEveryCollectorIsDocumentedInTheExample(t *testing.T) {
 			require.False(t, doc.Elem().Field(0).IsNil(), "examples/vigil.yml: the %s section is empty", reg.Section)
 			for _, field := range yamlFields(secType, "") {
 				leaf := field[strings.LastIndex(field, ".")+1:]
-				if !regexp.MustCompile(`(?m)^\s*#?\s*(- )?` + regexp.QuoteMeta(leaf) + `:`).MatchString(block) {
+				if !regexp.MustCompile(`(?m)^[\s#]*(- )?` + regexp.QuoteMeta(leaf) + `:`).MatchString(block) {
 					t.Errorf("examples/vigil.yml does not document %s.%s", reg.Section, field)
 				}
 			}
@@ -100,7 +110,9 @@ func exampleSection(text, key string) (block, body string) {
 	topLevel := regexp.MustCompile(`^(# )?[a-z_]+:\s*$|^[a-z_]+:`)
 	end := len(lines)
 	for i := start + 1; i < len(lines); i++ {
-		if topLevel.MatchString(lines[i]) && !strings.HasPrefix(lines[i], "#  ") {
+		// A commented-out section ends at its first blank line; a written
+		// one at the next top-level key, written or commented.
+		if (commented && strings.TrimSpace(lines[i]) == "") || (!commented && topLevel.MatchString(lines[i])) {
 			end = i
 			break
 		}

@@ -62,6 +62,10 @@ type Registration struct {
 	// Build creates the collector for a validated section. It adds its
 	// refresh sources to deps.Group and starts nothing.
 	Build func(section config.Section, deps *Deps) (Collector, error)
+	// Uses names the provider sections (ionos, aws) whose shared clients
+	// the collector asks Deps.Provider for; their fingerprints are part of
+	// the collector's, so rotated cloud credentials rebuild it on reload.
+	Uses []string
 }
 
 // Deps is what the daemon hands every collector it builds.
@@ -75,10 +79,12 @@ type Deps struct {
 	// from other jobs (textfile) may not define.
 	Reserved map[string]bool
 	// Fingerprint identifies the section with its resolved secrets and
-	// files (config.Fingerprint): use it as the Key of the collector's
-	// sources, so a reload that changes nothing they depend on adopts their
-	// snapshots instead of fetching again.
+	// files (config.Fingerprint) and the providers it uses: use it as the
+	// Key of the collector's sources, so a reload that changes nothing they
+	// depend on adopts their snapshots instead of fetching again.
 	Fingerprint string
+	// Providers holds the built providers of this configuration, by section.
+	Providers map[string]Built
 }
 
 // SandboxEnv is where sandbox upstreams keep what they create; the daemon
@@ -132,11 +138,14 @@ func All() []Registration {
 }
 
 // Sections returns the configuration sections the registered collectors
-// own, for config.Parse.
+// and providers own, for config.Parse.
 func Sections() []config.SectionKind {
 	var out []config.SectionKind
 	for _, r := range All() {
 		out = append(out, config.SectionKind{Key: r.Section, New: r.NewSection})
+	}
+	for _, p := range Providers() {
+		out = append(out, config.SectionKind{Key: p.Section, New: p.NewSection, Provider: true})
 	}
 	return out
 }

@@ -48,6 +48,9 @@ type Defaulter interface{ ApplyDefaults() }
 type SectionKind struct {
 	Key string
 	New func() Section
+	// Provider marks a cloud's credentials section (ionos, aws): a file of
+	// providers alone names no collector.
+	Provider bool
 }
 
 // Duration is a time.Duration written as "30s", "5m" or "1h".
@@ -146,7 +149,13 @@ func Parse(data []byte, file string, kinds []SectionKind) (*Config, error) {
 		}
 		cfg.Sections[k.Key] = sec
 	}
-	if len(cfg.Sections) == 0 {
+	collectors := 0
+	for _, k := range kinds {
+		if cfg.Has(k.Key) && !k.Provider {
+			collectors++
+		}
+	}
+	if collectors == 0 {
 		errs = append(errs, &Error{Msg: "names no collector", Hint: "add at least one section: " + KnownKeys(kinds) + " (see examples/vigil.yml)"})
 	}
 	if len(errs) > 0 {

@@ -61,7 +61,7 @@ func TestErrorsNameFileLineFieldAndHint(t *testing.T) {
 		{"missing environment", "kubernetes:\n  cluster: c\n",
 			[]string{"vigil.yml: environment: is required", "hint:"}},
 		{"unknown section", "environment: dev\nkubernetes:\n  cluster: c\nbilling_typo:\n  x: 1\n",
-			[]string{"vigil.yml:4:", `unknown section "billing_typo"`, "the known sections are environment, kubernetes, textfile"}},
+			[]string{"vigil.yml:4:", `unknown section "billing_typo"`, "the known sections are environment, aws, ionos, kubernetes, textfile"}},
 		{"no collector", "environment: dev\n",
 			[]string{"vigil.yml:", "names no collector", "kubernetes"}},
 		{"world-writable textfile dir", "environment: dev\nkubernetes:\n  cluster: c\ntextfile:\n  directory: " + worldWritable + "\n",

@@ -81,3 +81,12 @@ func walkSecrets(v reflect.Value, f func(*SecretRef)) {
 		}
 	}
 }
+
+// Combine folds several fingerprints into one.
+func Combine(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%q\n", p)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}

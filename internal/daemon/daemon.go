@@ -150,6 +150,20 @@ func (d *Daemon) config() (*config.Config, error) {
 		}
 		cfg.Sections[reg.Section] = sec
 	}
+	for _, p := range collector.Providers() {
+		if p.Sandbox == nil {
+			continue // no collector of the sandbox reads that cloud yet
+		}
+		sec, err := p.Sandbox(env)
+		if err != nil {
+			env.Cleanup()
+			return nil, fmt.Errorf("sandbox %s: %w", p.Section, err)
+		}
+		if dft, ok := sec.(config.Defaulter); ok {
+			dft.ApplyDefaults()
+		}
+		cfg.Sections[p.Section] = sec
+	}
 	d.sandboxCfg, d.sandboxEnv = cfg, env
 	return cfg, nil
 }

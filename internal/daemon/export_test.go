@@ -14,3 +14,8 @@ func SetSandboxClients(f func() (kubernetes.Interface, metricsclient.Interface))
 	cluster.SandboxClients = f
 	return func() { cluster.SandboxClients = old }
 }
+
+// CurrentProvider returns the running configuration's built provider.
+func (d *Daemon) CurrentProvider(section string) any {
+	return d.current.Load().providers[section]
+}

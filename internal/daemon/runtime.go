@@ -18,6 +18,7 @@ import (
 // registry holds and the file configures.
 type runtime struct {
 	cfg        *config.Config
+	providers  map[string]collector.Built
 	collectors []*built
 	metrics    *source.Metrics
 }
@@ -40,6 +41,10 @@ type built struct {
 // nothing new is left running.
 func (d *Daemon) build(cfg *config.Config, prev *runtime) (*runtime, error) {
 	rt := &runtime{cfg: cfg, metrics: d.sourceMetrics}
+	var err error
+	if rt.providers, err = d.buildProviders(cfg, prev); err != nil {
+		return nil, err
+	}
 	reserved := reservedNames()
 	for _, reg := range collector.All() {
 		sec, ok := cfg.Sections[reg.Section]
@@ -47,6 +52,11 @@ func (d *Daemon) build(cfg *config.Config, prev *runtime) (*runtime, error) {
 			continue
 		}
 		fp := config.Fingerprint(cfg.Environment, sec)
+		for _, use := range reg.Uses {
+			if p, ok := rt.providers[use]; ok {
+				fp = config.Combine(fp, p.Fingerprint())
+			}
+		}
 		if old := prev.find(reg.Name); old != nil && old.fingerprint == fp {
 			rt.collectors = append(rt.collectors, old)
 			continue
@@ -55,7 +65,7 @@ func (d *Daemon) build(cfg *config.Config, prev *runtime) (*runtime, error) {
 			group: source.NewGroup(d.sourceMetrics, d.logger, source.WithStorage(d.opts.StoragePath))}
 		c, err := reg.Build(sec, &collector.Deps{
 			Environment: cfg.Environment, Group: b.group, Logger: d.logger.With("collector", reg.Name),
-			Sandbox: d.opts.Sandbox, Reserved: reserved, Fingerprint: fp,
+			Sandbox: d.opts.Sandbox, Reserved: reserved, Fingerprint: fp, Providers: rt.providers,
 		})
 		if err != nil {
 			rt.stopNew(prev)
@@ -70,6 +80,30 @@ func (d *Daemon) build(cfg *config.Config, prev *runtime) (*runtime, error) {
 		rt.collectors = append(rt.collectors, b)
 	}
 	return rt, nil
+}
+
+// buildProviders builds the client set of every provider section in cfg,
+// keeping prev's where the fingerprint is unchanged (its credential caches,
+// an assumed role's session, stay warm).
+func (d *Daemon) buildProviders(cfg *config.Config, prev *runtime) (map[string]collector.Built, error) {
+	out := map[string]collector.Built{}
+	for _, p := range collector.Providers() {
+		sec, ok := cfg.Sections[p.Section]
+		if !ok {
+			continue
+		}
+		b, err := p.Build(context.Background(), sec)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p.Section, err)
+		}
+		if prev != nil {
+			if old, ok := prev.providers[p.Section]; ok && old.Fingerprint() == b.Fingerprint() {
+				b = old
+			}
+		}
+		out[p.Section] = b
+	}
+	return out, nil
 }
 
 // find returns the runtime's collector of that name, or nil.
