@@ -141,8 +141,15 @@ func TestOverlaysBuildWithTheirEnvironment(t *testing.T) {
 					}
 				}
 			}
-			if args, _, _ := unstructured.NestedStringSlice(c, "args"); !slices.Equal(args, []string{"--config.file=/etc/vigil/vigil.yml"}) {
+			if args, _, _ := unstructured.NestedStringSlice(c, "args"); !slices.Equal(args, []string{"--config.file=/etc/vigil/vigil.yml", "--storage.path=/var/lib/vigil/data"}) {
 				t.Errorf("args = %q", args)
+			}
+			// The storage path is writable under the read-only root: a mounted volume.
+			mounts, _, _ := unstructured.NestedSlice(c, "volumeMounts")
+			if !slices.ContainsFunc(mounts, func(m any) bool {
+				return m.(map[string]any)["mountPath"] == "/var/lib/vigil/data"
+			}) {
+				t.Errorf("--storage.path /var/lib/vigil/data has no volume mounted: the read-only root filesystem would refuse every snapshot")
 			}
 
 			// The config volume names the generated (hashed) ConfigMap, so a
