@@ -12,6 +12,8 @@ var Catalogue = []metricdoc.Desc{
 		Help: "1 when the Kubernetes API server answered the last /version probe, 0 otherwise."},
 	{Name: "vigil_cluster_apiserver_info", Type: metricdoc.Gauge, Labels: []string{"cluster", "git_version"},
 		Help: "Always 1; git_version is the API server version from the last successful /version probe."},
+	{Name: "vigil_cluster_apiserver_tls_verify_disabled", Type: metricdoc.Gauge, Labels: []string{"cluster"},
+		Help: "1 when Vigil's connection to the API server does not verify its TLS certificate (insecure_skip_tls_verify in the config or the kubeconfig), 0 when it does."},
 
 	// Nodes
 	{Name: "vigil_cluster_node_info", Type: metricdoc.Gauge, Labels: []string{"cluster", "node", "kubelet_version", "internal_ip"},

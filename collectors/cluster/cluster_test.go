@@ -402,5 +402,5 @@ func TestAPIServerProbe(t *testing.T) {
 	require.False(t, c.Synced())
 	require.Equal(t, "connection", g.Statuses()[0].LastReason)
 	require.Equal(t, 0.0, sourceUp(t, sm, cluster.APIServerSource))
-	require.Equal(t, []string{`vigil_cluster_apiserver_up{} 0`}, samples(t, scrape(t, c), nil))
+	require.Equal(t, []string{`vigil_cluster_apiserver_tls_verify_disabled{} 0`, `vigil_cluster_apiserver_up{} 0`}, samples(t, scrape(t, c), nil))
 }

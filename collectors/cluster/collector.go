@@ -45,6 +45,11 @@ type Config struct {
 	// (source.Options.Key): a reload that leaves a key unchanged adopts
 	// that source's snapshot instead of fetching again.
 	ProbeKey, MetricsKey string
+
+	// TLSVerifyDisabled is true when the connection does not verify the API
+	// server's certificate (insecure_skip_tls_verify, in the section or the
+	// kubeconfig): exported so the setting cannot be forgotten.
+	TLSVerifyDisabled bool
 }
 
 // Source names in vigil_source_* series.

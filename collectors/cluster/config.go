@@ -25,6 +25,9 @@ type Section struct {
 	BearerToken           *config.SecretRef `yaml:"bearer_token"`
 	CAFile                string            `yaml:"ca_file"`
 	InsecureSkipTLSVerify bool              `yaml:"insecure_skip_tls_verify"`
+	// AllowBearerTokenOverHTTP must be set to send bearer_token to an
+	// http:// server, where anyone on the path can read and reuse it.
+	AllowBearerTokenOverHTTP bool `yaml:"allow_bearer_token_over_http"`
 	// Namespaces limits which namespaces' objects are exported.
 	Namespaces Namespaces `yaml:"namespaces"`
 	// MetricsAPI polls metrics.k8s.io for node and pod usage (kubectl top).
@@ -79,6 +82,10 @@ func (k *Section) Validate() []*config.Error {
 	}
 	if k.Server != "" && !strings.HasPrefix(k.Server, "https://") && !strings.HasPrefix(k.Server, "http://") {
 		add("server", fmt.Sprintf("%q is not a URL", k.Server), "write it as https://host:port")
+	}
+	if strings.HasPrefix(k.Server, "http://") && k.BearerToken != nil && !k.AllowBearerTokenOverHTTP {
+		add("bearer_token", fmt.Sprintf("would be sent in clear text to %s", k.Server),
+			"use an https:// server; only for a lab set allow_bearer_token_over_http: true")
 	}
 	if k.Context != "" && k.Kubeconfig == "" {
 		add("context", "needs kubernetes.kubeconfig", "set kubeconfig to the file that holds this context")

@@ -3,6 +3,8 @@ package cluster
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
@@ -11,6 +13,7 @@ import (
 	"k8s.io/client-go/rest"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/util/homedir"
 	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 
 	"github.com/vigil-monitoring/vigil/internal/kube"
@@ -42,9 +45,21 @@ func restConfig(k *Section, count func(source, api string)) (*rest.Config, error
 				return nil, err
 			}
 		}
-	default:
+	case inCluster():
 		if rc, err = rest.InClusterConfig(); err != nil {
-			return nil, fmt.Errorf("no kubeconfig or server configured, and not running in a cluster: %w", err)
+			return nil, fmt.Errorf("running in a cluster, but its service account is unusable: %w", err)
+		}
+	default:
+		// Outside a cluster with nothing configured: KUBECONFIG, then
+		// ~/.kube/config, as kubectl does.
+		rules := clientcmd.NewDefaultClientConfigLoadingRules()
+		if os.Getenv(clientcmd.RecommendedConfigPathEnvVar) == "" {
+			// clientcmd fixes ~/.kube/config when the process starts; read
+			// HOME now, as kubectl started now would.
+			rules.Precedence = []string{filepath.Join(homedir.HomeDir(), clientcmd.RecommendedHomeDir, clientcmd.RecommendedFileName)}
+		}
+		if rc, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig(); err != nil {
+			return nil, fmt.Errorf("no kubeconfig or server configured, not running in a cluster, and neither KUBECONFIG nor ~/.kube/config gives a usable context (%w): set kubernetes.kubeconfig, or kubernetes.server with bearer_token", err)
 		}
 	}
 	rc = rest.CopyConfig(rc)
@@ -54,6 +69,12 @@ func restConfig(k *Section, count func(source, api string)) (*rest.Config, error
 		return source.InstrumentTransport(rt, func(api string) { count(kubeSourceOf(api), api) }, kube.APIName)
 	})
 	return rc, nil
+}
+
+// inCluster reports whether Vigil runs in a pod: the kubelet sets these for
+// every container (rest.InClusterConfig reads the same).
+func inCluster() bool {
+	return os.Getenv("KUBERNETES_SERVICE_HOST") != "" && os.Getenv("KUBERNETES_SERVICE_PORT") != ""
 }
 
 // kubeSourceOf says which part of the exporter sent a Kubernetes request, for

@@ -33,9 +33,12 @@ func init() {
 // the collector's sources to the group.
 func build(sec config.Section, deps *collector.Deps) (collector.Collector, error) {
 	k := sec.(*Section)
-	kube, metrics, err := clients(k, deps)
+	kube, metrics, insecure, err := clients(k, deps)
 	if err != nil {
 		return nil, err
+	}
+	if insecure {
+		deps.Logger.Warn("the API server's TLS certificate is not verified (insecure_skip_tls_verify): anyone on the path can impersonate it; vigil_cluster_apiserver_tls_verify_disabled is 1")
 	}
 	return New(Config{
 		Environment:       deps.Environment,
@@ -47,6 +50,7 @@ func build(sec config.Section, deps *collector.Deps) (collector.Collector, error
 		MetricsInterval:   k.MetricsInterval.Std(),
 		ProbeKey:          k.sourceKey(deps.Environment, func(s *Section) { s.MetricsInterval, s.MetricsAPI = 0, nil }),
 		MetricsKey:        k.sourceKey(deps.Environment, func(s *Section) { s.ProbeInterval = 0 }),
+		TLSVerifyDisabled: insecure,
 	}, kube, metrics, deps.Group, deps.Logger), nil
 }
 
@@ -59,7 +63,9 @@ func (k *Section) sourceKey(env string, drop func(*Section)) string {
 	return config.Fingerprint(env, &cp)
 }
 
-func clients(k *Section, deps *collector.Deps) (kubernetes.Interface, metricsclient.Interface, error) {
+// clients connects to the cluster; insecure reports a connection that does
+// not verify the server's certificate.
+func clients(k *Section, deps *collector.Deps) (kube kubernetes.Interface, metrics metricsclient.Interface, insecure bool, err error) {
 	count := func(api string) { deps.Group.APIRequestCounter(kubeSourceOf(api))(api) }
 	if deps.Sandbox {
 		kube, metrics := SandboxClients()
@@ -67,23 +73,21 @@ func clients(k *Section, deps *collector.Deps) (kubernetes.Interface, metricscli
 			metrics = nil
 		}
 		countSandboxRequests(kube, metrics, count)
-		return kube, metrics, nil
+		return kube, metrics, false, nil
 	}
 	rc, err := restConfig(k, func(_, api string) { count(api) })
 	if err != nil {
-		return nil, nil, fmt.Errorf("kubernetes: %w", err)
+		return nil, nil, false, fmt.Errorf("kubernetes: %w", err)
 	}
-	kube, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		return nil, nil, fmt.Errorf("kubernetes: building client: %w", err)
+	if kube, err = kubernetes.NewForConfig(rc); err != nil {
+		return nil, nil, false, fmt.Errorf("kubernetes: building client: %w", err)
 	}
-	var metrics metricsclient.Interface
 	if k.MetricsAPIEnabled() {
 		if metrics, err = metricsclient.NewForConfig(rc); err != nil {
-			return nil, nil, fmt.Errorf("kubernetes: building metrics.k8s.io client: %w", err)
+			return nil, nil, false, fmt.Errorf("kubernetes: building metrics.k8s.io client: %w", err)
 		}
 	}
-	return kube, metrics, nil
+	return kube, metrics, rc.TLSClientConfig.Insecure, nil
 }
 
 var _ collector.Collector = (*Collector)(nil)

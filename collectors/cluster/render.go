@@ -90,6 +90,9 @@ func (c *Collector) renderAPIServer(t *exposition.Writer) {
 	} else {
 		t.Int(0)
 	}
+	t.Family(headers, "vigil_cluster_apiserver_tls_verify_disabled")
+	t.Series()
+	t.Bool(c.cfg.TLSVerifyDisabled)
 	if v, _, ok := c.apiserver.Get(); ok && v != nil {
 		t.Family(headers, "vigil_cluster_apiserver_info")
 		t.Series()

@@ -78,6 +78,8 @@ func TestErrorsNameFileLineFieldAndHint(t *testing.T) {
 			[]string{"vigil.yml:5:", "kubernetes.namespaces.include[0]", "both included and excluded"}},
 		{"textfile dir", "environment: dev\nkubernetes:\n  cluster: c\ntextfile:\n  directory: /nonexistent/dir\n",
 			[]string{"vigil.yml:5:", "textfile.directory", "not a readable directory"}},
+		{"bearer token over http", "environment: dev\nkubernetes:\n  cluster: c\n  server: http://k8s:8080\n  bearer_token: {env: T}\n",
+			[]string{"vigil.yml:5:", "kubernetes.bearer_token", "clear text to http://k8s:8080", "allow_bearer_token_over_http"}},
 		{"label", "environment: prod env\nkubernetes:\n  cluster: c\n",
 			[]string{"vigil.yml:1:", "environment", "not a plain name"}},
 	}

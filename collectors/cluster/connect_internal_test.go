@@ -1,0 +1,82 @@
+package cluster
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-monitoring/vigil/internal/collector"
+	"github.com/vigil-monitoring/vigil/internal/source"
+)
+
+func noCount(string, string) {}
+
+const kubeconfigFor = `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: "https://kubeconfig-default.example:6443", insecure-skip-tls-verify: true}
+users:
+- name: u
+  user: {token: not-a-real-token}
+contexts:
+- name: ctx
+  context: {cluster: c, user: u}
+current-context: ctx
+`
+
+// TestNothingConfiguredOutsideAClusterActsLikeKubectl: with no kubeconfig
+// and no server, outside a pod, KUBECONFIG and then ~/.kube/config are used;
+// with neither, the error says what to set.
+func TestNothingConfiguredOutsideAClusterActsLikeKubectl(t *testing.T) {
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	t.Setenv("KUBERNETES_SERVICE_PORT", "")
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("KUBECONFIG", "")
+
+	_, err := restConfig(&Section{Cluster: "c"}, noCount)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "neither KUBECONFIG nor ~/.kube/config")
+	assert.Contains(t, err.Error(), "set kubernetes.kubeconfig")
+
+	require.NoError(t, os.MkdirAll(filepath.Join(home, ".kube"), 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(home, ".kube", "config"), []byte(kubeconfigFor), 0o600))
+	rc, err := restConfig(&Section{Cluster: "c"}, noCount)
+	require.NoError(t, err)
+	assert.Equal(t, "https://kubeconfig-default.example:6443", rc.Host, "~/.kube/config is used")
+
+	other := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, os.WriteFile(other, []byte(replaceHost(kubeconfigFor, "https://from-env.example:6443")), 0o600))
+	t.Setenv("KUBECONFIG", other)
+	rc, err = restConfig(&Section{Cluster: "c"}, noCount)
+	require.NoError(t, err)
+	assert.Equal(t, "https://from-env.example:6443", rc.Host, "KUBECONFIG wins over ~/.kube/config")
+}
+
+func replaceHost(s, host string) string {
+	return string([]byte(s[:len("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: \"")])) + host +
+		s[len("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: \"https://kubeconfig-default.example:6443"):]
+}
+
+// TestUnverifiedTLSIsReported: skipping certificate verification, in the
+// section or in the kubeconfig, is exported; a verified connection is not.
+func TestUnverifiedTLSIsReported(t *testing.T) {
+	deps := &collector.Deps{Group: source.NewGroup(source.NewMetrics(), nil)}
+	_, _, insecure, err := clients(&Section{Cluster: "c", Server: "https://127.0.0.1:1", InsecureSkipTLSVerify: true}, deps)
+	require.NoError(t, err)
+	assert.True(t, insecure, "insecure_skip_tls_verify in the section")
+
+	_, _, insecure, err = clients(&Section{Cluster: "c", Server: "https://127.0.0.1:1"}, deps)
+	require.NoError(t, err)
+	assert.False(t, insecure)
+
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, os.WriteFile(kc, []byte(kubeconfigFor), 0o600))
+	_, _, insecure, err = clients(&Section{Cluster: "c", Kubeconfig: kc}, deps)
+	require.NoError(t, err)
+	assert.True(t, insecure, "insecure-skip-tls-verify in the kubeconfig")
+}

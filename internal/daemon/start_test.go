@@ -1,0 +1,19 @@
+package daemon_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-monitoring/vigil/internal/daemon"
+)
+
+// TestNoConfigurationIsAnErrorNotTheSandbox: a container started without
+// arguments must not export the sandbox's fake faults, which would page.
+func TestNoConfigurationIsAnErrorNotTheSandbox(t *testing.T) {
+	_, err := daemon.New(daemon.Options{})
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "--config.file")
+	require.Contains(t, err.Error(), "--sandbox")
+	require.NotContains(t, err.Error(), "\n", "one line")
+}
