@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/vigil-monitoring/vigil/internal/collector"
 	"github.com/vigil-monitoring/vigil/internal/source"
@@ -79,4 +81,18 @@ func TestUnverifiedTLSIsReported(t *testing.T) {
 	_, _, insecure, err = clients(&Section{Cluster: "c", Kubeconfig: kc}, deps)
 	require.NoError(t, err)
 	assert.True(t, insecure, "insecure-skip-tls-verify in the kubeconfig")
+}
+
+// TestMetricsAPIErrorsSayWhatToDo: a missing metrics.k8s.io and a
+// metrics-server that does not answer are told apart, each with the step
+// that fixes it.
+func TestMetricsAPIErrorsSayWhatToDo(t *testing.T) {
+	gr := schema.GroupResource{Group: "metrics.k8s.io", Resource: "nodes"}
+	missing := explainMetricsAPI(apierrors.NewNotFound(gr, ""))
+	assert.Contains(t, missing.Error(), "install metrics-server, or set kubernetes.metrics_api: false")
+	assert.Equal(t, source.ReasonNotFound, source.Classify(missing))
+
+	down := explainMetricsAPI(apierrors.NewServiceUnavailable("no endpoints"))
+	assert.Contains(t, down.Error(), "metrics-server does not answer")
+	assert.NotContains(t, down.Error(), "install metrics-server")
 }

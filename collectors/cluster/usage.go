@@ -5,9 +5,12 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
+
+	"github.com/vigil-monitoring/vigil/internal/source"
 )
 
 // usage is one metrics.k8s.io snapshot: what `kubectl top nodes` and
@@ -31,7 +34,7 @@ type resourceUsage struct {
 func fetchUsage(ctx context.Context, client metricsclient.Interface, namespaces []string) (*usage, error) {
 	nodes, err := client.MetricsV1beta1().NodeMetricses().List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("listing node metrics: %w", err)
+		return nil, explainMetricsAPI(err)
 	}
 	u := &usage{nodes: make(map[string]resourceUsage, len(nodes.Items)), pods: map[podKey]resourceUsage{}}
 	for _, n := range nodes.Items {
@@ -46,7 +49,7 @@ func fetchUsage(ctx context.Context, client metricsclient.Interface, namespaces 
 	for _, ns := range namespaces {
 		pods, err := client.MetricsV1beta1().PodMetricses(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
-			return nil, fmt.Errorf("listing pod metrics: %w", err)
+			return nil, fmt.Errorf("listing pod metrics: %w", explainMetricsAPI(err))
 		}
 		for _, p := range pods.Items {
 			var r resourceUsage
@@ -62,4 +65,19 @@ func fetchUsage(ctx context.Context, client metricsclient.Interface, namespaces 
 		}
 	}
 	return u, nil
+}
+
+// explainMetricsAPI says, on every refresh, whether metrics.k8s.io exists at
+// all rather than assuming it: an API server without the APIService answers
+// 404 (metrics-server not installed: a setting or an install, never an
+// outage), one whose metrics-server is down answers 503. The error text is
+// what the VigilSourceNeverSucceeded ticket points the reader to.
+func explainMetricsAPI(err error) error {
+	switch {
+	case apierrors.IsNotFound(err):
+		return source.WithReason(fmt.Errorf("metrics.k8s.io is not served by this cluster (no metrics-server APIService): install metrics-server, or set kubernetes.metrics_api: false: %w", err), source.ReasonNotFound)
+	case apierrors.IsServiceUnavailable(err):
+		return fmt.Errorf("metrics.k8s.io is registered but metrics-server does not answer: check its pod (kubectl -n kube-system get pods -l k8s-app=metrics-server): %w", err)
+	}
+	return fmt.Errorf("listing node metrics: %w", err)
 }

@@ -16,6 +16,7 @@ import (
 	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 
 	"github.com/vigil-monitoring/vigil/collectors/cluster"
+	"github.com/vigil-monitoring/vigil/internal/source"
 )
 
 // metrics.k8s.io as metrics-server answers it (kubectl get --raw).
@@ -110,4 +111,38 @@ func TestUsageFromMetricsAPI(t *testing.T) {
 	// Three refresh intervals without a success: the old numbers are no
 	// longer served as current.
 	require.Eventually(t, func() bool { return len(usageOnly()) == 0 }, 15*time.Second, 50*time.Millisecond)
+}
+
+// TestMissingMetricsAPIIsExplained: an API server without metrics.k8s.io
+// answers 404 on every refresh (no metrics-server); the source fails with
+// reason not_found and an error that says what to install or disable, which
+// the VigilSourceNeverSucceeded ticket points to.
+func TestMissingMetricsAPIIsExplained(t *testing.T) {
+	kube, _ := kubeClient(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		// What kube-apiserver answers for a group it does not serve.
+		_, _ = w.Write([]byte(`{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","details":{},"code":404}`))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	mc, err := metricsclient.NewForConfig(&rest.Config{Host: srv.URL})
+	require.NoError(t, err)
+
+	r := start(t, cluster.Config{MetricsAPI: true, MetricsInterval: time.Second}, kube, mc)
+	var st source.Status
+	require.Eventually(t, func() bool {
+		for _, s := range r.group.Statuses() {
+			if s.Name == cluster.MetricsSource && s.Attempted {
+				st = s
+				return true
+			}
+		}
+		return false
+	}, 15*time.Second, 20*time.Millisecond)
+	require.False(t, st.Up)
+	require.Equal(t, source.ReasonNotFound, st.LastReason)
+	require.True(t, st.LastSuccess.IsZero(), "never succeeded")
 }
