@@ -1,0 +1,31 @@
+package billing
+
+import "github.com/vigil-monitoring/vigil/internal/metricdoc"
+
+// Catalogue lists every family the collector exposes.
+var Catalogue = []metricdoc.Desc{
+	{Name: "vigil_billing_cost_month_to_date", Type: metricdoc.Gauge, Labels: []string{"provider", "account", "service", "currency"},
+		Help: "Spend of the current calendar month (UTC) so far, by service (AWS Cost Explorer SERVICE, in the configured cost metric) or IONOS product (Billing API usage x price per meter). Cost Explorer data lags up to a day and IONOS computes usage once a day: alert on the forecast, not on this partial figure."},
+	{Name: "vigil_billing_cost_previous_month", Type: metricdoc.Gauge, Labels: []string{"provider", "account", "currency"},
+		Help: "Total spend of the previous calendar month, from the same API as the month to date (exported because Prometheus' default retention cannot reach back a month)."},
+	{Name: "vigil_billing_forecast_month_end", Type: metricdoc.Gauge, Labels: []string{"provider", "account", "currency"},
+		Help: "Forecast spend of the whole current month: for AWS the month to date plus Cost Explorer's GetCostForecast for the rest of the month; for IONOS the month to date scaled linearly by the hours of the month usage covers."},
+	{Name: "vigil_billing_ionos_datacenter_cost_month_to_date", Type: metricdoc.Gauge, Labels: []string{"account", "datacenter", "currency"},
+		Help: "IONOS spend of the current month so far per virtual data center (Billing API usage x price per meter; excludes rebates, commitments and VAT)."},
+	{Name: "vigil_billing_ionos_meters_unpriced", Type: metricdoc.Gauge, Labels: []string{"account", "reason"},
+		Help: "IONOS usage meters left out of the cost, by reason: no_price (no product in the price list), unit_mismatch (usage unit differs from the product's, never converted silently), currency_mismatch (priced in another currency than the contract's)."},
+	{Name: "vigil_billing_api_requests_total", Type: metricdoc.Counter, Labels: []string{"provider", "account", "api"},
+		Help: "Billing API requests Vigil sent since it started, every page counted (a request refused by the daily request budget is not sent and not counted)."},
+	{Name: "vigil_billing_exporter_cost_total", Type: metricdoc.Counter, Labels: []string{"provider", "account", "currency"},
+		Help: "What Vigil's own billing requests cost since it started: AWS Cost Explorer charges USD 0.01 a request; Budgets and the IONOS Billing API are free."},
+	{Name: "vigil_budget_amount", Type: metricdoc.Gauge, Labels: []string{"provider", "currency"},
+		Help: "Monthly budget of this environment and provider, from Vigil's configuration (billing.budgets); amounts in different currencies are never added or converted."},
+	{Name: "vigil_budget_page_within_seconds", Type: metricdoc.Gauge, Labels: []string{"provider", "currency"},
+		Help: "From Vigil's configuration (billing.budgets[].page_within): page when spend is on course to reach the budget within this many seconds; further away the alerts are tickets."},
+	{Name: "vigil_budget_aws_limit", Type: metricdoc.Gauge, Labels: []string{"account", "budget", "currency"},
+		Help: "Limit of each AWS Budgets cost budget of the account (DescribeBudgets), for its time unit (usually a month)."},
+	{Name: "vigil_budget_aws_actual_spend", Type: metricdoc.Gauge, Labels: []string{"account", "budget", "currency"},
+		Help: "Actual spend AWS Budgets calculated for each budget's current period (DescribeBudgets CalculatedSpend; lags like Cost Explorer)."},
+	{Name: "vigil_budget_aws_forecasted_spend", Type: metricdoc.Gauge, Labels: []string{"account", "budget", "currency"},
+		Help: "Spend AWS Budgets forecasts for each budget's whole current period (DescribeBudgets CalculatedSpend)."},
+}
