@@ -16,5 +16,6 @@ func init() {
 		Build: func(_ context.Context, sec config.Section) (collector.Built, error) {
 			return New(sec.(*Config))
 		},
+		Sandbox: sandboxSection,
 	})
 }

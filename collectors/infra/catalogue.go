@@ -1,0 +1,77 @@
+package infra
+
+import (
+	"github.com/vigil-monitoring/vigil/internal/metricdoc"
+)
+
+// The closed state sets. A state the API sends that is not listed counts
+// as UNKNOWN, so every series of the set exists at 0 or 1 and a change of
+// state never leaves an orphan series.
+var (
+	datacenterStates = []string{"AVAILABLE", "BUSY", "INACTIVE", "UNKNOWN"}
+	// Managed clusters and node pools (sdk-go/v6 and sdk-python allowed values).
+	k8sStates = []string{"ACTIVE", "DEPLOYING", "UPDATING", "MAINTENANCE", "HIBERNATING", "SUSPENDED",
+		"DESTROYING", "TERMINATED", "FAILED", "FAILED_DEPLOYING", "FAILED_UPDATING", "FAILED_MAINTENANCE",
+		"FAILED_HIBERNATING", "FAILED_SUSPENDED", "FAILED_DESTROYING", "UNKNOWN"}
+	nodeStates = []string{"PROVISIONING", "PROVISIONED", "READY", "TERMINATING", "REBUILDING", "BUSY", "UNKNOWN"}
+)
+
+const fromIONOS = " (IONOS Cloud API v6"
+
+// Catalogue lists every family of the infra collector.
+var Catalogue = []metricdoc.Desc{
+	{Name: "vigil_infra_ionos_datacenter_info", Type: metricdoc.Gauge, Labels: []string{"datacenter", "datacenter_id", "location"},
+		Help: "1 for each IONOS virtual data center" + fromIONOS + " GET /datacenters), with its id and location."},
+	{Name: "vigil_infra_ionos_datacenter_state", Type: metricdoc.Gauge, Labels: []string{"datacenter", "state"},
+		Help: "1 for the data center's current metadata.state, 0 for every other state of the set" + fromIONOS + " GET /datacenters)."},
+	{Name: "vigil_infra_ionos_lan_public", Type: metricdoc.Gauge, Labels: []string{"datacenter", "lan"},
+		Help: "1 when the LAN is public (connected to the internet), 0 when private" + fromIONOS + " GET /datacenters/{id}/lans)."},
+	{Name: "vigil_infra_ionos_ipblock_size", Type: metricdoc.Gauge, Labels: []string{"ipblock", "location"},
+		Help: "IP addresses reserved in the IP block" + fromIONOS + " GET /ipblocks, properties.size)."},
+	{Name: "vigil_infra_ionos_ipblock_used", Type: metricdoc.Gauge, Labels: []string{"ipblock", "location"},
+		Help: "IP addresses of the IP block assigned to a NIC or node" + fromIONOS + " GET /ipblocks, properties.ipConsumers)."},
+	{Name: "vigil_infra_ionos_k8s_cluster_info", Type: metricdoc.Gauge, Labels: []string{"cluster", "cluster_id", "k8s_version"},
+		Help: "1 for each IONOS managed Kubernetes cluster, with its id and Kubernetes version" + fromIONOS + " GET /k8s)."},
+	{Name: "vigil_infra_ionos_k8s_cluster_state", Type: metricdoc.Gauge, Labels: []string{"cluster", "state"},
+		Help: "1 for the managed cluster's current metadata.state, 0 for every other state of the set" + fromIONOS + " GET /k8s)."},
+	{Name: "vigil_infra_ionos_k8s_cluster_upgrade_available", Type: metricdoc.Gauge, Labels: []string{"cluster"},
+		Help: "1 when IONOS offers a Kubernetes upgrade for the cluster (properties.availableUpgradeVersions is not empty)" + fromIONOS + " GET /k8s)."},
+	{Name: "vigil_infra_ionos_k8s_cluster_upgrade_available_since_timestamp_seconds", Type: metricdoc.Gauge, Labels: []string{"cluster"},
+		Help: "When Vigil first saw an upgrade available for the cluster's current Kubernetes version (Unix seconds; kept across restarts in --storage.path); absent when none is available."},
+	{Name: "vigil_infra_ionos_k8s_cluster_maintenance_window_start_timestamp_seconds", Type: metricdoc.Gauge, Labels: []string{"cluster"},
+		Help: "Start of the cluster's maintenance window that is open now, or else of the next one (Unix seconds; from properties.maintenanceWindow" + fromIONOS + ") and the configured window length)."},
+	{Name: "vigil_infra_ionos_k8s_cluster_maintenance_window_open", Type: metricdoc.Gauge, Labels: []string{"cluster"},
+		Help: "1 while the cluster's weekly maintenance window is open (its start plus the configured maintenance_window_duration), else 0."},
+	{Name: "vigil_infra_ionos_k8s_cluster_public", Type: metricdoc.Gauge, Labels: []string{"cluster"},
+		Help: "1 when the cluster's API server is reachable from the internet (properties.public" + fromIONOS + "))."},
+	{Name: "vigil_infra_ionos_k8s_cluster_api_allow_list_entries", Type: metricdoc.Gauge, Labels: []string{"cluster"},
+		Help: "Entries in the cluster's API server allow-list (properties.apiSubnetAllowList" + fromIONOS + "); 0 means any address may connect."},
+	{Name: "vigil_infra_ionos_k8s_nodepool_info", Type: metricdoc.Gauge, Labels: []string{"cluster", "nodepool", "datacenter", "k8s_version"},
+		Help: "1 for each node pool of a managed cluster, with its data center and Kubernetes version" + fromIONOS + " GET /k8s/{id}/nodepools)."},
+	{Name: "vigil_infra_ionos_k8s_nodepool_state", Type: metricdoc.Gauge, Labels: []string{"cluster", "nodepool", "state"},
+		Help: "1 for the node pool's current metadata.state, 0 for every other state of the set" + fromIONOS + ")."},
+	{Name: "vigil_infra_ionos_k8s_nodepool_version_matches_cluster", Type: metricdoc.Gauge, Labels: []string{"cluster", "nodepool"},
+		Help: "1 when the node pool runs the cluster's Kubernetes version, 0 when it lags or leads" + fromIONOS + ")."},
+	{Name: "vigil_infra_ionos_k8s_nodepool_nodes_desired", Type: metricdoc.Gauge, Labels: []string{"cluster", "nodepool"},
+		Help: "Nodes the node pool is set to run (properties.nodeCount" + fromIONOS + "); the autoscaler moves it between the minimum and maximum."},
+	{Name: "vigil_infra_ionos_k8s_nodepool_autoscaling_min_nodes", Type: metricdoc.Gauge, Labels: []string{"cluster", "nodepool"},
+		Help: "Autoscaling minimum of the node pool (properties.autoScaling.minNodeCount" + fromIONOS + ")); absent when the pool does not autoscale."},
+	{Name: "vigil_infra_ionos_k8s_nodepool_autoscaling_max_nodes", Type: metricdoc.Gauge, Labels: []string{"cluster", "nodepool"},
+		Help: "Autoscaling maximum of the node pool (properties.autoScaling.maxNodeCount" + fromIONOS + ")); absent when the pool does not autoscale."},
+	{Name: "vigil_infra_ionos_k8s_nodepool_maintenance_window_start_timestamp_seconds", Type: metricdoc.Gauge, Labels: []string{"cluster", "nodepool"},
+		Help: "Start of the node pool's maintenance window that is open now, or else of the next one (Unix seconds; properties.maintenanceWindow" + fromIONOS + "))."},
+	{Name: "vigil_infra_ionos_k8s_nodepool_maintenance_window_open", Type: metricdoc.Gauge, Labels: []string{"cluster", "nodepool"},
+		Help: "1 while the node pool's weekly maintenance window is open (its start plus the configured maintenance_window_duration), else 0."},
+	{Name: "vigil_infra_ionos_k8s_node_state", Type: metricdoc.Gauge, Labels: []string{"cluster", "nodepool", "node", "state"},
+		Help: "1 for the node's current metadata.state, 0 for every other state of the set" + fromIONOS + " GET /k8s/{id}/nodepools/{id}/nodes)."},
+	{Name: "vigil_infra_ionos_k8s_node_info", Type: metricdoc.Gauge, Labels: []string{"cluster", "nodepool", "node", "k8s_version"},
+		Help: "1 for each node of a managed node pool, with its Kubernetes version" + fromIONOS + " GET /k8s/{id}/nodepools/{id}/nodes)."},
+	{Name: "vigil_infra_ionos_k8s_node_public_ip", Type: metricdoc.Gauge, Labels: []string{"cluster", "nodepool", "node"},
+		Help: "1 when the node has a public IP address (properties.publicIP" + fromIONOS + ")), 0 when it has none."},
+	{Name: "vigil_infra_ionos_k8s_node_public_ip_expected", Type: metricdoc.Gauge,
+		Help: "1 when the configuration says this environment's nodes have public IPs (infra.ionos.nodes_have_public_ips), else 0; the alert on nodes without one joins on it."},
+}
+
+var infoOnly = map[string]string{
+	"vigil_infra_ionos_datacenter_info": "labels (id, location) for joins and tables; the state gauge carries what is alerted on",
+}
