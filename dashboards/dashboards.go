@@ -18,6 +18,7 @@ func All() []Board {
 	return []Board{
 		{File: "overview.json", Build: Overview},
 		{File: "cluster.json", Build: Cluster},
+		{File: "access.json", Build: Access},
 	}
 }
 

@@ -1,0 +1,32 @@
+package dashboards
+
+import "github.com/grafana-tools/sdk"
+
+// Access answers "can users and tooling reach us from outside, and what
+// expires next": every probe with its failure reason and phase durations
+// (collectors/access), then certificates and tokens sorted by expiry
+// (collectors/expiry).
+func Access() *sdk.Board {
+	b := newBuilder("vigil-access", "Vigil / Access and expiry", "access", "expiry")
+	b.variables(false)
+	a := func(metric string, matchers ...string) string { return sel(metric, false, matchers...) }
+
+	b.row("Reachability from outside")
+	b.problemCount("Probes failing", "Access probes whose last run failed (AccessProbeFailing, AccessRegistryUnreachable, AccessKubeAPINotReady).",
+		orZero(`count(`+a("vigil_access_probe_success")+` == 0)`))
+	b.problemCount("Registries unreachable", "Container registries whose /v2/ answers neither 200 nor 401 (AccessRegistryUnreachable).",
+		orZero(`count(`+a("vigil_access_probe_success", `kind="registry"`)+` == 0)`))
+	b.problemCount("API /readyz failing", "Kubernetes API servers whose /readyz fails from outside (AccessKubeAPINotReady).",
+		orZero(`count(`+a("vigil_access_probe_success", `kind="readyz"`)+` == 0)`))
+	b.table("Every probe and its reason", "The reason of each probe's last run: none when it succeeded, otherwise the phase and what broke.", "none",
+		a("vigil_access_probe_failure_reason")+` == 1`, 24, 8, "Value")
+	b.timeseries("Probe success", "1 when the probe's last run succeeded.", "none", 12, 8,
+		target{expr: a("vigil_access_probe_success"), legend: "{{environment}} {{probe}}"})
+	b.table("HTTP status of the last answer", "Status code of each http, registry and readyz probe's last answer; 0: no answer.", "none",
+		a("vigil_access_probe_http_status_code"), 12, 8)
+	b.timeseries("Probe duration", "Duration of each probe's last run, all phases.", "s", 12, 8,
+		target{expr: a("vigil_access_probe_duration_seconds"), legend: "{{environment}} {{probe}}"})
+	b.timeseries("Probe duration by phase", "dns, connect, tls and first_byte of each probe's last run: where the time goes.", "s", 12, 8,
+		target{expr: a("vigil_access_probe_phase_duration_seconds"), legend: "{{probe}} {{phase}}"})
+	return b.board
+}
