@@ -394,7 +394,6 @@ func rawServer(t *testing.T, f func(net.Conn)) string {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-
 func port(u string) string { return u[strings.LastIndex(u, ":")+1:] }
 
 func keys(m map[string]float64) []string {

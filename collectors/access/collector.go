@@ -218,4 +218,3 @@ func (c *Collector) Ready() bool { return true }
 
 // Stop does nothing; the engine stops the sources.
 func (c *Collector) Stop() {}
-

@@ -3,9 +3,9 @@ package sandbox
 import (
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"log"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
