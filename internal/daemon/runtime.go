@@ -72,12 +72,19 @@ func (d *Daemon) build(cfg *config.Config, prev *runtime) (*runtime, error) {
 			return nil, fmt.Errorf("%s: %w", reg.Section, err)
 		}
 		b.Collector = c
-		if old := prev.find(reg.Name); old != nil {
-			if adopted := b.group.Adopt(old.group); len(adopted) > 0 {
-				d.logger.Debug("reload keeps unchanged sources", "collector", reg.Name, "sources", adopted)
-			}
-		}
 		rt.collectors = append(rt.collectors, b)
+	}
+	// Only once every collector is built: adopting stops the old source's
+	// loop, and a build failing after that would leave the configuration
+	// that keeps running with sources that never refresh again.
+	for _, b := range rt.collectors {
+		old := prev.find(b.name)
+		if old == nil || old == b {
+			continue
+		}
+		if adopted := b.group.Adopt(old.group); len(adopted) > 0 {
+			d.logger.Debug("reload keeps unchanged sources", "collector", b.name, "sources", adopted)
+		}
 	}
 	return rt, nil
 }
@@ -184,6 +191,7 @@ func (rt *runtime) ready() bool {
 func (rt *runtime) render(w *exposition.Writer) error {
 	var errs []error
 	for _, b := range rt.collectors {
+		w.Scope() // no collector inherits another's scope labels
 		if err := b.Render(w); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", b.name, err))
 		}

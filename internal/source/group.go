@@ -56,29 +56,14 @@ func Add[T any](g *Group, opts Options, fetch Fetch[T]) *Source[T] {
 	s := &Source[T]{opts: opts, fetch: fetch, metrics: g.metrics, logger: g.logger, group: g,
 		slot: make(chan struct{}, 1)}
 	s.status.Name = opts.Name
-	m := g.metrics
-	// Present from the start: a source that never succeeds shows up 0,
-	// attempted 0 and no last success. A source a reload rebuilds keeps
-	// its series as they were until its own first refresh (or until Start
-	// publishes what it adopted), so a reload shows no false outage.
-	isNew := m.register(opts.Name)
-	if isNew {
-		m.up.WithLabelValues(opts.Name).Set(0)
-		m.attempted.WithLabelValues(opts.Name).Set(0)
-		m.inFlight.WithLabelValues(opts.Name).Add(0)
-	}
-	m.zeroErrors(opts.Name)
-	m.interval.WithLabelValues(opts.Name).Set(opts.Interval.Seconds())
-	m.info.DeletePartialMatch(map[string]string{"source": opts.Name})
-	m.info.WithLabelValues(opts.Name, string(opts.Criticality)).Set(1)
+	isNew := g.metrics.register(opts.Name)
+	s.fresh = isNew
 	if opts.DailyRequestBudget > 0 {
 		if g.storage == "" {
 			g.logger.Warn("request budget counted in memory only: a restart starts the day's count again (set a storage path)",
 				"source", opts.Name, "daily_request_budget", opts.DailyRequestBudget)
 		}
 		s.ledger = g.ledger(opts.Name, opts.DailyRequestBudget)
-	} else {
-		m.budget.DeleteLabelValues(opts.Name)
 	}
 	if opts.Persistent && g.storage != "" {
 		if opts.Key == "" {
@@ -126,12 +111,38 @@ func (g *Group) ErrorCounter(source string) func(reason string) {
 }
 
 // Start launches every source's refresh loop. It returns at once.
+//
+// The sources' self-metrics (interval, criticality, errors at 0, budget) are
+// set here, not in Add: a reload whose build fails half way must not leave
+// its settings on the series of the configuration that keeps running.
 func (g *Group) Start(ctx context.Context) {
 	ctx, g.cancel = context.WithCancel(ctx)
 	for _, s := range g.sources {
+		g.announce(s.Name(), s.options(), s.isFresh())
 		if !s.isAdopted() {
 			s.launch(ctx, &g.wg)
 		}
+	}
+}
+
+// announce sets a source's series that come from its options. A source new
+// to the metrics shows up 0, attempted 0 and no last success; one a reload
+// rebuilds keeps its series as they were until its own first refresh (or
+// until launch publishes what it adopted), so a reload shows no false
+// outage.
+func (g *Group) announce(name string, opts Options, fresh bool) {
+	m := g.metrics
+	if fresh {
+		m.up.WithLabelValues(name).Set(0)
+		m.attempted.WithLabelValues(name).Set(0)
+		m.inFlight.WithLabelValues(name).Add(0)
+	}
+	m.zeroErrors(name)
+	m.interval.WithLabelValues(name).Set(opts.Interval.Seconds())
+	m.info.DeletePartialMatch(map[string]string{"source": name})
+	m.info.WithLabelValues(name, string(opts.Criticality)).Set(1)
+	if opts.DailyRequestBudget <= 0 {
+		m.budget.DeleteLabelValues(name)
 	}
 }
 

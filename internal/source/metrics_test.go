@@ -18,7 +18,19 @@ import (
 // them all.
 func TestEveryReasonFromTheStart(t *testing.T) {
 	g, m, reg := newGroup(t)
-	source.Add(g, fastOpts("fresh"), func(context.Context) (int, error) { return 1, nil })
+	release := make(chan struct{})
+	source.Add(g, fastOpts("fresh"), func(ctx context.Context) (int, error) {
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return 1, nil
+	})
+	assert.Empty(t, series(t, reg, "vigil_source_info"), "nothing is announced before Start: a reload may still fail")
+	g.Start(context.Background())
+	t.Cleanup(func() { close(release); g.Stop(true) })
+	// The first refresh is still running: this is what the first scrape sees.
+	require.Eventually(t, func() bool { return gauge(t, reg, "vigil_source_fetches_in_flight", "fresh") == 1 }, 10*time.Second, time.Millisecond)
 
 	errs := series(t, reg, "vigil_source_errors_total")
 	require.Len(t, errs, len(source.Reasons()))
@@ -31,7 +43,6 @@ func TestEveryReasonFromTheStart(t *testing.T) {
 	assert.Contains(t, source.Reasons(), source.ReasonStuck)
 	assert.Equal(t, 0.0, gauge(t, reg, "vigil_source_up", "fresh"))
 	assert.Equal(t, 0.0, gauge(t, reg, "vigil_source_attempted", "fresh"))
-	assert.Equal(t, 0.0, gauge(t, reg, "vigil_source_fetches_in_flight", "fresh"))
 	assert.False(t, has(t, reg, "vigil_source_last_success_timestamp_seconds", "fresh"), "no success, no timestamp")
 	assert.Equal(t, map[string]float64{"criticality=page,source=fresh": 1}, series(t, reg, "vigil_source_info"), "default criticality")
 	problems, err := testutil.GatherAndLint(reg)
@@ -98,9 +109,12 @@ func TestChangedSourceStartsFresh(t *testing.T) {
 	assert.Empty(t, ng.Adopt(g))
 	assert.True(t, has(t, reg, "vigil_source_last_success_timestamp_seconds", "probe"), "kept until the new source's first refresh")
 	assert.Equal(t, 1.0, gauge(t, reg, "vigil_source_up", "probe"))
+	assert.Equal(t, map[string]float64{"criticality=page,source=probe": 1}, series(t, reg, "vigil_source_info"),
+		"until the new group starts, the running configuration's settings stay (a reload may still fail)")
+	ng.Start(context.Background())
 	assert.Equal(t, map[string]float64{"criticality=ticket,source=probe": 1}, series(t, reg, "vigil_source_info"),
 		"a changed criticality replaces the old one")
-	ng.Start(context.Background())
+	assert.True(t, has(t, reg, "vigil_source_last_success_timestamp_seconds", "probe"), "kept until the new source's first refresh")
 	g.Stop(false)
 	st.await(t)
 	assert.Equal(t, source.ReasonNotFound, nsrc.Status().LastReason)

@@ -170,6 +170,7 @@ type Source[T any] struct {
 	mu          sync.Mutex
 	status      Status
 	slot        chan struct{} // holds a token while a fetch runs; shared with an adopter
+	fresh       bool          // first of its name in the metrics (set at Add)
 	carried     bool          // state came from Adopt or a restored file
 	restored    bool          // state came from the snapshot file (logged at Start)
 	failedItems string        // names of the items that failed last time, for logs
@@ -495,6 +496,14 @@ func b2f(b bool) float64 {
 	return 0
 }
 
+func (s *Source[T]) options() Options { return s.opts }
+
+func (s *Source[T]) isFresh() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fresh
+}
+
 // adoptFrom takes over prev's state when prev is the same source: same name
 // (the caller checked), same Key and same value type.
 func (s *Source[T]) adoptFrom(r runner) bool {
@@ -534,4 +543,6 @@ type runner interface {
 	halt()
 	adoptFrom(prev runner) bool
 	isAdopted() bool
+	options() Options
+	isFresh() bool
 }
