@@ -19,6 +19,7 @@ func All() []Board {
 		{File: "overview.json", Build: Overview},
 		{File: "cluster.json", Build: Cluster},
 		{File: "access.json", Build: Access},
+		{File: "infra.json", Build: Infra},
 	}
 }
 

@@ -72,6 +72,5 @@ var Catalogue = []metricdoc.Desc{
 		Help: "1 when the configuration says this environment's nodes have public IPs (infra.ionos.nodes_have_public_ips), else 0; the alert on nodes without one joins on it."},
 }
 
-var infoOnly = map[string]string{
-	"vigil_infra_ionos_datacenter_info": "labels (id, location) for joins and tables; the state gauge carries what is alerted on",
-}
+// infoOnly: every family is used by an alert or the Infrastructure dashboard.
+var infoOnly = map[string]string{}
