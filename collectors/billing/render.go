@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"math"
 	"sort"
 	"time"
 
@@ -119,7 +120,7 @@ func (c *Collector) Render(t *exposition.Writer) error {
 			t.Label(lAccount, s.account)
 			t.Label(lService, svc)
 			t.Label(lCurrency, s.currency)
-			t.Float(s.services[svc])
+			t.Float(money(s.services[svc]))
 		}
 	}
 	perAccount := func(name string, v func(spend) *float64) {
@@ -130,7 +131,7 @@ func (c *Collector) Render(t *exposition.Writer) error {
 				t.Label(lProvider, s.provider)
 				t.Label(lAccount, s.account)
 				t.Label(lCurrency, s.currency)
-				t.Float(*p)
+				t.Float(money(*p))
 			}
 		}
 	}
@@ -145,7 +146,7 @@ func (c *Collector) Render(t *exposition.Writer) error {
 				t.Label(lAccount, is.account)
 				t.Label(lDC, dc)
 				t.Label(lCurrency, is.currency)
-				t.Float(isnap.DataCenters[dc])
+				t.Float(money(isnap.DataCenters[dc]))
 			}
 		}
 		t.Family(headers, "vigil_billing_ionos_meters_unpriced")
@@ -181,7 +182,7 @@ func (c *Collector) Render(t *exposition.Writer) error {
 		t.Label(lProvider, k[0])
 		t.Label(lAccount, k[1])
 		t.Label(lCurrency, "USD")
-		t.Float(costs[k])
+		t.Float(money(costs[k]))
 	}
 
 	for _, f := range []struct {
@@ -232,6 +233,10 @@ func (c *Collector) Render(t *exposition.Writer) error {
 	}
 	return t.Err()
 }
+
+// money rounds an amount to a millionth of its currency unit, so sums of
+// float prices print as the amounts they are (241.92, not 241.92000000000002).
+func money(v float64) float64 { return math.Round(v*1e6) / 1e6 }
 
 func sortedKeys(m map[string]float64) []string {
 	out := make([]string, 0, len(m))
