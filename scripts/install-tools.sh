@@ -150,7 +150,8 @@ build_tool() {
 	mkdir -p "$tmp"
 	(
 		cd "$ROOT/$moddir"
-		GOFLAGS=-mod=mod go build -trimpath -ldflags='-s -w' -o "$tmp/" "$@"
+		# readonly: a tool build never re-resolves its pinned go.mod and go.sum.
+		GOFLAGS=-mod=readonly go build -trimpath -ldflags='-s -w' -o "$tmp/" "$@"
 	)
 	rm -rf "$dir"
 	mv "$tmp" "$dir"

@@ -187,3 +187,13 @@ func slowOpts(name, key string) source.Options {
 func noCount(string) {}
 
 var _ = fmt.Sprint
+
+// panicNow panics with a runtime error (assignment to entry in nil map), as
+// a bug in a fetch would. The map comes in as a parameter so static analysis
+// does not flag the deliberate panic.
+func panicNow() error { return writeTo(nil) }
+
+func writeTo(m map[string]int) error {
+	m["x"] = 1
+	return nil
+}

@@ -443,9 +443,7 @@ func TestParseRetryAfter(t *testing.T) {
 func TestPanickingFetchIsAnError(t *testing.T) {
 	g, _, reg := newGroup(t)
 	src := source.Add(g, fastOpts("buggy"), func(context.Context) (int, error) {
-		var m map[string]int
-		m["x"] = 1 // nil map write
-		return 1, nil
+		return 1, panicNow() // a runtime panic inside the fetch, as a bug would cause
 	})
 	g.Start(context.Background())
 	defer g.Stop(false)

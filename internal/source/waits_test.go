@@ -111,9 +111,7 @@ func TestPanicStackIsLoggedOnceAndNowhereElse(t *testing.T) {
 	g, reg, logs := loggedGroup(t)
 	st := newStepper(t, g)
 	src := source.Add(g, fastOpts("buggy"), func(context.Context) (int, error) {
-		var m map[string]int
-		m["x"] = 1 // nil map write
-		return 1, nil
+		return 1, panicNow() // a runtime panic inside the fetch, as a bug would cause
 	})
 	g.Start(context.Background())
 	for range 3 {

@@ -54,8 +54,22 @@ func run(args []string, stdout, stderr io.Writer, now time.Time) int {
 	if len(patterns) == 0 {
 		patterns = []string{"./..."}
 	}
+	entries, err := countEntries(absDB)
+	if err != nil {
+		fmt.Fprintf(stderr, "vulnscan: %v\n", err)
+		return 2
+	}
+	goVersion, err := goEnvVersion(*dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "vulnscan: %v\n", err)
+		return 2
+	}
 	cmd := exec.Command(*govulncheck, append([]string{"-db", "file://" + absDB, "-format", "json"}, patterns...)...)
 	cmd.Dir = *dir
+	// govulncheck takes the Go version from GOVERSION when it is set, before
+	// asking the go command: a stray GOVERSION would make it judge the
+	// standard library of a Go that is not the one that builds.
+	cmd.Env = withoutEnv(os.Environ(), "GOVERSION")
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
@@ -68,6 +82,9 @@ func run(args []string, stdout, stderr io.Writer, now time.Time) int {
 		return 2
 	}
 	lines, failed := verdict(rep, allow, *allowPath, now, time.Duration(*maxAgeDays)*24*time.Hour)
+	for _, l := range checkScanned(rep, goVersion, toolchainOf(*dir), entries) {
+		lines, failed = append(lines, l), true
+	}
 	for _, l := range lines {
 		fmt.Fprintln(stdout, l)
 	}

@@ -108,3 +108,63 @@ func TestAllowListErrorsNameTheLineAndField(t *testing.T) {
 		require.NotEmpty(t, e.Reason)
 	}
 }
+
+// TestScanJudgesTheGoThatBuilds: a GOVERSION in the environment (as some CI
+// images export) must not make govulncheck judge another Go's standard
+// library; and a scan that reports another Go than the one that builds, or
+// one older than go.mod's toolchain, fails.
+func TestScanJudgesTheGoThatBuilds(t *testing.T) {
+	_, bin, db := scanVulnerable(t)
+	t.Setenv("GOVERSION", "go1.99.0")
+	var out, errOut bytes.Buffer
+	run([]string{"-db", db, "-govulncheck", bin, "-allow", filepath.Join(t.TempDir(), "none.yml"),
+		"-C", filepath.Join("testdata", "vulnerable")}, &out, &errOut, time.Now())
+	require.NotContains(t, out.String(), "go1.99.0", "GOVERSION reached govulncheck:\n%s", out.String())
+	goVersion, err := goEnvVersion(filepath.Join("testdata", "vulnerable"))
+	require.NoError(t, err)
+	require.Contains(t, out.String(), "scanned with "+goVersion)
+
+	require.NotEmpty(t, checkScanned(&report{GoVersion: "1.26.8"}, "go1.27.3", "", minEntries), "a version that is not go1.x.y")
+	require.NotEmpty(t, checkScanned(&report{GoVersion: "go1.99.0"}, "go1.27.3", "", minEntries), "another Go than the one that builds")
+	require.NotEmpty(t, checkScanned(&report{GoVersion: "go1.26.8"}, "go1.26.8", "go1.27.3", minEntries), "older than go.mod's toolchain")
+	require.Empty(t, checkScanned(&report{GoVersion: "go1.27.3"}, "go1.27.3", "go1.27.3", minEntries))
+}
+
+// TestEmptyDatabaseFails: a dated database that knows no vulnerability
+// finds none, and must not pass.
+func TestEmptyDatabaseFails(t *testing.T) {
+	_, bin, _ := scanVulnerable(t)
+	db := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(db, "index"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(db, "ID"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(db, "index", "db.json"), []byte(`{"modified":"`+time.Now().UTC().Format(time.RFC3339)+`"}`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(db, "index", "vulns.json"), []byte(`[]`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(db, "index", "modules.json"), []byte(`[]`), 0o644))
+	var out, errOut bytes.Buffer
+	code := run([]string{"-db", db, "-govulncheck", bin, "-allow", filepath.Join(t.TempDir(), "none.yml"),
+		"-C", filepath.Join("testdata", "vulnerable")}, &out, &errOut, time.Now())
+	require.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+	require.Contains(t, out.String(), "holds 0 entries")
+}
+
+// TestAllowListCannotBePermanentOrCoverAFixedGo: review dates are at most
+// 90 days ahead, and the standard library is never excused once a fixed Go
+// exists.
+func TestAllowListCannotBePermanentOrCoverAFixedGo(t *testing.T) {
+	rep, _, _ := scanVulnerable(t)
+	now := rep.DBDate.Add(24 * time.Hour)
+	far := "allow:\n  - id: GO-2026-6860\n    module: golang.org/x/net\n    reason: test pin\n    review_by: " + now.AddDate(1, 0, 0).Format(time.DateOnly) + "\n"
+	allow, err := loadAllowList(writeAllow(t, far))
+	require.NoError(t, err)
+	lines, failed := verdict(rep, allow, "allow.yml", now, 60*24*time.Hour)
+	require.True(t, failed)
+	require.Contains(t, strings.Join(lines, "\n"), "more than 90 days ahead")
+
+	std := &report{DB: rep.DB, DBDate: rep.DBDate, GoVersion: "go1.26.8", Called: []called{{ID: "GO-2026-6617", Module: "stdlib", Version: "go1.26.8", Fixed: "v1.26.9", Symbol: "net/http.Serve"}}}
+	stdAllow := "allow:\n  - id: GO-2026-6617\n    module: stdlib\n    reason: later\n    review_by: " + now.AddDate(0, 0, 7).Format(time.DateOnly) + "\n"
+	allow, err = loadAllowList(writeAllow(t, stdAllow))
+	require.NoError(t, err)
+	lines, failed = verdict(std, allow, "allow.yml", now, 60*24*time.Hour)
+	require.True(t, failed, "a fixed Go exists: the toolchain is the fix")
+	require.Contains(t, strings.Join(lines, "\n"), "upgrade Go to go1.26.9")
+}
