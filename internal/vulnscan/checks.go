@@ -81,4 +81,3 @@ func withoutEnv(env []string, name string) []string {
 	}
 	return out
 }
-
