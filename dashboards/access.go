@@ -28,5 +28,23 @@ func Access() *sdk.Board {
 		target{expr: a("vigil_access_probe_duration_seconds"), legend: "{{environment}} {{probe}}"})
 	b.timeseries("Probe duration by phase", "dns, connect, tls and first_byte of each probe's last run: where the time goes.", "s", 12, 8,
 		target{expr: a("vigil_access_probe_phase_duration_seconds"), legend: "{{probe}} {{phase}}"})
+
+	b.row("What expires next")
+	b.problemCount("Certificates expired", "Certificates past their notAfter (CertificateExpired).",
+		orZero(`count(`+a("vigil_cert_not_after_timestamp_seconds")+` < time())`))
+	b.problemCount("Certificates expiring within 14 days", "Certificates inside the ticket threshold (CertificateExpiringSoon, CertificateExpiringImminently).",
+		orZero(`count(`+a("vigil_cert_not_after_timestamp_seconds")+` - time() < on (environment) group_left max by (environment) (`+a("vigil_cert_ticket_within_seconds")+`))`))
+	b.problemCount("Tokens expiring within 30 days", "Tokens inside the ticket threshold, expired included (TokenExpiringSoon, TokenExpiringImminently, TokenExpired).",
+		orZero(`count(`+a("vigil_token_expiry_timestamp_seconds")+` - time() < on (environment) group_left max by (environment) (`+a("vigil_token_ticket_within_seconds")+`))`))
+	b.table("Certificates, soonest expiry first", "Time left until each certificate's notAfter, per chain position; negative: expired.", "s",
+		`sort(`+a("vigil_cert_not_after_timestamp_seconds")+` - time())`, 24, 10)
+	b.table("Certificates not valid yet", "Certificates whose notBefore is in the future: clients refuse them until then.", "s",
+		a("vigil_cert_not_before_timestamp_seconds")+` - time() > 0`, 12, 6)
+	b.table("Page thresholds", "Configured thresholds below which certificates and tokens page.", "s",
+		a("vigil_cert_page_within_seconds")+` or `+a("vigil_token_page_within_seconds"), 12, 6)
+	b.table("Tokens, soonest expiry first", "Time left until each token's expiry (JWT exp, IONOS expiryDate); negative: expired.", "s",
+		`sort(`+a("vigil_token_expiry_timestamp_seconds")+` - time())`, 24, 8)
+	b.table("Tokens that never expire", "Tokens with no expiry date (an IONOS registry token with expiryDate null, a JWT without exp): rotate them by policy.", "none",
+		a("vigil_token_expires")+` == 0`, 24, 6, "Value")
 	return b.board
 }

@@ -238,7 +238,6 @@ func TestReasons(t *testing.T) {
 	assert.ElementsMatch(t, []string{"dns", "connect"}, keys(got["tcp-ok"].phases))
 	assert.Greater(t, got["good"].phases["tls"], 0.0)
 	assert.Greater(t, got["name-http"].phases["dns"], 0.0, "a host name is resolved and timed")
-	assert.GreaterOrEqual(t, got["slow"].seconds, 0.3)
 	// A failing probe is data: every source stays up.
 	for _, s := range h.group.Statuses() {
 		assert.True(t, s.Up, "source %s up although its probes fail", s.Name)

@@ -1,0 +1,210 @@
+// Package expiry exports when every certificate and token the runbooks
+// renew by hand expires, from every place they live: the chains TLS
+// endpoints serve, kubeconfig files (client certificates, cluster CAs,
+// bearer JWTs), PEM files and globs, and JWT files. The seeds' incident
+// class "Certificate/Authentication Expired" was caught by calendar
+// reminders; here each certificate is a series with its not-after and
+// not-before as timestamps, labelled with its chain position, so an
+// intermediate that expires before its leaf is never mistaken for the leaf
+// (blackbox_exporter's probe_ssl_earliest_cert_expiry does exactly that).
+//
+// The chain position is read from each certificate itself (self-signed CA:
+// root; other CA: intermediate; otherwise leaf), never from the order it was
+// found in, so a chain served out of order is read right. Vigil keeps only
+// the facts (dates, common names, serial), never a certificate, a key or a
+// token: tokens are parsed, never verified, never logged, and labelled by
+// name, never by value.
+package expiry
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/vigil-monitoring/vigil/internal/exposition"
+	"github.com/vigil-monitoring/vigil/internal/metricdoc"
+	"github.com/vigil-monitoring/vigil/internal/source"
+)
+
+var (
+	certLabels  = []string{"origin", "location", "entry", "chain_position", "subject_cn", "issuer_cn", "serial"}
+	tokenLabels = []string{"kind", "location", "name", "id"}
+)
+
+// Catalogue lists the collector's families.
+var Catalogue = []metricdoc.Desc{
+	{Name: "vigil_cert_not_after_timestamp_seconds", Type: metricdoc.Gauge, Labels: certLabels,
+		Help: "When each certificate expires (its notAfter), per chain position (leaf, intermediate, root), from the chains TLS endpoints serve, kubeconfig files, PEM files and the other origins of the expiry section."},
+	{Name: "vigil_cert_not_before_timestamp_seconds", Type: metricdoc.Gauge, Labels: certLabels,
+		Help: "When each certificate becomes valid (its notBefore), per chain position; a value in the future means it is not valid yet."},
+	{Name: "vigil_cert_ticket_within_seconds", Type: metricdoc.Gauge,
+		Help: "Configured threshold (expiry.cert_ticket_within): a certificate expiring sooner than this opens a ticket."},
+	{Name: "vigil_cert_page_within_seconds", Type: metricdoc.Gauge,
+		Help: "Configured threshold (expiry.cert_page_within): a certificate expiring sooner than this, or expired, pages."},
+	{Name: "vigil_token_expiry_timestamp_seconds", Type: metricdoc.Gauge, Labels: tokenLabels,
+		Help: "When each token expires: the exp claim of JWTs in kubeconfigs and configured files (read, never verified), the expiry IONOS reports for its API and registry tokens. Absent for tokens that never expire (vigil_token_expires 0)."},
+	{Name: "vigil_token_expires", Type: metricdoc.Gauge, Labels: tokenLabels,
+		Help: "1 when the token has an expiry date, 0 when it never expires (an IONOS registry token with expiryDate null, a JWT without exp): a fact, not a far-future date."},
+	{Name: "vigil_token_ticket_within_seconds", Type: metricdoc.Gauge,
+		Help: "Configured threshold (expiry.token_ticket_within): a token expiring sooner than this opens a ticket."},
+	{Name: "vigil_token_page_within_seconds", Type: metricdoc.Gauge,
+		Help: "Configured threshold (expiry.token_page_within): a token expiring sooner than this, or expired, pages."},
+}
+
+// Source names.
+const (
+	SourceTLS   = "expiry_tls"
+	SourceFiles = "expiry_files"
+)
+
+// Collector reads the configured places and renders what it found.
+type Collector struct {
+	sec   *Section
+	tls   *source.Source[source.Items[Found]]
+	files *source.Source[source.Items[Found]]
+	log   *slog.Logger
+}
+
+// New adds the collector's sources to group. sec must have had
+// ApplyDefaults and Validate.
+func New(sec *Section, key string, group *source.Group, logger *slog.Logger) *Collector {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Collector{sec: sec, log: logger}
+	interval := sec.RefreshInterval.Std()
+	if len(sec.TLSEndpoints) > 0 {
+		var timeout time.Duration
+		for _, e := range sec.TLSEndpoints {
+			timeout += e.Timeout.Std()
+		}
+		// Ticket: the last dates read stay exported; an unreadable place
+		// hides a coming expiry, but nothing is down.
+		c.tls = source.Add(group, source.Options{Name: SourceTLS, Interval: interval, Timeout: timeout + time.Second,
+			Key: key, Criticality: source.CriticalityTicket},
+			func(ctx context.Context) (source.Items[Found], error) {
+				return readEndpoints(ctx, sec.TLSEndpoints), nil
+			})
+	}
+	if len(sec.Kubeconfigs)+len(sec.PEMFiles)+len(sec.JWTFiles) > 0 {
+		c.files = source.Add(group, source.Options{Name: SourceFiles, Interval: interval, Key: key, Criticality: source.CriticalityTicket},
+			func(ctx context.Context) (source.Items[Found], error) {
+				return readFiles(sec.Kubeconfigs, sec.PEMFiles, sec.JWTFiles), nil
+			})
+	}
+	return c
+}
+
+var (
+	headers = exposition.NewHeaders(Catalogue)
+	lOrigin = exposition.NewLabel("origin")
+	lLoc    = exposition.NewLabel("location")
+	lEntry  = exposition.NewLabel("entry")
+	lPos    = exposition.NewLabel("chain_position")
+	lSubj   = exposition.NewLabel("subject_cn")
+	lIssuer = exposition.NewLabel("issuer_cn")
+	lSerial = exposition.NewLabel("serial")
+	lKind   = exposition.NewLabel("kind")
+	lName   = exposition.NewLabel("name")
+	lID     = exposition.NewLabel("id")
+)
+
+// gather returns every fact of every source's last snapshot.
+func (c *Collector) gather() (certs []CertFact, tokens []TokenFact) {
+	for _, s := range []*source.Source[source.Items[Found]]{c.tls, c.files} {
+		if s == nil {
+			continue
+		}
+		snap, _, ok := s.Get()
+		if !ok {
+			continue
+		}
+		for _, name := range snap.Names() {
+			if it := snap[name]; it.Has() {
+				certs = append(certs, it.Value.Certs...)
+				tokens = append(tokens, it.Value.Tokens...)
+			}
+		}
+	}
+	return certs, tokens
+}
+
+// Render writes every certificate and token from the snapshots.
+func (c *Collector) Render(w *exposition.Writer) error {
+	certs, tokens := c.gather()
+	sort.SliceStable(certs, func(i, j int) bool { return certs[i].NotAfter.Before(certs[j].NotAfter) })
+	cert := func(f CertFact) {
+		w.Series()
+		w.Label(lOrigin, f.Origin)
+		w.Label(lLoc, f.Location)
+		w.Label(lEntry, f.Entry)
+		w.Label(lPos, f.Position)
+		w.Label(lSubj, f.SubjectCN)
+		w.Label(lIssuer, f.IssuerCN)
+		w.Label(lSerial, f.Serial)
+	}
+	w.Family(headers, "vigil_cert_not_after_timestamp_seconds")
+	for _, f := range certs {
+		cert(f)
+		w.Int(f.NotAfter.Unix())
+	}
+	w.Family(headers, "vigil_cert_not_before_timestamp_seconds")
+	for _, f := range certs {
+		cert(f)
+		w.Int(f.NotBefore.Unix())
+	}
+	token := func(t TokenFact) {
+		w.Series()
+		w.Label(lKind, t.Kind)
+		w.Label(lLoc, t.Location)
+		w.Label(lName, t.Name)
+		w.Label(lID, t.ID)
+	}
+	w.Family(headers, "vigil_token_expiry_timestamp_seconds")
+	for _, t := range tokens {
+		if t.Expires {
+			token(t)
+			w.Int(t.NotAfter.Unix())
+		}
+	}
+	w.Family(headers, "vigil_token_expires")
+	for _, t := range tokens {
+		token(t)
+		w.Bool(t.Expires)
+	}
+	for _, th := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"vigil_cert_ticket_within_seconds", c.sec.CertTicketWithin.Std()},
+		{"vigil_cert_page_within_seconds", c.sec.CertPageWithin.Std()},
+		{"vigil_token_ticket_within_seconds", c.sec.TokenTicketWithin.Std()},
+		{"vigil_token_page_within_seconds", c.sec.TokenPageWithin.Std()},
+	} {
+		w.Family(headers, th.name)
+		w.Series()
+		w.Float(th.d.Seconds())
+	}
+	return w.Err()
+}
+
+// RenderText renders the collector alone with the given environment (tests).
+func (c *Collector) RenderText(out io.Writer, environment string) error {
+	w := exposition.NewWriter(out, exposition.Pair{Label: exposition.Environment, Value: environment})
+	err := c.Render(w)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Start does nothing: the engine runs the sources.
+func (c *Collector) Start(context.Context) {}
+
+// Ready is true: the group waits for every source's first refresh.
+func (c *Collector) Ready() bool { return true }
+
+// Stop does nothing; the engine stops the sources.
+func (c *Collector) Stop() {}
