@@ -322,4 +322,3 @@ func TestValidation(t *testing.T) {
 	empty.ApplyDefaults()
 	require.Len(t, empty.Validate(), 1)
 }
-
