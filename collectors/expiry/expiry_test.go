@@ -179,6 +179,34 @@ func TestUnreachableEndpointIsAFailedItem(t *testing.T) {
 	st := h.group.Statuses()
 	require.Len(t, st, 1)
 	assert.True(t, st[0].Up)
+	assert.Contains(t, h.logs.String(), "item=down reason=connection", "counted and logged as a failed item")
+}
+
+// An endpoint that stops answering keeps the chain it served last.
+func TestEndpointThatGoesAwayKeepsItsLastChain(t *testing.T) {
+	now := time.Now()
+	root, err := sandbox.NewRoot("Root CA", now.Add(-day), now.Add(day))
+	require.NoError(t, err)
+	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{sandbox.TLSCertificate(root)}})
+	require.NoError(t, err)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.(*tls.Conn).Handshake()
+			_ = c.Close()
+		}
+	}()
+	h := start(t, &expiry.Section{RefreshInterval: config.Duration(time.Second),
+		TLSEndpoints: []expiry.Endpoint{{Name: "going", Address: l.Addr().String(), Timeout: config.Duration(time.Second)}}})
+	require.Len(t, notAfter(h.scrape(t)), 1)
+	require.NoError(t, l.Close())
+	// Its only item failing, the refresh fails as a whole and the engine
+	// keeps the previous snapshot.
+	require.Eventually(t, func() bool { return h.group.Statuses()[0].LastReason == source.ReasonConnection }, 10*time.Second, 10*time.Millisecond)
+	assert.Contains(t, notAfter(h.scrape(t)), "going  leaf Root CA")
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
