@@ -41,6 +41,9 @@ vigil_cluster_pod_unschedulable{environment="production",cluster="ionos-producti
 // Service's name.
 var operatorTargetLabels = map[string]string{
 	"namespace": "vigil", "service": "vigil", "pod": "vigil-6c9f7b-x2x7q", "container": "vigil", "endpoint": "http-metrics",
+	// Service discovery's meta labels, which relabelings may read.
+	"__meta_kubernetes_namespace": "vigil", "__meta_kubernetes_service_name": "vigil",
+	"__meta_kubernetes_pod_name": "vigil-6c9f7b-x2x7q",
 }
 
 // A real Prometheus scrapes with the ServiceMonitor's settings (labels,
@@ -179,6 +182,11 @@ func TestServiceMonitorKeepsTheObjectsNamespace(t *testing.T) {
 	// ServiceMonitor's job is that.
 	if vec, err := series(`up{job="vigil"} == 1`); err != nil || len(vec) != 1 {
 		t.Errorf("up{job=\"vigil\"}: %v (%v), want one target up", vec, err)
+	}
+	// instance names the Service, not the pod's address: a restarted Vigil
+	// keeps every alert's identity (and its `for`).
+	if vec, err := series(`vigil_cluster_pod_unschedulable`); err != nil || len(vec) == 0 || vec[0].Metric["instance"] != "vigil/vigil" {
+		t.Errorf("instance of Vigil's series: %v (%v), want the stable vigil/vigil", vec, err)
 	}
 }
 

@@ -135,7 +135,11 @@ func New(cfg Config, kube kubernetes.Interface, metrics metricsclient.Interface,
 	// The probe asks /version with the refresh's context, so a hanging API
 	// server is abandoned at the timeout instead of piling up requests.
 	disco := kube.Discovery()
-	c.apiserver = source.Add(group, source.Options{Name: APIServerSource, Interval: cfg.ProbeInterval, Key: cfg.ProbeKey},
+	// Ticket: KubeAPIServerUnreachable already pages for this probe, and
+	// its data going stale is the same outage; two pages for one would be
+	// noise.
+	c.apiserver = source.Add(group, source.Options{Name: APIServerSource, Interval: cfg.ProbeInterval, Key: cfg.ProbeKey,
+		Criticality: source.CriticalityTicket},
 		func(ctx context.Context) (*version.Info, error) {
 			info, err := disco.ServerVersionWithContext(ctx)
 			if err != nil && strings.HasPrefix(err.Error(), "unable to parse the server version") {
