@@ -18,6 +18,7 @@ func All() []Board {
 	return []Board{
 		{File: "overview.json", Build: Overview},
 		{File: "cluster.json", Build: Cluster},
+		{File: "money.json", Build: Money},
 		{File: "access.json", Build: Access},
 		{File: "infra.json", Build: Infra},
 	}
