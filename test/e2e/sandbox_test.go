@@ -59,6 +59,7 @@ scrape_configs:
 		"KubePodCrashLooping", "KubePodImagePullFailing", "KubePodOOMKilled", "KubePodUnschedulable",
 		"KubeDeploymentSingleReplica", "KubeNodeTaintedUnreachable", "KubeNodeMemoryHigh",
 		"KubeWorkloadReplicasMismatch", "KubeHPAMaxedOut", "TerraformDriftDetected",
+		"BillingSpendOverNinetyPercentOfBudget", // the sandbox AWS account is at 92 % of its budget
 	}
 	var firing map[string]bool
 	ok := assert.Eventually(t, func() bool {
