@@ -71,6 +71,16 @@ func TestWebConfigComponent(t *testing.T) {
 	for _, v := range vols {
 		if name, _, _ := unstructured.NestedString(v.(map[string]any), "secret", "secretName"); name == "vigil-web-config" && v.(map[string]any)["name"] == "web-config" {
 			fromSecret = true
+			// Only the server's files: the plaintext password and the CA
+			// are Prometheus', and stay out of Vigil's pod.
+			items, _, _ := unstructured.NestedSlice(v.(map[string]any), "secret", "items")
+			var keys []string
+			for _, it := range items {
+				keys = append(keys, it.(map[string]any)["key"].(string))
+			}
+			if strings.Join(keys, ",") != "web-config.yml,tls.crt,tls.key" {
+				t.Errorf("the web-config volume projects %v, want only web-config.yml, tls.crt and tls.key", keys)
+			}
 		}
 	}
 	if !mounted || !fromSecret {

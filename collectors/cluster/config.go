@@ -3,8 +3,12 @@ package cluster
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/util/homedir"
 
 	"github.com/vigil-monitoring/vigil/internal/config"
 )
@@ -129,6 +133,14 @@ func (k *Section) FingerprintFiles() []string {
 	for _, p := range []string{k.Kubeconfig, k.CAFile} {
 		if p != "" {
 			out = append(out, p)
+		}
+	}
+	if k.Kubeconfig == "" && k.Server == "" && !inCluster() {
+		// The kubectl-style fallback: the files it reads.
+		if env := os.Getenv(clientcmd.RecommendedConfigPathEnvVar); env != "" {
+			out = append(out, filepath.SplitList(env)...)
+		} else {
+			out = append(out, filepath.Join(homedir.HomeDir(), clientcmd.RecommendedHomeDir, clientcmd.RecommendedFileName))
 		}
 	}
 	return out

@@ -96,3 +96,19 @@ func TestMetricsAPIErrorsSayWhatToDo(t *testing.T) {
 	assert.Contains(t, down.Error(), "metrics-server does not answer")
 	assert.NotContains(t, down.Error(), "install metrics-server")
 }
+
+// TestCredentialsNeverGoToPlainHTTP: a kubeconfig (or KUBECONFIG) whose
+// server is plain http gets no credentials from its user: client-go
+// attaches a kubeconfig's auth only to TLS connections. Vigil relies on it
+// (the section's own server with bearer_token is refused by Validate), so
+// a client-go that changed it must fail here.
+func TestCredentialsNeverGoToPlainHTTP(t *testing.T) {
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, os.WriteFile(kc, []byte(replaceHost(kubeconfigFor, "http://plain.example:8080")), 0o600))
+	rc, err := restConfig(&Section{Cluster: "c", Kubeconfig: kc}, noCount)
+	require.NoError(t, err)
+	assert.Equal(t, "http://plain.example:8080", rc.Host)
+	assert.Empty(t, rc.BearerToken, "a token must never be sent over plain http")
+	assert.Empty(t, rc.BearerTokenFile)
+	assert.Nil(t, rc.ExecProvider)
+}

@@ -79,6 +79,7 @@ func clients(k *Section, deps *collector.Deps) (kube kubernetes.Interface, metri
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("kubernetes: %w", err)
 	}
+
 	if kube, err = kubernetes.NewForConfig(rc); err != nil {
 		return nil, nil, false, fmt.Errorf("kubernetes: building client: %w", err)
 	}

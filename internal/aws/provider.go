@@ -22,6 +22,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -129,5 +130,27 @@ func fingerprint(cfg *Config) string {
 		field(v)
 		field(os.Getenv(v))
 	}
+	// The shared files' contents too: keys rotated in ~/.aws/credentials
+	// at the same path, plus SIGHUP, must reach the clients. Digests only.
+	for _, path := range sharedFiles() {
+		b, err := os.ReadFile(path)
+		sum := sha256.Sum256(b)
+		field(path)
+		field(fmt.Sprintf("%x %v", sum, err != nil))
+	}
 	return "aws-" + hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// sharedFiles are the files the default chain reads credentials and
+// profiles from (the SDK's own defaults when the variables are unset).
+func sharedFiles() []string {
+	var out []string
+	for _, v := range []struct{ env, def string }{{"AWS_SHARED_CREDENTIALS_FILE", "credentials"}, {"AWS_CONFIG_FILE", "config"}} {
+		if p := os.Getenv(v.env); p != "" {
+			out = append(out, p)
+		} else if home, err := os.UserHomeDir(); err == nil {
+			out = append(out, filepath.Join(home, ".aws", v.def))
+		}
+	}
+	return out
 }

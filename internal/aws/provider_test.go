@@ -174,6 +174,18 @@ func TestFingerprint(t *testing.T) {
 			t.Errorf("another %s did not change the fingerprint", name)
 		}
 	}
+	// Keys rotated in the shared credentials file at the same path.
+	if err := os.WriteFile(os.Getenv("AWS_SHARED_CREDENTIALS_FILE"), []byte("[default]\naws_access_key_id = AKIAVIGILTEST0000009\naws_secret_access_key = rotated\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rotated := newProvider(t, cfg()).Fingerprint()
+	if rotated == first {
+		t.Error("a rewritten shared credentials file did not change the fingerprint")
+	}
+	if strings.Contains(rotated, "rotated") {
+		t.Error("the fingerprint shows the file's contents")
+	}
+	first = rotated
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAVIGILTEST0000002")
 	if newProvider(t, cfg()).Fingerprint() == first {
 		t.Error("another AWS_ACCESS_KEY_ID did not change the fingerprint")

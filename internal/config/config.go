@@ -134,6 +134,7 @@ func Parse(data []byte, file string, kinds []SectionKind) (*Config, error) {
 	}
 	cfg := &Config{Environment: doc.Elem().Field(0).String(), Sections: map[string]Section{}}
 	errs := cfg.validateEnvironment()
+	errs = append(errs, emptySections(&root)...)
 	for i, k := range kinds {
 		v := doc.Elem().Field(i + 1)
 		if v.IsNil() {
@@ -265,6 +266,25 @@ func decodeError(file string, root *yaml.Node, err error, kinds []SectionKind) e
 }
 
 var unknownField = regexp.MustCompile(`field (\S+) not found in type`)
+
+// emptySections finds top-level keys written with nothing under them
+// (`kubernetes:` alone): decoded, they would silently mean "absent", and the
+// collector the user meant to configure would not run.
+func emptySections(root *yaml.Node) []*Error {
+	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+		return nil
+	}
+	var errs []*Error
+	m := root.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if k.Value != "environment" && v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+			errs = append(errs, &Error{Line: k.Line, Field: k.Value, Msg: "is empty",
+				Hint: "fill in its fields (examples/vigil.yml), or remove the section to disable it"})
+		}
+	}
+	return errs
+}
 
 // isTopLevel reports whether a key of the document's top-level mapping sits
 // on line.

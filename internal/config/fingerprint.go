@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"sort"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -75,9 +76,12 @@ func walkSecrets(v reflect.Value, f func(*SecretRef)) {
 			walkSecrets(v.Index(i), f)
 		}
 	case reflect.Map:
-		it := v.MapRange()
-		for it.Next() {
-			walkSecrets(it.Value(), f)
+		// In key order: the fingerprint must not change from one reload
+		// to the next because Go iterates maps at random.
+		keys := v.MapKeys()
+		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i].Interface()) < fmt.Sprint(keys[j].Interface()) })
+		for _, k := range keys {
+			walkSecrets(v.MapIndex(k), f)
 		}
 	}
 }

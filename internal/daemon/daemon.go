@@ -77,6 +77,9 @@ func New(opts Options) (*Daemon, error) {
 	if opts.TelemetryPath == "" {
 		opts.TelemetryPath = "/metrics"
 	}
+	if opts.ConfigFile != "" && opts.Sandbox {
+		return nil, errors.New("--config.file and --sandbox exclude each other: the sandbox exports demo faults that would page as if real; pass one")
+	}
 	if opts.ConfigFile == "" && !opts.Sandbox {
 		// A container started without arguments must not export the
 		// sandbox's fake faults, which would page.

@@ -17,3 +17,10 @@ func TestNoConfigurationIsAnErrorNotTheSandbox(t *testing.T) {
 	require.Contains(t, err.Error(), "--sandbox")
 	require.NotContains(t, err.Error(), "\n", "one line")
 }
+
+// TestSandboxAndConfigExcludeEachOther: --sandbox beside a real config
+// would silently export demo faults instead of the real environment.
+func TestSandboxAndConfigExcludeEachOther(t *testing.T) {
+	_, err := daemon.New(daemon.Options{Sandbox: true, ConfigFile: "vigil.yml"})
+	require.ErrorContains(t, err, "exclude each other")
+}

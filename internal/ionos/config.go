@@ -2,6 +2,7 @@ package ionos
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 
@@ -138,10 +139,23 @@ func checkURL(s string) string {
 		return fmt.Sprintf("%q is not an absolute URL", s)
 	case u.Scheme != "https" && u.Scheme != "http":
 		return fmt.Sprintf("%q is not an http or https URL", s)
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		// The token or password would cross the network in clear text.
+		return fmt.Sprintf("%q is plain http to another host: use https (plain http only to an emulator on loopback)", s)
 	case u.User != nil:
 		return "must not carry credentials"
 	case u.RawQuery != "" || u.Fragment != "":
 		return fmt.Sprintf("%q has a query or fragment", s)
 	}
 	return ""
+}
+
+// isLoopback reports whether host is this machine (an emulator in tests or
+// the sandbox), the only place credentials may go over plain http.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

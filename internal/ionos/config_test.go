@@ -103,3 +103,26 @@ func TestValidateURLWithCredentials(t *testing.T) {
 		t.Errorf("the error repeats the password: %v", errs[0])
 	}
 }
+
+// TestPlainHTTPOnlyToLoopback: credentials never cross the network in clear
+// text; plain http is for an emulator on this machine only.
+func TestPlainHTTPOnlyToLoopback(t *testing.T) {
+	for url, ok := range map[string]bool{
+		"http://api.ionos.example/cloudapi/v6":  false,
+		"http://10.0.0.5:8080/cloudapi/v6":      false,
+		"http://127.0.0.1:9/cloudapi/v6":        true,
+		"http://localhost:9/cloudapi/v6":        true,
+		"http://[::1]:9/cloudapi/v6":            true,
+		"https://api.ionos.example/cloudapi/v6": true,
+	} {
+		c := &Config{APIURL: url}
+		c.ApplyDefaults()
+		errs := c.Validate()
+		if ok && len(errs) != 0 {
+			t.Errorf("%s refused: %v", url, errs)
+		}
+		if !ok && (len(errs) == 0 || !strings.Contains(errs[0].Msg, "plain http")) {
+			t.Errorf("%s accepted over plain http: %v", url, errs)
+		}
+	}
+}

@@ -100,6 +100,12 @@ func (s *Source[T]) restore(cleanTemps bool) {
 	case f.Key != keyHash(s.opts.Key):
 		s.setAside("foreign", errors.New("written under another configuration (key)"))
 		return
+	case f.At.After(time.Now().Add(time.Minute)):
+		// A clock that jumped back, or a crafted file: served, it would
+		// never be refreshed and its age would be negative, so the stale
+		// data alert could not fire.
+		s.setAside("foreign", fmt.Errorf("taken at %s, in the future", f.At.UTC().Format(time.RFC3339)))
+		return
 	}
 	s.current.Store(&snapshot[T]{value: f.Value, at: f.At})
 	s.status.Attempted, s.status.Up, s.status.LastSuccess = true, true, f.At

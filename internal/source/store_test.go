@@ -138,6 +138,7 @@ func TestUnusableSnapshotFilesAreSetAside(t *testing.T) {
 		"other source":  {rewrite("source", "someone-else"), ".foreign-"},
 		"other key":     {rewrite("key", "0000"), ".foreign-"},
 		"other version": {rewrite("format", 99), ".foreign-"},
+		"future time":   {rewrite("at", time.Now().Add(48*time.Hour).UTC().Format(time.RFC3339Nano)), ".foreign-"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
