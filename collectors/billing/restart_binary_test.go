@@ -93,6 +93,22 @@ billing:
 		p.stop(t, syscall.SIGTERM)
 	}
 	require.Equal(t, 2, ceRequests(), "10 restarts and 10 reloads within the interval sent nothing to Cost Explorer")
+	t.Logf("Cost Explorer requests: first start 2 (USD 0.02); 10 restarts and 10 reloads after it: %d (USD %.2f)", ceRequests()-2, float64(ceRequests()-2)*0.01)
+
+	// A reload that changes only the budget rebuilds the collector but keeps
+	// the Cost Explorer snapshot: its key is the account, the cost metric
+	// and the credentials, not the whole section.
+	p = startExporter(t, bin, cfgFile, storage)
+	p.waitFor(t, lastSuccess)
+	cfg, err := os.ReadFile(cfgFile)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(cfgFile, []byte(strings.Replace(string(cfg), "amount: 300", "amount: 400", 1)), 0o600))
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGHUP))
+	got := p.waitFor(t, `vigil_budget_amount{environment="test",provider="aws",currency="USD"} 400`)
+	require.Equal(t, wantTS, value(got, lastSuccess), "the snapshot is kept across a budget change")
+	require.Equal(t, 2, ceRequests(), "a budget change sends nothing to Cost Explorer")
+	p.stop(t, syscall.SIGTERM)
+	require.NoError(t, os.WriteFile(cfgFile, cfg, 0o600))
 
 	// kill -9 while a refresh hangs upstream, on a fresh storage directory.
 	killed := filepath.Join(dir, "killed")
@@ -106,7 +122,7 @@ billing:
 	require.Contains(t, string(ledger), `"used":1`)
 	fake.Release()
 	p = startExporter(t, bin, cfgFile, killed)
-	got := p.waitFor(t, lastSuccess)
+	got = p.waitFor(t, lastSuccess)
 	require.Equal(t, want, billingLines(got), "after kill -9 mid-refresh the next start fetches and serves")
 	p.stop(t, syscall.SIGTERM)
 
