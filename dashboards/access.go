@@ -44,6 +44,10 @@ func Access() *sdk.Board {
 		a("vigil_cert_page_within_seconds")+` or `+a("vigil_token_page_within_seconds"), 12, 6)
 	b.table("Tokens, soonest expiry first", "Time left until each token's expiry (JWT exp, IONOS expiryDate); negative: expired.", "s",
 		`sort(`+a("vigil_token_expiry_timestamp_seconds")+` - time())`, 24, 8)
+	b.table("Vigil's own IONOS API token", "Time left on the IONOS API token Vigil authenticates with (Auth API, matched by the JWT's kid): when it expires, every IONOS source fails with auth.", "s",
+		a("vigil_token_expiry_timestamp_seconds")+` - time() and on (environment, kind, location, name, id) (`+a("vigil_token_in_use")+` == 1)`, 12, 6)
+	b.table("Disabled registry tokens", "IONOS Container Registry tokens whose status is disabled; they never alert.", "none",
+		a("vigil_token_enabled")+` == 0`, 12, 6, "Value")
 	b.table("Tokens that never expire", "Tokens with no expiry date (an IONOS registry token with expiryDate null, a JWT without exp): rotate them by policy.", "none",
 		a("vigil_token_expires")+` == 0`, 24, 6, "Value")
 	return b.board

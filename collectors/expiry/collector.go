@@ -47,6 +47,10 @@ var Catalogue = []metricdoc.Desc{
 		Help: "When each token expires: the exp claim of JWTs in kubeconfigs and configured files (read, never verified), the expiry IONOS reports for its API and registry tokens. Absent for tokens that never expire (vigil_token_expires 0)."},
 	{Name: "vigil_token_expires", Type: metricdoc.Gauge, Labels: tokenLabels,
 		Help: "1 when the token has an expiry date, 0 when it never expires (an IONOS registry token with expiryDate null, a JWT without exp): a fact, not a far-future date."},
+	{Name: "vigil_token_enabled", Type: metricdoc.Gauge, Labels: tokenLabels,
+		Help: "1 when the IONOS Container Registry token's status is enabled, 0 when disabled; present only for tokens that have a status."},
+	{Name: "vigil_token_in_use", Type: metricdoc.Gauge, Labels: tokenLabels,
+		Help: "1 for the IONOS API token (Auth API /tokens) Vigil itself authenticates with, found by the JWT's kid; 0 for the user's other API tokens."},
 	{Name: "vigil_token_ticket_within_seconds", Type: metricdoc.Gauge,
 		Help: "Configured threshold (expiry.token_ticket_within): a token expiring sooner than this opens a ticket."},
 	{Name: "vigil_token_page_within_seconds", Type: metricdoc.Gauge,
@@ -64,12 +68,13 @@ type Collector struct {
 	sec   *Section
 	tls   *source.Source[source.Items[Found]]
 	files *source.Source[source.Items[Found]]
+	ionos *source.Source[source.Items[Found]]
 	log   *slog.Logger
 }
 
 // New adds the collector's sources to group. sec must have had
-// ApplyDefaults and Validate.
-func New(sec *Section, key string, group *source.Group, logger *slog.Logger) *Collector {
+// ApplyDefaults and Validate; ic is needed when sec selects IONOS tokens.
+func New(sec *Section, key string, group *source.Group, logger *slog.Logger, ic *IONOSClients) *Collector {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -94,6 +99,12 @@ func New(sec *Section, key string, group *source.Group, logger *slog.Logger) *Co
 				return readFiles(sec.Kubeconfigs, sec.PEMFiles, sec.JWTFiles), nil
 			})
 	}
+	if sec.IONOS.enabled() && ic != nil {
+		c.ionos = source.Add(group, source.Options{Name: SourceIONOS, Interval: interval, Key: key, Criticality: source.CriticalityTicket},
+			func(ctx context.Context) (source.Items[Found], error) {
+				return readIONOS(ctx, sec.IONOS, ic.client(c.ionos.Transport(nil, tokenAPI)), ic.ownID)
+			})
+	}
 	return c
 }
 
@@ -113,7 +124,7 @@ var (
 
 // gather returns every fact of every source's last snapshot.
 func (c *Collector) gather() (certs []CertFact, tokens []TokenFact) {
-	for _, s := range []*source.Source[source.Items[Found]]{c.tls, c.files} {
+	for _, s := range []*source.Source[source.Items[Found]]{c.tls, c.files, c.ionos} {
 		if s == nil {
 			continue
 		}
@@ -173,6 +184,20 @@ func (c *Collector) Render(w *exposition.Writer) error {
 	for _, t := range tokens {
 		token(t)
 		w.Bool(t.Expires)
+	}
+	w.Family(headers, "vigil_token_enabled")
+	for _, t := range tokens {
+		if t.Enabled != nil {
+			token(t)
+			w.Bool(*t.Enabled)
+		}
+	}
+	w.Family(headers, "vigil_token_in_use")
+	for _, t := range tokens {
+		if t.Kind == "ionos_api" {
+			token(t)
+			w.Bool(t.InUse)
+		}
 	}
 	for _, th := range []struct {
 		name string

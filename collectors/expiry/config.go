@@ -37,12 +37,18 @@ type Section struct {
 	// JWTFiles are files holding one JWT each (service-account tokens,
 	// CI tokens); only the exp claim is read.
 	JWTFiles []JWTFile `yaml:"jwt_files"`
+	// IONOS tokens, through the ionos: section's credentials.
+	IONOS *IONOSTokens `yaml:"ionos"`
 	// Thresholds of the alerts, exported as vigil_cert_*_within_seconds
 	// and vigil_token_*_within_seconds.
 	CertTicketWithin  config.Duration `yaml:"cert_ticket_within"`
 	CertPageWithin    config.Duration `yaml:"cert_page_within"`
 	TokenTicketWithin config.Duration `yaml:"token_ticket_within"`
 	TokenPageWithin   config.Duration `yaml:"token_page_within"`
+
+	// sandbox, when set, reads the IONOS token emulator instead of the
+	// provider (the --sandbox demo). Never from YAML.
+	sandbox *IONOSClients
 }
 
 // Endpoint is a TLS endpoint whose served chain is read.
@@ -84,8 +90,8 @@ func (s *Section) Validate() []*config.Error {
 	add := func(field, msg, hint string) {
 		errs = append(errs, &config.Error{Field: field, Msg: msg, Hint: hint})
 	}
-	if len(s.TLSEndpoints)+len(s.Kubeconfigs)+len(s.PEMFiles)+len(s.JWTFiles) == 0 {
-		add("", "names nothing to watch", "list tls_endpoints, kubeconfigs, pem_files or jwt_files, or remove the expiry section")
+	if len(s.TLSEndpoints)+len(s.Kubeconfigs)+len(s.PEMFiles)+len(s.JWTFiles) == 0 && !s.IONOS.enabled() {
+		add("", "names nothing to watch", "list tls_endpoints, kubeconfigs, pem_files or jwt_files, or enable ionos.registry_tokens or ionos.api_tokens, or remove the expiry section")
 	}
 	if s.RefreshInterval.Std() < config.MinInterval {
 		add("refresh_interval", fmt.Sprintf("%s is too short", s.RefreshInterval.Std()), "use at least 1s; 5m is the default")

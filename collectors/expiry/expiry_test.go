@@ -49,7 +49,7 @@ func start(t *testing.T, sec *expiry.Section) *harness {
 	require.Empty(t, sec.Validate())
 	logs := &testenv.SyncBuffer{}
 	g := source.NewGroup(source.NewMetrics(), slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	c := expiry.New(sec, "k", g, nil)
+	c := expiry.New(sec, "k", g, nil, nil)
 	g.Start(context.Background())
 	t.Cleanup(func() { g.Stop(false) })
 	require.Eventually(t, g.Ready, 20*time.Second, 5*time.Millisecond)
@@ -229,7 +229,7 @@ func TestKubeconfigs(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "pki"), 0o700))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "pki", "dev.crt"), dev.PEM(), 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "pki", "other-ca.crt"), other.PEM(), 0o600))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "ci.token"), []byte(sandbox.JWT(map[string]any{"exp": now.Add(40 * day).Unix()})+"\n"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "ci.token"), []byte(sandbox.JWT("k", map[string]any{"exp": now.Add(40 * day).Unix()})+"\n"), 0o600))
 	kc := fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:
@@ -249,7 +249,7 @@ users:
 - name: static
   user: {token: %s}
 contexts: []
-`, b64(root.PEM()), b64(admin.PEM()), b64(admin.KeyPEM()), sandbox.JWT(map[string]any{"sub": "x", "exp": now.Add(2 * day).Unix()}), canary)
+`, b64(root.PEM()), b64(admin.PEM()), b64(admin.KeyPEM()), sandbox.JWT("k", map[string]any{"sub": "x", "exp": now.Add(2 * day).Unix()}), canary)
 	path := filepath.Join(dir, "prod.kubeconfig")
 	require.NoError(t, os.WriteFile(path, []byte(kc), 0o600))
 
@@ -300,13 +300,14 @@ func TestPEMFilesAndJWTFiles(t *testing.T) {
 	}
 	chain := write("www.crt", append(append(sandbox.ChainPEM(leaf, inter, root), leaf.KeyPEM()...), sandbox.ChainPEM(leaf)...))
 	write("broken.crt", []byte("not a certificate canary-pem-9f1e"))
-	soon := write("deploy.jwt", []byte(sandbox.JWT(map[string]any{"exp": now.Add(day).Unix()})))
-	forever := write("forever.jwt", []byte(sandbox.JWT(map[string]any{"sub": "no-exp"})))
+	soon := write("deploy.jwt", []byte(sandbox.JWT("k", map[string]any{"exp": now.Add(day).Unix()})))
+	forever := write("forever.jwt", []byte(sandbox.JWT("k", map[string]any{"sub": "no-exp"})))
+	millis := write("millis.jwt", []byte(sandbox.JWT("k", map[string]any{"exp": now.Add(5 * day).UnixMilli()})))
 	garbage := write("garbage.jwt", []byte("canary-jwt-0d5b"))
 
 	h := start(t, &expiry.Section{
 		PEMFiles: []string{filepath.Join(dir, "*.crt"), filepath.Join(dir, "missing", "*.pem")},
-		JWTFiles: []expiry.JWTFile{{Name: "deploy", File: soon}, {Name: "forever", File: forever}, {Name: "garbage", File: garbage}},
+		JWTFiles: []expiry.JWTFile{{Name: "deploy", File: soon}, {Name: "forever", File: forever}, {Name: "garbage", File: garbage}, {Name: "millis", File: millis}},
 	})
 	s := h.scrape(t)
 	got := notAfter(s)
@@ -319,9 +320,13 @@ func TestPEMFilesAndJWTFiles(t *testing.T) {
 	for _, x := range s["vigil_token_expires"] {
 		expires[x.labels["name"]] = x.value
 	}
-	assert.Equal(t, map[string]float64{"deploy": 1, "forever": 0}, expires)
-	require.Len(t, s["vigil_token_expiry_timestamp_seconds"], 1, "a token that never expires has no expiry series")
-	assert.Equal(t, float64(now.Add(day).Unix()), s["vigil_token_expiry_timestamp_seconds"][0].value)
+	assert.Equal(t, map[string]float64{"deploy": 1, "forever": 0, "millis": 1}, expires)
+	exp := map[string]float64{}
+	for _, x := range s["vigil_token_expiry_timestamp_seconds"] {
+		exp[x.labels["name"]] = x.value
+	}
+	assert.Equal(t, map[string]float64{"deploy": float64(now.Add(day).Unix()), "millis": float64(now.Add(5 * day).Unix())}, exp,
+		"a token that never expires has no expiry series; an exp in milliseconds is read as such")
 	st := h.group.Statuses()
 	require.Len(t, st, 1)
 	assert.True(t, st[0].Up, "failed files do not fail the source")

@@ -128,5 +128,10 @@ func jwtExpiry(token string) (exp time.Time, has bool, err error) {
 	if err != nil {
 		return time.Time{}, false, errors.New("the JWT's exp claim is not a number")
 	}
+	if secs > 1e12 {
+		// IONOS has issued iat in milliseconds; read exp the same way
+		// when it could only be milliseconds (past the year 33658).
+		return time.UnixMilli(int64(secs)).UTC(), true, nil
+	}
 	return time.Unix(int64(secs), 0).UTC(), true, nil
 }

@@ -1,8 +1,13 @@
 package expiry
 
 import (
+	"errors"
+	"net/http"
+	"time"
+
 	"github.com/vigil-monitoring/vigil/internal/collector"
 	"github.com/vigil-monitoring/vigil/internal/config"
+	"github.com/vigil-monitoring/vigil/internal/ionos"
 	"github.com/vigil-monitoring/vigil/internal/sandbox"
 )
 
@@ -36,16 +41,75 @@ func init() {
 		Section:    "expiry",
 		NewSection: func() config.Section { return &Section{} },
 		Catalogue:  Catalogue,
+		Uses:       []string{"ionos"},
 		Sandbox: func(env *collector.SandboxEnv) (config.Section, error) {
 			u, err := sandbox.StartExpiry()
 			if err != nil {
 				return nil, err
 			}
 			env.OnStop(u.Close)
-			return SandboxSection(u), nil
+			s := SandboxSection(u)
+			tokens := SandboxIONOS(time.Now())
+			env.OnStop(tokens.Close)
+			s.IONOS = &IONOSTokens{RegistryTokens: true, APITokens: true}
+			s.sandbox = &IONOSClients{ownID: SandboxOwnTokenID, client: func(rt http.RoundTripper) *ionos.TokenClient {
+				return ionos.NewTokenClient(tokens.RegistryURL(), tokens.AuthURL(), &http.Client{Transport: bearer{SandboxIONOSBearer, rt}})
+			}}
+			return s, nil
 		},
 		Build: func(sec config.Section, deps *collector.Deps) (collector.Collector, error) {
-			return New(sec.(*Section), deps.Fingerprint, deps.Group, deps.Logger), nil
+			s := sec.(*Section)
+			ic := s.sandbox
+			if ic == nil && s.IONOS.enabled() {
+				built, err := deps.Provider("ionos")
+				if err != nil {
+					return nil, err
+				}
+				p, ok := built.(*ionos.Provider)
+				if !ok {
+					return nil, errors.New("expiry: the ionos provider is not an IONOS client set")
+				}
+				ic = FromProvider(p)
+			}
+			return New(s, deps.Fingerprint, deps.Group, deps.Logger, ic), nil
 		},
 	})
+}
+
+// The sandbox's IONOS token emulator: its bearer and the id of the API
+// token "Vigil uses" there.
+const (
+	SandboxIONOSBearer = "sandbox-expiry-ionos-token"
+	SandboxOwnTokenID  = "5f0c1e2d-3b4a-4c5d-8e6f-7a8b9c0d1e2f"
+)
+
+// SandboxIONOS starts the token emulator with tokens near expiry: the
+// registry pull token in 20 days (ticket), a push token that never expires,
+// a disabled one, and Vigil's own API token in 2 days (page).
+func SandboxIONOS(now time.Time) *sandbox.IONOSTokens {
+	day := 24 * time.Hour
+	at := func(d time.Duration) *time.Time { t := now.Add(d).Truncate(time.Second); return &t }
+	return sandbox.StartIONOSTokens(SandboxIONOSBearer, 0, []sandbox.SandboxRegistry{{
+		ID: "3f1d2c4e-8a7b-4c1d-9e2f-0a1b2c3d4e5f", Name: "vigil-sandbox",
+		Tokens: []sandbox.SandboxRegistryToken{
+			{ID: "8fb592e4-494c-11ed-b878-0242ac120002", Name: "vigil-pull", Status: "enabled", Expiry: at(20 * day)},
+			{ID: "9a0b1c2d-494c-11ed-b878-0242ac120002", Name: "ci-push", Status: "enabled"},
+			{ID: "a1b2c3d4-494c-11ed-b878-0242ac120002", Name: "old-pull", Status: "disabled", Expiry: at(-30 * day)},
+		},
+	}}, []sandbox.SandboxAPIToken{
+		{ID: SandboxOwnTokenID, Created: now.Add(-363 * day), Expiration: *at(2 * day)},
+		{ID: "6a7b8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d", Created: now.Add(-10 * day), Expiration: *at(355 * day)},
+	})
+}
+
+// bearer adds a fixed Authorization header (the sandbox's own client).
+type bearer struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(r)
 }

@@ -26,14 +26,15 @@ type ExpiryUpstream struct {
 	stop       func()
 }
 
-// JWT builds an unsigned JWT with the given claims, the shape Vigil parses
-// (it never verifies). For sandboxes and tests only.
-func JWT(claims map[string]any) string {
+// JWT builds a JWT with the given header kid and claims and a dummy
+// signature, the shape Vigil parses (it never verifies). For sandboxes and
+// tests only.
+func JWT(kid string, claims map[string]any) string {
 	enc := func(v any) string {
 		b, _ := json.Marshal(v)
 		return base64.RawURLEncoding.EncodeToString(b)
 	}
-	return enc(map[string]string{"alg": "RS256", "typ": "JWT", "kid": "sandbox"}) + "." + enc(claims) + ".c2lnbmF0dXJl"
+	return enc(map[string]string{"alg": "RS256", "typ": "JWT", "kid": kid}) + "." + enc(claims) + ".c2lnbmF0dXJl"
 }
 
 // StartExpiry writes the files and starts the endpoint; Close undoes both.
@@ -96,7 +97,7 @@ contexts:
 - name: sandbox
   context: {cluster: sandbox, user: admin}
 current-context: sandbox
-`, u.Endpoint, b64(root.PEM()), b64(client.PEM()), b64(client.KeyPEM()), JWT(map[string]any{"sub": "system:serviceaccount:ci:deployer", "exp": now.Add(10 * day).Unix()}))
+`, u.Endpoint, b64(root.PEM()), b64(client.PEM()), b64(client.KeyPEM()), JWT("sandbox", map[string]any{"sub": "system:serviceaccount:ci:deployer", "exp": now.Add(10 * day).Unix()}))
 	u.Kubeconfig = filepath.Join(u.dir, "sandbox.kubeconfig")
 	expired, err := root.Issue("old-ingress.sandbox.vigil.test", false, now.Add(-400*day), now.Add(-2*day))
 	if err != nil {
@@ -113,8 +114,8 @@ current-context: sandbox
 		u.Kubeconfig:                          []byte(kubeconfig),
 		filepath.Join(pemDir, "ingress.crt"):  expired.PEM(),
 		filepath.Join(pemDir, "internal.crt"): ChainPEM(root),
-		u.JWTSoon:                             []byte(JWT(map[string]any{"sub": "deployer", "exp": now.Add(day).Unix()})),
-		u.JWTExpired:                          []byte(JWT(map[string]any{"sub": "old", "exp": now.Add(-day).Unix()})),
+		u.JWTSoon:                             []byte(JWT("sandbox", map[string]any{"sub": "deployer", "exp": now.Add(day).Unix()})),
+		u.JWTExpired:                          []byte(JWT("sandbox", map[string]any{"sub": "old", "exp": now.Add(-day).Unix()})),
 	} {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			return nil, err

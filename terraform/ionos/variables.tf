@@ -211,7 +211,7 @@ variable "registry_api_subnet_allow_list" {
 }
 
 variable "registry_token_expiry_date" {
-  description = "Expiry of the registry pull token, \"YYYY-MM-DD hh:mm:ssZ\" (UTC). Rotate it before then: nothing in Vigil alerts on it yet (the expiry collector will)."
+  description = "Expiry of the registry pull token, \"YYYY-MM-DD hh:mm:ssZ\" (UTC). Rotate it before then: Vigil's expiry collector (expiry.ionos.registry_tokens) tickets 30 days and pages 3 days ahead (TokenExpiringSoon, TokenExpiringImminently)."
   type        = string
   default     = null
 }

@@ -21,7 +21,7 @@ registry_garbage_collection_schedule = {
   time = "02:00:00+00:00"
 }
 registry_vulnerability_scanning = false
-# Rotate before this date (nothing in Vigil alerts on it yet; the expiry collector will).
+# Rotate before this date (Vigil's expiry collector tickets 30 days and pages 3 days ahead).
 registry_token_expiry_date = "2027-06-30 00:00:00Z"
 
 app_image_tag = "latest"

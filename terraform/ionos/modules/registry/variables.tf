@@ -67,7 +67,7 @@ variable "token_name" {
 }
 
 variable "token_expiry_date" {
-  description = "When the token expires, as \"YYYY-MM-DD hh:mm:ssZ\" (UTC), for example \"2027-06-30 00:00:00Z\"; null for a token that never expires. Rotate it before then: nothing in Vigil alerts on it yet (the expiry collector will)."
+  description = "When the token expires, as \"YYYY-MM-DD hh:mm:ssZ\" (UTC), for example \"2027-06-30 00:00:00Z\"; null for a token that never expires. Rotate it before then: Vigil's expiry collector (expiry.ionos.registry_tokens) tickets 30 days and pages 3 days ahead."
   type        = string
   default     = null
 
