@@ -25,16 +25,14 @@ type credentialNeed struct {
 var credentialNeeds = []credentialNeed{
 	{
 		provider: "ionos-cloud/ionoscloud",
-		// IONOS_CONFIG_FILE: the provider's own profile file (see the
-		// provider's docs); its default ~/.ionos/config.yaml is checked below.
-		anyOf: [][]string{{"IONOS_TOKEN"}, {"IONOS_USERNAME", "IONOS_PASSWORD"}, {"IONOS_CONFIG_FILE"}},
+		// Or the provider's own profile file, IONOS_CONFIG_FILE or its
+		// default ~/.ionos/config.yaml, when it exists (checked below).
+		anyOf: [][]string{{"IONOS_TOKEN"}, {"IONOS_USERNAME", "IONOS_PASSWORD"}},
 		hint:  "export IONOS_TOKEN (an API token), or IONOS_USERNAME and IONOS_PASSWORD",
 	},
-	{
-		provider: "hashicorp/aws",
-		anyOf:    [][]string{{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}},
-		hint:     "export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-	},
+	// No rule for hashicorp/aws: its default chain (profiles, SSO, web
+	// identity, instance roles) cannot be judged from variables alone; the
+	// AWS stack's own issue decides how to check it.
 }
 
 var providerSource = regexp.MustCompile(`(?m)^\s*source\s*=\s*"(?:registry\.terraform\.io/|registry\.opentofu\.org/)?([A-Za-z0-9_-]+/[A-Za-z0-9_-]+)"`)
@@ -97,9 +95,15 @@ func (n credentialNeed) satisfied(env map[string]string) bool {
 			return true
 		}
 	}
-	if n.provider == "ionos-cloud/ionoscloud" && env["HOME"] != "" {
-		if _, err := os.Stat(filepath.Join(env["HOME"], ".ionos", "config.yaml")); err == nil {
-			return true
+	if n.provider == "ionos-cloud/ionoscloud" {
+		file := env["IONOS_CONFIG_FILE"]
+		if file == "" && env["HOME"] != "" {
+			file = filepath.Join(env["HOME"], ".ionos", "config.yaml")
+		}
+		if file != "" {
+			if _, err := os.Stat(file); err == nil {
+				return true
+			}
 		}
 	}
 	return false

@@ -230,7 +230,7 @@ func Destroy(ctx context.Context, o Options) (err error) {
 	// environment look provisioned to `backup`, `check` and the next
 	// `apply`. Its last state with resources is in the backup above.
 	if err := deleteWorkspace(ctx, r, o.Env); err != nil {
-		return fmt.Errorf("environment %s was destroyed, but its terraform workspace was not deleted: %w (delete it with `terraform workspace select default && terraform workspace delete %s` in %s)", o.Env, err, o.Env, r.Dir)
+		return fmt.Errorf("environment %s was destroyed, but its terraform workspace was not deleted: %w (delete it with `export TF_DATA_DIR=%s; terraform workspace select default && terraform workspace delete %s` in %s)", o.Env, err, r.DataDir, o.Env, r.Dir)
 	}
 	fmt.Fprintf(o.Stdout, "Destroyed environment %s and deleted its terraform workspace %s (the state from before the destroy is in %s).\n", o.Env, o.Env, o.backupDir())
 	return nil

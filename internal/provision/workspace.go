@@ -115,9 +115,10 @@ func (o *Options) refuseDefaultState(ctx context.Context, r *tf.Runner, current 
 	}
 	return fmt.Errorf("%w with %d resource(s) (lineage %s) in %s: provision keeps every environment in its own workspace and never uses the default one, "+
 		"so this state is from before that and belongs to one environment. Nothing was changed. Move it into that environment's workspace, in %s:\n"+
+		"  export TF_DATA_DIR=%s   # provision's working data for this environment\n"+
 		"  terraform workspace select default\n"+
 		"  terraform state pull > ENV-from-default.tfstate\n"+
 		"  terraform workspace new -state=ENV-from-default.tfstate ENV\n"+
 		"then empty the default workspace (local backend: move terraform.tfstate away; other backends: `terraform state rm` every address of `terraform state list` in the default workspace; this destroys nothing), and run provision again",
-		ErrDefaultState, len(s.Resources), s.Lineage, r.Dir, r.Dir)
+		ErrDefaultState, len(s.Resources), s.Lineage, r.Dir, r.Dir, r.DataDir)
 }

@@ -53,9 +53,9 @@ func (e *LockError) Error() string {
 	}
 	b.WriteString("\nWait for that operation to finish (or pass a longer --lock-timeout)")
 	if e.ID != "" {
-		fmt.Fprintf(&b, "; if it crashed and nothing runs any more, release the lock with `terraform force-unlock %s` in the Terraform directory", e.ID)
+		fmt.Fprintf(&b, "; if it crashed and nothing runs any more, release the lock with `TF_DATA_DIR=.terraform/environments/ENV terraform force-unlock %s` in the Terraform directory (provision keeps each environment's working data there)", e.ID)
 	} else {
-		b.WriteString("; if it crashed and nothing runs any more, release the lock with `terraform force-unlock LOCK_ID` in the Terraform directory")
+		b.WriteString("; if it crashed and nothing runs any more, release the lock with `TF_DATA_DIR=.terraform/environments/ENV terraform force-unlock LOCK_ID` in the Terraform directory (provision keeps each environment's working data there)")
 	}
 	return b.String()
 }

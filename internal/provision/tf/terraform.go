@@ -226,6 +226,21 @@ func (r *Runner) BackendFile(env string) string {
 	return ""
 }
 
+// unusedBackend speaks up when an environment has a backend file but the
+// stack declares no backend block: terraform would keep the state local and
+// say nothing (provision passes no -backend-config then), so the user who
+// wrote the file believes the state is remote. Production refuses.
+func (r *Runner) unusedBackend(env string) (string, error) {
+	f := r.BackendFile(env)
+	if f == "" {
+		return "", nil
+	}
+	if env == "production" {
+		return "", fmt.Errorf("%s exists, but the stack in %s declares no backend block, so production's state would stay on this machine (terraform.tfstate.d/production): enable the backend (see backend_s3.tf.example) or remove the file", f, r.Dir)
+	}
+	return fmt.Sprintf("provision: %s is not used: the stack declares no backend block, so %s's state stays local in terraform.tfstate.d/%s", f, env, env), nil
+}
+
 // Init runs terraform init, with the environment's backend configuration
 // when the stack has one. The backend settings always come from the
 // environment being worked on, never from whichever environment the
@@ -241,6 +256,10 @@ func (r *Runner) Init(ctx context.Context, env string) error {
 	f := ""
 	if r.HasBackend() {
 		f = r.BackendFile(env)
+	} else if note, err := r.unusedBackend(env); err != nil {
+		return err
+	} else if note != "" {
+		fmt.Fprintln(r.out, note)
 	}
 	if f != "" {
 		opts = append(opts, tfexec.BackendConfig(f))

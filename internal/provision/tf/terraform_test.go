@@ -106,3 +106,28 @@ func TestHasBackend(t *testing.T) {
 		})
 	}
 }
+
+// TestUnusedBackendFileIsNotSilent: a backend file without a backend block
+// in the stack is named (state stays local), and refused for production.
+func TestUnusedBackendFileIsNotSilent(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "environments"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"main.tf", "environments/dev.s3.tfbackend", "environments/production.s3.tfbackend"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("# test\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := &Runner{Dir: dir}
+	note, err := r.unusedBackend("dev")
+	if err != nil || !strings.Contains(note, "is not used") || !strings.Contains(note, "terraform.tfstate.d/dev") {
+		t.Errorf("dev: note %q, err %v", note, err)
+	}
+	if _, err := r.unusedBackend("production"); err == nil || !strings.Contains(err.Error(), "declares no backend block") {
+		t.Errorf("production: %v, want a refusal", err)
+	}
+	if note, err := r.unusedBackend("staging"); note != "" || err != nil {
+		t.Errorf("staging has no backend file: %q %v", note, err)
+	}
+}
