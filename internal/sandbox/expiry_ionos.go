@@ -40,7 +40,10 @@ type SandboxRegistry struct {
 type SandboxRegistryToken struct {
 	ID, Name, Status string
 	Expiry           *time.Time
-	Password         string // sent only as "" on reads, as the emulator suggestion says
+	// Password is sent on reads when set (real reads send "", says the
+	// wire reference, which leaves it undocumented): canary tests set it
+	// to show Vigil never keeps it.
+	Password string
 }
 
 // SandboxAPIToken is an Auth API token.
@@ -184,7 +187,7 @@ func (s *IONOSTokens) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			items = append(items, map[string]any{"id": t.ID, "type": "token", "href": base + path + "/" + t.ID,
 				"metadata": map[string]any{"createdBy": "ops@example.com", "createdByUserId": "0b6c4d3e-1f2a-4b5c-8d9e-0f1a2b3c4d5e", "createdDate": "2026-03-02T10:20:00Z", "state": t.Status},
-				"properties": map[string]any{"name": t.Name, "credentials": map[string]string{"username": t.Name, "password": ""},
+				"properties": map[string]any{"name": t.Name, "credentials": map[string]string{"username": t.Name, "password": t.Password},
 					"expiryDate": exp, "status": t.Status, "scopes": []map[string]any{{"name": "*", "type": "repository", "actions": []string{"pull"}}}}})
 		}
 		_ = json.NewEncoder(w).Encode(map[string]any{"id": "tokens", "type": "collection", "href": base + path, "items": items,
