@@ -131,6 +131,7 @@ func New(cfg Config, kube kubernetes.Interface, metrics metricsclient.Interface,
 	}
 	c.all = append(append(append([]cache.SharedIndexInformer{c.nodes}, c.pods...), c.workloads...), c.hpas...)
 	c.watchErrors(group.ErrorCounter(InformerSource))
+	group.Track(InformerSource) // its series go when a reload drops the section
 
 	// The probe asks /version with the refresh's context, so a hanging API
 	// server is abandoned at the timeout instead of piling up requests.

@@ -185,3 +185,26 @@ func TestReloadOfAnUnchangedConfigCostsNothing(t *testing.T) {
 	up, _ := value(parse(t, get(t, r.url+"/metrics")), "vigil_cluster_apiserver_up", map[string]string{"cluster": "envtest"})
 	assert.Equal(t, 1.0, up, "the adopted probe result is served at once")
 }
+
+// TestDroppedSectionTakesItsSeries: a reload that removes the kubernetes
+// section removes its sources' series, the informers' request and error
+// counters included, rather than leaving them frozen.
+func TestDroppedSectionTakesItsSeries(t *testing.T) {
+	rc := testenv.SharedAPIServer(t)
+	kubeconfig := testenv.WriteKubeconfig(t, rc, "")
+	cfgFile := filepath.Join(t.TempDir(), "vigil.yml")
+	dir := t.TempDir()
+	writeConfig(t, cfgFile, "environment: staging\nkubernetes:\n  cluster: envtest\n  kubeconfig: "+kubeconfig+
+		"\n  metrics_api: false\ntextfile:\n  directory: "+dir+"\n")
+	r := start(t, daemon.Options{ConfigFile: cfgFile, StoragePath: t.TempDir()})
+	r.waitReady(t)
+	require.Positive(t, requests(t, r.url, "kubernetes-informers"))
+
+	writeConfig(t, cfgFile, "environment: staging\ntextfile:\n  directory: "+dir+"\n")
+	require.NoError(t, r.d.Reload())
+	text := get(t, r.url+"/metrics")
+	for _, src := range []string{"kubernetes-informers", "kubernetes-apiserver"} {
+		assert.NotContains(t, text, `source="`+src+`"`, "series of the dropped section's %s stayed", src)
+	}
+	assert.NotContains(t, text, "vigil_cluster_")
+}

@@ -206,7 +206,11 @@ func (t *Writer) flushBuf() {
 }
 
 // WriteFamily writes a client_model family (client_golang's registry, a
-// textfile) with the shared labels added to series that lack them.
+// textfile) with the shared labels added to series that lack them. It
+// replaces entries of mf.Metric with labelled copies: pass a family the
+// caller owns for this scrape (a fresh Gather, a merged copy), never one
+// shared with concurrent scrapes unless its series already carry the
+// shared labels (then nothing is replaced).
 func (t *Writer) WriteFamily(mf *dto.MetricFamily) {
 	if t.err != nil {
 		return

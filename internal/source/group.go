@@ -20,6 +20,7 @@ type Group struct {
 
 	sources []runner
 	byName  map[string]runner
+	tracked []string // non-source names whose series go with the group (Track)
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -161,17 +162,25 @@ func (g *Group) Stop(forget bool) {
 				g.metrics.Forget(s.Name())
 			}
 		}
+		for _, n := range g.tracked {
+			g.metrics.Forget(n)
+		}
 	}
 }
 
-// Names lists the group's sources.
+// Names lists the group's sources and the tracked names (Track).
 func (g *Group) Names() []string {
-	out := make([]string, len(g.sources))
-	for i, s := range g.sources {
-		out[i] = s.Name()
+	out := make([]string, 0, len(g.sources)+len(g.tracked))
+	for _, s := range g.sources {
+		out = append(out, s.Name())
 	}
-	return out
+	return append(out, g.tracked...)
 }
+
+// Track names a part that counts requests or errors under a source label
+// without being a refresh source (informers), so its series go with the
+// group's when a reload drops it.
+func (g *Group) Track(name string) { g.tracked = append(g.tracked, name) }
 
 // Statuses returns every source's state.
 func (g *Group) Statuses() []Status {
