@@ -41,6 +41,9 @@ func Money() *sdk.Board {
 	b.table("AWS Budgets forecast", "AWS Budgets' forecast of each budget's period over its limit.", "percentunit",
 		m("vigil_budget_aws_forecasted_spend")+` / on (environment, account, budget, currency) `+m("vigil_budget_aws_limit"), 12, 6)
 
+	b.table("AWS Budgets notification thresholds", "The alert thresholds of each AWS budget as a fraction of its limit (AWS Budgets notifies at them itself).", "percentunit",
+		m("vigil_budget_aws_notification_threshold_ratio"), 24, 6, "threshold")
+
 	b.row("What Vigil costs")
 	b.stat("Vigil's billing requests today (USD)", "What Vigil's own Cost Explorer requests cost over the last 24 hours (USD 0.01 a request, every page counted; Budgets and IONOS are free).", "currencyUSD",
 		`sum(increase(`+m("vigil_billing_exporter_cost_total")+`[24h])) or vector(0)`, thresholds(0.5, "orange", 1.0, "red"), 6, 6)

@@ -28,4 +28,6 @@ var Catalogue = []metricdoc.Desc{
 		Help: "Actual spend AWS Budgets calculated for each budget's current period (DescribeBudgets CalculatedSpend; lags like Cost Explorer)."},
 	{Name: "vigil_budget_aws_forecasted_spend", Type: metricdoc.Gauge, Labels: []string{"account", "budget", "currency"},
 		Help: "Spend AWS Budgets forecasts for each budget's whole current period (DescribeBudgets CalculatedSpend)."},
+	{Name: "vigil_budget_aws_notification_threshold_ratio", Type: metricdoc.Gauge, Labels: []string{"account", "budget", "notification_type", "comparison", "threshold"},
+		Help: "Each alert threshold of an AWS Budgets budget (DescribeNotificationsForBudget) as a fraction of its limit (80 % is 0.8; absolute thresholds divided by the limit); threshold repeats the value so several thresholds of one type stay distinct. AWS Budgets sends its own notifications at these."},
 }

@@ -133,7 +133,7 @@ func New(cfg Config, group *source.Group, logger *slog.Logger) *Collector {
 		})
 		costRT = a.cost.Transport(base, aws.BillingAPI)
 		if t.Config.Budgets {
-			c.requests.declare("aws", t.Name, "DescribeBudgets")
+			c.requests.declare("aws", t.Name, "DescribeBudgets", "DescribeNotificationsForBudget")
 			var budgetsRT http.RoundTripper
 			a.budgets = source.Add(group, source.Options{
 				Name: SourceAWSBudgetsPrefix + t.Name, Interval: t.Config.BudgetsRefreshInterval.Std(),

@@ -181,6 +181,15 @@ func TestCostExplorerAndBudgetsAgainstMoto(t *testing.T) {
 		},
 	}})
 	require.NoError(t, err)
+	for _, n := range []btypes.Notification{
+		{NotificationType: btypes.NotificationTypeActual, ComparisonOperator: btypes.ComparisonOperatorGreaterThan, Threshold: 80, ThresholdType: btypes.ThresholdTypePercentage},
+		{NotificationType: btypes.NotificationTypeForecasted, ComparisonOperator: btypes.ComparisonOperatorGreaterThan, Threshold: 150, ThresholdType: btypes.ThresholdTypeAbsoluteValue},
+	} {
+		_, err = bc.CreateNotification(context.Background(), &budgets.CreateNotificationInput{AccountId: awssdk.String("123456789012"),
+			BudgetName: awssdk.String("production-monthly"), Notification: &n,
+			Subscribers: []btypes.Subscriber{{SubscriptionType: btypes.SubscriptionTypeEmail, Address: awssdk.String("ops@example.com")}}})
+		require.NoError(t, err)
+	}
 
 	acct := newMotoAccount(t, proxy.URL)
 	sec := &Section{AWS: []AWSAccount{{Account: "production", Budgets: true}}, Budgets: []Budget{{Provider: "aws", Amount: 300, Currency: "USD"}}}
@@ -198,6 +207,9 @@ func TestCostExplorerAndBudgetsAgainstMoto(t *testing.T) {
 		`vigil_budget_aws_limit{environment="test",account="production",budget="production-monthly",currency="USD"} 300`,
 		`vigil_budget_aws_actual_spend{environment="test",account="production",budget="production-monthly",currency="USD"} 130.25`,
 		`vigil_budget_aws_forecasted_spend{environment="test",account="production",budget="production-monthly",currency="USD"} 310`,
+		`vigil_budget_aws_notification_threshold_ratio{environment="test",account="production",budget="production-monthly",notification_type="ACTUAL",comparison="GREATER_THAN",threshold="0.8"} 0.8`,
+		`vigil_budget_aws_notification_threshold_ratio{environment="test",account="production",budget="production-monthly",notification_type="FORECASTED",comparison="GREATER_THAN",threshold="0.5"} 0.5`,
+		`vigil_billing_api_requests_total{environment="test",provider="aws",account="production",api="DescribeNotificationsForBudget"} 1`,
 		`vigil_budget_amount{environment="test",provider="aws",currency="USD"} 300`,
 		`vigil_budget_page_within_seconds{environment="test",provider="aws",currency="USD"} 259200`,
 		`vigil_billing_api_requests_total{environment="test",provider="aws",account="production",api="GetCostAndUsage"} 2`,

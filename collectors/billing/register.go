@@ -116,7 +116,7 @@ func SandboxAWS() *sandbox.AWSBilling {
 			"Elastic Load Balancing":                 40.00,
 		},
 		Forecast: 84.00,
-		Budgets:  []sandbox.AWSBudget{{Name: "production-monthly", Limit: 300, Actual: 276, Forecast: 360, Currency: "USD"}},
+		Budgets:  []sandbox.AWSBudget{{Name: "production-monthly", Limit: 300, Actual: 276, Forecast: 360, Currency: "USD", Thresholds: []float64{80, 100}}},
 	}
 }
 

@@ -3,6 +3,7 @@ package billing
 import (
 	"math"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/vigil-monitoring/vigil/internal/aws"
@@ -10,18 +11,21 @@ import (
 )
 
 var (
-	headers    = exposition.NewHeaders(Catalogue)
-	lProvider  = exposition.NewLabel("provider")
-	lAccount   = exposition.NewLabel("account")
-	lService   = exposition.NewLabel("service")
-	lCurrency  = exposition.NewLabel("currency")
-	lDC        = exposition.NewLabel("datacenter")
-	lReason    = exposition.NewLabel("reason")
-	lAPI       = exposition.NewLabel("api")
-	lBudget    = exposition.NewLabel("budget")
-	famMTD     = "vigil_billing_cost_month_to_date"
-	famPrev    = "vigil_billing_cost_previous_month"
-	famForcast = "vigil_billing_forecast_month_end"
+	headers     = exposition.NewHeaders(Catalogue)
+	lProvider   = exposition.NewLabel("provider")
+	lAccount    = exposition.NewLabel("account")
+	lService    = exposition.NewLabel("service")
+	lCurrency   = exposition.NewLabel("currency")
+	lDC         = exposition.NewLabel("datacenter")
+	lReason     = exposition.NewLabel("reason")
+	lAPI        = exposition.NewLabel("api")
+	lBudget     = exposition.NewLabel("budget")
+	lNotifType  = exposition.NewLabel("notification_type")
+	lComparison = exposition.NewLabel("comparison")
+	lThreshold  = exposition.NewLabel("threshold")
+	famMTD      = "vigil_billing_cost_month_to_date"
+	famPrev     = "vigil_billing_cost_previous_month"
+	famForcast  = "vigil_billing_forecast_month_end"
 )
 
 // spend is one provider account's figures, as rendered.
@@ -228,6 +232,34 @@ func (c *Collector) Render(t *exposition.Writer) error {
 				t.Label(lBudget, b.Name)
 				t.Label(lCurrency, b.Currency)
 				t.Float(v)
+			}
+		}
+	}
+	t.Family(headers, "vigil_budget_aws_notification_threshold_ratio")
+	for _, a := range c.aws {
+		if a.budgets == nil {
+			continue
+		}
+		bs, _, ok := a.budgets.Get()
+		if !ok {
+			continue
+		}
+		for _, b := range bs {
+			seen := map[string]bool{}
+			for _, n := range b.Notifications {
+				th := strconv.FormatFloat(money(n.Ratio), 'g', -1, 64)
+				if k := n.Type + n.Comparison + th; seen[k] {
+					continue
+				} else {
+					seen[k] = true
+				}
+				t.Series()
+				t.Label(lAccount, a.name)
+				t.Label(lBudget, b.Name)
+				t.Label(lNotifType, n.Type)
+				t.Label(lComparison, n.Comparison)
+				t.Label(lThreshold, th)
+				t.Float(money(n.Ratio))
 			}
 		}
 	}

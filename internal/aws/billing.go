@@ -48,7 +48,7 @@ func BillingAPI(r *http.Request) string {
 		t = t[i+1:]
 	}
 	switch t {
-	case "GetCostAndUsage", "GetCostForecast", "DescribeBudgets":
+	case "GetCostAndUsage", "GetCostForecast", "DescribeBudgets", "DescribeNotificationsForBudget":
 		return t
 	}
 	return "other"
@@ -223,9 +223,23 @@ type Budget struct {
 	Forecasted  float64 `json:"forecasted"`
 	HasForecast bool    `json:"has_forecast"`
 	Currency    string  `json:"currency"`
+	// Notifications are the budget's alert thresholds
+	// (DescribeNotificationsForBudget).
+	Notifications []BudgetNotification `json:"notifications"`
 }
 
-// Budgets lists every budget of the account (DescribeBudgets, every page).
+// BudgetNotification is one alert threshold of an AWS budget.
+type BudgetNotification struct {
+	Type       string `json:"type"`       // ACTUAL or FORECASTED
+	Comparison string `json:"comparison"` // GREATER_THAN, LESS_THAN, EQUAL_TO
+	// Ratio is the threshold as a fraction of the limit (a PERCENTAGE
+	// threshold of 80 is 0.8; an ABSOLUTE_VALUE one is divided by the limit).
+	Ratio float64 `json:"ratio"`
+}
+
+// Budgets lists every budget of the account (DescribeBudgets, every page)
+// with its notification thresholds (one DescribeNotificationsForBudget per
+// budget and page; Budgets API requests are free).
 func (b *BillingClient) Budgets(ctx context.Context) ([]Budget, error) {
 	accountID, err := b.id(ctx)
 	if err != nil {
@@ -266,7 +280,39 @@ func (b *BillingClient) Budgets(ctx context.Context) ([]Budget, error) {
 					bud.HasForecast = true
 				}
 			}
+			if bud.Notifications, err = notifications(ctx, client, accountID, bud); err != nil {
+				return nil, err
+			}
 			out = append(out, bud)
+		}
+		if page.NextToken == nil || *page.NextToken == "" {
+			return out, nil
+		}
+		in.NextToken = page.NextToken
+	}
+}
+
+func notifications(ctx context.Context, client *budgets.Client, accountID string, b Budget) ([]BudgetNotification, error) {
+	in := &budgets.DescribeNotificationsForBudgetInput{AccountId: awssdk.String(accountID), BudgetName: awssdk.String(b.Name), MaxResults: awssdk.Int32(100)}
+	var out []BudgetNotification
+	for {
+		page, err := client.DescribeNotificationsForBudget(ctx, in)
+		if err != nil {
+			var nf *btypes.NotFoundException
+			if errors.As(err, &nf) {
+				return out, nil // a budget without notifications
+			}
+			return nil, fmt.Errorf("budgets DescribeNotificationsForBudget %q: %w", b.Name, err)
+		}
+		for _, n := range page.Notifications {
+			ratio := n.Threshold / 100
+			if n.ThresholdType == btypes.ThresholdTypeAbsoluteValue {
+				if b.Limit <= 0 {
+					continue
+				}
+				ratio = n.Threshold / b.Limit
+			}
+			out = append(out, BudgetNotification{Type: string(n.NotificationType), Comparison: string(n.ComparisonOperator), Ratio: ratio})
 		}
 		if page.NextToken == nil || *page.NextToken == "" {
 			return out, nil

@@ -26,6 +26,8 @@ import (
 
 // AWSBudget is one AWS Budgets budget the emulator returns.
 type AWSBudget struct {
+	// Thresholds are ACTUAL notifications at these percentages.
+	Thresholds              []float64
 	Name                    string
 	Limit, Actual, Forecast float64
 	Currency                string
@@ -104,6 +106,8 @@ func (a *AWSBilling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.costForecast(w, body)
 	case "AWSBudgetServiceGateway.DescribeBudgets":
 		a.describeBudgets(w)
+	case "AWSBudgetServiceGateway.DescribeNotificationsForBudget":
+		a.describeNotifications(w, body)
 	default:
 		awsError(w, http.StatusBadRequest, "UnknownOperationException", "operation "+target+" is not emulated")
 	}
@@ -219,6 +223,24 @@ func (a *AWSBilling) describeBudgets(w http.ResponseWriter) {
 		})
 	}
 	_ = json.NewEncoder(w).Encode(map[string]any{"Budgets": out})
+}
+
+func (a *AWSBilling) describeNotifications(w http.ResponseWriter, body []byte) {
+	var in struct{ BudgetName string }
+	_ = json.Unmarshal(body, &in)
+	for _, b := range a.Budgets {
+		if b.Name != in.BudgetName {
+			continue
+		}
+		ns := []map[string]any{}
+		for _, t := range b.Thresholds {
+			ns = append(ns, map[string]any{"NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN",
+				"Threshold": t, "ThresholdType": "PERCENTAGE", "NotificationState": "OK"})
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"Notifications": ns})
+		return
+	}
+	awsError(w, http.StatusBadRequest, "NotFoundException", "budget "+in.BudgetName+" not found")
 }
 
 // IONOSMeter is one usage meter of a data center.
