@@ -36,6 +36,12 @@ const (
 	SourceIONOS            = "billing_ionos"
 )
 
+// freeAPIRequestBudget caps the daily requests of the free billing APIs
+// (Budgets: one DescribeBudgets and one DescribeNotificationsForBudget per
+// budget a refresh; IONOS: three a refresh): a guard against a runaway
+// loop, far above what any refresh interval needs.
+const freeAPIRequestBudget = 1000
+
 // Item names of an AWS cost snapshot: each fails on its own.
 const (
 	itemCostAndUsage = "cost_and_usage"
@@ -138,7 +144,7 @@ func New(cfg Config, group *source.Group, logger *slog.Logger) *Collector {
 			a.budgets = source.Add(group, source.Options{
 				Name: SourceAWSBudgetsPrefix + t.Name, Interval: t.Config.BudgetsRefreshInterval.Std(),
 				Key:        config.Combine("billing-aws-budgets", t.Name, t.Key),
-				Persistent: true, DailyRequestBudget: MaxRequestBudget,
+				Persistent: true, DailyRequestBudget: freeAPIRequestBudget,
 				Criticality: source.CriticalityTicket,
 			}, func(ctx context.Context) ([]aws.Budget, error) {
 				return t.Client(budgetsRT).Budgets(ctx)
@@ -153,7 +159,7 @@ func New(cfg Config, group *source.Group, logger *slog.Logger) *Collector {
 		c.ionos = source.Add(group, source.Options{
 			Name: SourceIONOS, Interval: t.Config.RefreshInterval.Std(),
 			Key:        config.Combine("billing-ionos", t.Key),
-			Persistent: true, DailyRequestBudget: MaxRequestBudget,
+			Persistent: true, DailyRequestBudget: freeAPIRequestBudget,
 			Criticality: source.CriticalityTicket, Timeout: time.Minute,
 		}, func(ctx context.Context) (ionosSnapshot, error) {
 			client, err := t.Client(rt)
