@@ -54,7 +54,7 @@ func orZero(expr string) string { return expr + " or vector(0)" }
 
 // Overview answers "is anything wrong right now, and can I trust the data":
 // counts of objects in each bad state the alerts watch, and the health and
-// age of every source. Cost panels join when the billing collector exists.
+// age of every source, and what the clouds cost against the budgets.
 func Overview() *sdk.Board {
 	b := newBuilder("vigil-overview", "Vigil / Overview", "overview")
 	b.variables(false)
@@ -106,6 +106,12 @@ func Overview() *sdk.Board {
 		target{expr: `sum by (environment, source, api) (rate(` + c("vigil_source_api_requests_total") + `[$__rate_interval]))`, legend: "{{source}} {{api}}"})
 	b.table("Vigil builds and configuration", "Running Vigil builds; a failed configuration reload keeps the previous configuration.", "none",
 		c("vigil_config_last_reload_successful")+` * on (environment, instance) group_left (version, revision) `+c("vigil_build_info"), 12, 8)
+
+	b.row("What does it cost? (details: Vigil / Money)")
+	b.table("Spend this month / budget", "Month to date over the monthly budget per environment and provider (billing.budgets); alerts at 50, 75 and 90 %.", "percentunit",
+		`sum by (environment, provider, currency) (`+c("vigil_billing_cost_month_to_date")+`) / on (environment, provider, currency) max by (environment, provider, currency) (`+c("vigil_budget_amount")+`)`, 12, 6)
+	b.table("Month-end forecast / budget", "Forecast spend of the whole month over the budget (BillingForecastOverBudget above 1).", "percentunit",
+		`sum by (environment, provider, currency) (`+c("vigil_billing_forecast_month_end")+`) / on (environment, provider, currency) max by (environment, provider, currency) (`+c("vigil_budget_amount")+`)`, 12, 6)
 	return b.board
 }
 
