@@ -164,7 +164,7 @@ func TestReasons(t *testing.T) {
 	good := p.server(t, ok, now.Add(-time.Hour), now.Add(time.Hour), "127.0.0.1")
 	expired := p.server(t, ok, now.Add(-48*time.Hour), now.Add(-time.Hour), "127.0.0.1")
 	otherName := p.server(t, ok, now.Add(-time.Hour), now.Add(time.Hour), "elsewhere.example")
-	status := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", 503) }))
+	status := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) }))
 	defer status.Close()
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {

@@ -88,7 +88,6 @@ type Collector struct {
 	cfg      Config
 	aws      []*awsAccount
 	ionos    *source.Source[ionosSnapshot]
-	ionosKey string
 	requests *requestCounter
 }
 
