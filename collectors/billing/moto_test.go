@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -28,60 +25,10 @@ import (
 	"github.com/vigil-monitoring/vigil/internal/testenv"
 )
 
-// One moto_server serves the package (it takes seconds to start); each
-// test resets it.
-var moto struct {
-	once   sync.Once
-	url    string
-	cmd    *exec.Cmd
-	exited chan error
-	err    error
-}
+func TestMain(m *testing.M) { os.Exit(testenv.RunWithMoto(m)) }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if moto.cmd != nil {
-		_ = moto.cmd.Process.Kill()
-		<-moto.exited
-	}
-	os.Exit(code)
-}
-
-func motoURL(t *testing.T) string {
-	t.Helper()
-	bin := testenv.Tool(t, "moto_server", "tools")
-	moto.once.Do(func() {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			moto.err = err
-			return
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if moto.err = cmd.Start(); moto.err != nil {
-			return
-		}
-		moto.cmd, moto.exited = cmd, make(chan error, 1)
-		go func() { moto.exited <- cmd.Wait() }()
-		u := fmt.Sprintf("http://127.0.0.1:%d", port)
-		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			if resp, err := http.Get(u + "/moto-api/"); err == nil {
-				resp.Body.Close()
-				moto.url = u
-				return
-			}
-		}
-		moto.err = fmt.Errorf("moto_server did not answer within 60s: %s", out.String())
-	})
-	require.NoError(t, moto.err)
-	resp, err := http.Post(moto.url+"/moto-api/reset", "", nil)
-	require.NoError(t, err)
-	resp.Body.Close()
-	return moto.url
-}
+// motoURL returns the shared moto_server, reset for this test.
+func motoURL(t *testing.T) string { return testenv.Moto(t) }
 
 // countingProxy stands between the collector and moto and counts requests
 // by operation (X-Amz-Target).
