@@ -1,9 +1,11 @@
 // Package expiry exports when every certificate and token the runbooks
 // renew by hand expires, from every place they live: the chains TLS
 // endpoints serve, kubeconfig files (client certificates, cluster CAs,
-// bearer JWTs), PEM files and globs, and JWT files. The seeds' incident
-// class "Certificate/Authentication Expired" was caught by calendar
-// reminders; here each certificate is a series with its not-after and
+// bearer JWTs), PEM files and globs, JWT files, Kubernetes TLS Secrets
+// (opt-in per namespace, through informers the API server filters to type
+// kubernetes.io/tls, keeping only the facts), and IONOS Container Registry
+// and API tokens. The seeds' incident class "Certificate/Authentication
+// Expired" was caught by calendar reminders; here each certificate is a series with its not-after and
 // not-before as timestamps, labelled with its chain position, so an
 // intermediate that expires before its leaf is never mistaken for the leaf
 // (blackbox_exporter's probe_ssl_earliest_cert_expiry does exactly that).
@@ -22,6 +24,8 @@ import (
 	"log/slog"
 	"sort"
 	"time"
+
+	"k8s.io/client-go/rest"
 
 	"github.com/vigil-monitoring/vigil/internal/exposition"
 	"github.com/vigil-monitoring/vigil/internal/metricdoc"
@@ -69,7 +73,9 @@ type Collector struct {
 	tls   *source.Source[source.Items[Found]]
 	files *source.Source[source.Items[Found]]
 	ionos *source.Source[source.Items[Found]]
-	log   *slog.Logger
+	// secrets watches TLS Secrets; nil unless kubernetes_secrets is set.
+	secrets *secretWatcher
+	log     *slog.Logger
 }
 
 // New adds the collector's sources to group. sec must have had
@@ -138,6 +144,9 @@ func (c *Collector) gather() (certs []CertFact, tokens []TokenFact) {
 				tokens = append(tokens, it.Value.Tokens...)
 			}
 		}
+	}
+	if c.secrets != nil {
+		certs = append(certs, c.secrets.certs()...)
 	}
 	return certs, tokens
 }
@@ -225,11 +234,31 @@ func (c *Collector) RenderText(out io.Writer, environment string) error {
 	return err
 }
 
-// Start does nothing: the engine runs the sources.
-func (c *Collector) Start(context.Context) {}
+// Start runs the Secrets informers, if any; the engine runs the sources.
+func (c *Collector) Start(ctx context.Context) {
+	if c.secrets != nil {
+		c.secrets.start(ctx)
+	}
+}
 
-// Ready is true: the group waits for every source's first refresh.
-func (c *Collector) Ready() bool { return true }
+// Ready is true once the Secrets informers have synced (or cannot list);
+// the group waits for every source's first refresh itself.
+func (c *Collector) Ready() bool { return c.secrets == nil || c.secrets.ready() }
 
-// Stop does nothing; the engine stops the sources.
-func (c *Collector) Stop() {}
+// Stop ends the Secrets informers; the engine stops the sources.
+func (c *Collector) Stop() {
+	if c.secrets != nil {
+		c.secrets.close()
+	}
+}
+
+// WatchSecrets adds the TLS Secrets informers over rc (New's caller builds
+// rc from the section, tests from envtest). Call before Start.
+func (c *Collector) WatchSecrets(rc *rest.Config) error {
+	w, err := newSecretWatcher(c.sec.KubernetesSecrets, rc, c.log)
+	if err != nil {
+		return err
+	}
+	c.secrets = w
+	return nil
+}

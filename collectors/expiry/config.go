@@ -39,6 +39,8 @@ type Section struct {
 	JWTFiles []JWTFile `yaml:"jwt_files"`
 	// IONOS tokens, through the ionos: section's credentials.
 	IONOS *IONOSTokens `yaml:"ionos"`
+	// KubernetesSecrets opts in to TLS Secrets of the listed namespaces.
+	KubernetesSecrets *KubernetesSecrets `yaml:"kubernetes_secrets"`
 	// Thresholds of the alerts, exported as vigil_cert_*_within_seconds
 	// and vigil_token_*_within_seconds.
 	CertTicketWithin  config.Duration `yaml:"cert_ticket_within"`
@@ -90,8 +92,20 @@ func (s *Section) Validate() []*config.Error {
 	add := func(field, msg, hint string) {
 		errs = append(errs, &config.Error{Field: field, Msg: msg, Hint: hint})
 	}
-	if len(s.TLSEndpoints)+len(s.Kubeconfigs)+len(s.PEMFiles)+len(s.JWTFiles) == 0 && !s.IONOS.enabled() {
-		add("", "names nothing to watch", "list tls_endpoints, kubeconfigs, pem_files or jwt_files, or enable ionos.registry_tokens or ionos.api_tokens, or remove the expiry section")
+	if len(s.TLSEndpoints)+len(s.Kubeconfigs)+len(s.PEMFiles)+len(s.JWTFiles) == 0 && !s.IONOS.enabled() && s.KubernetesSecrets == nil {
+		add("", "names nothing to watch", "list tls_endpoints, kubeconfigs, pem_files, jwt_files or kubernetes_secrets.namespaces, or enable ionos.registry_tokens or ionos.api_tokens, or remove the expiry section")
+	}
+	if k := s.KubernetesSecrets; k != nil {
+		if len(k.Namespaces) == 0 {
+			add("kubernetes_secrets.namespaces", "is empty", "list the namespaces whose TLS Secrets Vigil may read (each needs a Role; reading is never cluster-wide)")
+		}
+		nsSeen := map[string]bool{}
+		for i, ns := range k.Namespaces {
+			if !nameRE.MatchString(ns) || nsSeen[ns] {
+				add(fmt.Sprintf("kubernetes_secrets.namespaces[%d]", i), fmt.Sprintf("%q is not a unique namespace name", ns), "e.g. ingress-nginx")
+			}
+			nsSeen[ns] = true
+		}
 	}
 	if s.RefreshInterval.Std() < config.MinInterval {
 		add("refresh_interval", fmt.Sprintf("%s is too short", s.RefreshInterval.Std()), "use at least 1s; 5m is the default")

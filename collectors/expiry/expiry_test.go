@@ -355,3 +355,5 @@ func TestValidation(t *testing.T) {
 	empty.ApplyDefaults()
 	require.Len(t, empty.Validate(), 1)
 }
+
+func slogTo(w *testenv.SyncBuffer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }

@@ -16,6 +16,9 @@ import (
 // refresh anyway.
 func (s *Section) FingerprintFiles() []string {
 	var out []string
+	if k := s.KubernetesSecrets; k != nil && k.Kubeconfig != "" {
+		out = append(out, k.Kubeconfig)
+	}
 	for _, j := range s.JWTFiles {
 		out = append(out, j.File)
 	}
@@ -71,7 +74,17 @@ func init() {
 				}
 				ic = FromProvider(p)
 			}
-			return New(s, deps.Fingerprint, deps.Group, deps.Logger, ic), nil
+			c := New(s, deps.Fingerprint, deps.Group, deps.Logger, ic)
+			if s.KubernetesSecrets != nil {
+				rc, err := kubeConfig(s.KubernetesSecrets)
+				if err != nil {
+					return nil, err
+				}
+				if err := c.WatchSecrets(rc); err != nil {
+					return nil, err
+				}
+			}
+			return c, nil
 		},
 	})
 }
