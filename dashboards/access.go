@@ -42,6 +42,10 @@ func Access() *sdk.Board {
 		a("vigil_cert_not_before_timestamp_seconds")+` - time() > 0`, 12, 6)
 	b.table("Page thresholds", "Configured thresholds below which certificates and tokens page.", "s",
 		a("vigil_cert_page_within_seconds")+` or `+a("vigil_token_page_within_seconds"), 12, 6)
+	b.table("ACM certificates not issued", "AWS Certificate Manager certificates whose status is not ISSUED (pending validation, failed, expired, revoked, inactive).", "none",
+		a("vigil_cert_acm_status", `status!="ISSUED"`)+` == 1`, 12, 6, "Value")
+	b.table("ACM certificates nothing uses", "Certificates associated with no AWS resource; they do not alert on expiry. Delete them or ignore them.", "none",
+		a("vigil_cert_acm_in_use")+` == 0`, 12, 6, "Value")
 	b.table("Tokens, soonest expiry first", "Time left until each token's expiry (JWT exp, IONOS expiryDate); negative: expired.", "s",
 		`sort(`+a("vigil_token_expiry_timestamp_seconds")+` - time())`, 24, 8)
 	b.table("Vigil's own IONOS API token", "Time left on the IONOS API token Vigil authenticates with (Auth API, matched by the JWT's kid): when it expires, every IONOS source fails with auth.", "s",

@@ -22,7 +22,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -43,6 +45,10 @@ var Catalogue = []metricdoc.Desc{
 		Help: "When each certificate expires (its notAfter), per chain position (leaf, intermediate, root), from the chains TLS endpoints serve, kubeconfig files, PEM files and the other origins of the expiry section."},
 	{Name: "vigil_cert_not_before_timestamp_seconds", Type: metricdoc.Gauge, Labels: certLabels,
 		Help: "When each certificate becomes valid (its notBefore), per chain position; a value in the future means it is not valid yet."},
+	{Name: "vigil_cert_acm_status", Type: metricdoc.Gauge, Labels: []string{"location", "status"},
+		Help: "Status of each AWS Certificate Manager certificate (location: its ARN), every status of ACM's closed set (PENDING_VALIDATION, ISSUED, INACTIVE, EXPIRED, VALIDATION_TIMED_OUT, REVOKED, FAILED) as 0 or 1; certificates of every key type are listed."},
+	{Name: "vigil_cert_acm_in_use", Type: metricdoc.Gauge, Labels: []string{"location"},
+		Help: "1 when the ACM certificate (location: its ARN) is associated with an AWS resource (a load balancer, CloudFront), 0 when nothing uses it; unused certificates do not alert on expiry."},
 	{Name: "vigil_cert_ticket_within_seconds", Type: metricdoc.Gauge,
 		Help: "Configured threshold (expiry.cert_ticket_within): a certificate expiring sooner than this opens a ticket."},
 	{Name: "vigil_cert_page_within_seconds", Type: metricdoc.Gauge,
@@ -73,6 +79,7 @@ type Collector struct {
 	tls   *source.Source[source.Items[Found]]
 	files *source.Source[source.Items[Found]]
 	ionos *source.Source[source.Items[Found]]
+	acm   *source.Source[source.Items[Found]]
 	// secrets watches TLS Secrets; nil unless kubernetes_secrets is set.
 	secrets *secretWatcher
 	log     *slog.Logger
@@ -126,11 +133,12 @@ var (
 	lKind   = exposition.NewLabel("kind")
 	lName   = exposition.NewLabel("name")
 	lID     = exposition.NewLabel("id")
+	lStatus = exposition.NewLabel("status")
 )
 
 // gather returns every fact of every source's last snapshot.
-func (c *Collector) gather() (certs []CertFact, tokens []TokenFact) {
-	for _, s := range []*source.Source[source.Items[Found]]{c.tls, c.files, c.ionos} {
+func (c *Collector) gather() (certs []CertFact, tokens []TokenFact, acms []ACMFact) {
+	for _, s := range []*source.Source[source.Items[Found]]{c.tls, c.files, c.ionos, c.acm} {
 		if s == nil {
 			continue
 		}
@@ -142,18 +150,19 @@ func (c *Collector) gather() (certs []CertFact, tokens []TokenFact) {
 			if it := snap[name]; it.Has() {
 				certs = append(certs, it.Value.Certs...)
 				tokens = append(tokens, it.Value.Tokens...)
+				acms = append(acms, it.Value.ACM...)
 			}
 		}
 	}
 	if c.secrets != nil {
 		certs = append(certs, c.secrets.certs()...)
 	}
-	return certs, tokens
+	return certs, tokens, acms
 }
 
 // Render writes every certificate and token from the snapshots.
 func (c *Collector) Render(w *exposition.Writer) error {
-	certs, tokens := c.gather()
+	certs, tokens, acms := c.gather()
 	sort.SliceStable(certs, func(i, j int) bool { return certs[i].NotAfter.Before(certs[j].NotAfter) })
 	cert := func(f CertFact) {
 		w.Series()
@@ -208,6 +217,21 @@ func (c *Collector) Render(w *exposition.Writer) error {
 			w.Bool(t.InUse)
 		}
 	}
+	w.Family(headers, "vigil_cert_acm_status")
+	for _, a := range acms {
+		for _, st := range ACMStatuses {
+			w.Series()
+			w.Label(lLoc, a.ARN)
+			w.Label(lStatus, st)
+			w.Bool(a.Status == st)
+		}
+	}
+	w.Family(headers, "vigil_cert_acm_in_use")
+	for _, a := range acms {
+		w.Series()
+		w.Label(lLoc, a.ARN)
+		w.Bool(a.InUse)
+	}
 	for _, th := range []struct {
 		name string
 		d    time.Duration
@@ -250,6 +274,26 @@ func (c *Collector) Stop() {
 	if c.secrets != nil {
 		c.secrets.close()
 	}
+}
+
+// ReadACM adds the ACM source over the account/regions given; call it from
+// Build, before the group starts.
+func (c *Collector) ReadACM(group *source.Group, key string, targets []ACMTarget) {
+	if len(targets) == 0 {
+		return
+	}
+	c.acm = source.Add(group, source.Options{Name: SourceACM, Interval: c.sec.RefreshInterval.Std(), Key: key, Criticality: source.CriticalityTicket},
+		func(ctx context.Context) (source.Items[Found], error) {
+			return readACM(ctx, targets, c.acm.Transport(nil, acmAPI)), nil
+		})
+}
+
+// acmAPI names an ACM request by its X-Amz-Target operation.
+func acmAPI(r *http.Request) string {
+	if t := r.Header.Get("X-Amz-Target"); t != "" {
+		return t[strings.LastIndex(t, ".")+1:]
+	}
+	return r.Method
 }
 
 // WatchSecrets adds the TLS Secrets informers over rc (New's caller builds

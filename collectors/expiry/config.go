@@ -39,6 +39,8 @@ type Section struct {
 	JWTFiles []JWTFile `yaml:"jwt_files"`
 	// IONOS tokens, through the ionos: section's credentials.
 	IONOS *IONOSTokens `yaml:"ionos"`
+	// ACM: AWS Certificate Manager certificates, through the aws: section.
+	ACM *ACM `yaml:"acm"`
 	// KubernetesSecrets opts in to TLS Secrets of the listed namespaces.
 	KubernetesSecrets *KubernetesSecrets `yaml:"kubernetes_secrets"`
 	// Thresholds of the alerts, exported as vigil_cert_*_within_seconds
@@ -51,6 +53,8 @@ type Section struct {
 	// sandbox, when set, reads the IONOS token emulator instead of the
 	// provider (the --sandbox demo). Never from YAML.
 	sandbox *IONOSClients
+	// sandboxACM, when set, reads the sandbox's ACM emulator.
+	sandboxACM []ACMTarget
 }
 
 // Endpoint is a TLS endpoint whose served chain is read.
@@ -92,7 +96,7 @@ func (s *Section) Validate() []*config.Error {
 	add := func(field, msg, hint string) {
 		errs = append(errs, &config.Error{Field: field, Msg: msg, Hint: hint})
 	}
-	if len(s.TLSEndpoints)+len(s.Kubeconfigs)+len(s.PEMFiles)+len(s.JWTFiles) == 0 && !s.IONOS.enabled() && s.KubernetesSecrets == nil {
+	if len(s.TLSEndpoints)+len(s.Kubeconfigs)+len(s.PEMFiles)+len(s.JWTFiles) == 0 && !s.IONOS.enabled() && s.KubernetesSecrets == nil && s.ACM == nil {
 		add("", "names nothing to watch", "list tls_endpoints, kubeconfigs, pem_files, jwt_files or kubernetes_secrets.namespaces, or enable ionos.registry_tokens or ionos.api_tokens, or remove the expiry section")
 	}
 	if k := s.KubernetesSecrets; k != nil {

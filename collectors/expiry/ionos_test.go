@@ -105,7 +105,7 @@ func TestIONOSTokensNeedTheProvider(t *testing.T) {
 			reg = r
 		}
 	}
-	require.Equal(t, []string{"ionos"}, reg.Uses)
+	require.Equal(t, []string{"aws", "ionos"}, reg.Uses)
 	sec := &expiry.Section{IONOS: &expiry.IONOSTokens{RegistryTokens: true}}
 	sec.ApplyDefaults()
 	require.Empty(t, sec.Validate())

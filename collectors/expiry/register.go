@@ -5,6 +5,10 @@ import (
 	"net/http"
 	"time"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/vigil-monitoring/vigil/internal/aws"
 	"github.com/vigil-monitoring/vigil/internal/collector"
 	"github.com/vigil-monitoring/vigil/internal/config"
 	"github.com/vigil-monitoring/vigil/internal/ionos"
@@ -44,7 +48,7 @@ func init() {
 		Section:    "expiry",
 		NewSection: func() config.Section { return &Section{} },
 		Catalogue:  Catalogue,
-		Uses:       []string{"ionos"},
+		Uses:       []string{"aws", "ionos"},
 		Sandbox: func(env *collector.SandboxEnv) (config.Section, error) {
 			u, err := sandbox.StartExpiry()
 			if err != nil {
@@ -58,6 +62,13 @@ func init() {
 			s.sandbox = &IONOSClients{ownID: SandboxOwnTokenID, client: func(rt http.RoundTripper) *ionos.TokenClient {
 				return ionos.NewTokenClient(tokens.RegistryURL(), tokens.AuthURL(), &http.Client{Transport: bearer{SandboxIONOSBearer, rt}})
 			}}
+			acmSrv := sandbox.StartACM(SandboxACM(time.Now()))
+			env.OnStop(acmSrv.Close)
+			s.ACM = &ACM{}
+			s.sandboxACM = []ACMTarget{{Account: "sandbox", Region: "eu-central-1", Config: func(rt http.RoundTripper) awssdk.Config {
+				return awssdk.Config{Region: "eu-central-1", Credentials: credentials.NewStaticCredentialsProvider("sandbox", "sandbox", ""),
+					BaseEndpoint: awssdk.String(acmSrv.URL), HTTPClient: &http.Client{Transport: rt}, Retryer: func() awssdk.Retryer { return awssdk.NopRetryer{} }}
+			}}}
 			return s, nil
 		},
 		Build: func(sec config.Section, deps *collector.Deps) (collector.Collector, error) {
@@ -75,6 +86,21 @@ func init() {
 				ic = FromProvider(p)
 			}
 			c := New(s, deps.Fingerprint, deps.Group, deps.Logger, ic)
+			targets := s.sandboxACM
+			if targets == nil && s.ACM != nil {
+				built, err := deps.Provider("aws")
+				if err != nil {
+					return nil, err
+				}
+				p, ok := built.(*aws.Provider)
+				if !ok {
+					return nil, errors.New("expiry: the aws provider is not an AWS client set")
+				}
+				if targets, err = ACMTargets(s.ACM, p); err != nil {
+					return nil, err
+				}
+			}
+			c.ReadACM(deps.Group, deps.Fingerprint, targets)
 			if s.KubernetesSecrets != nil {
 				rc, err := kubeConfig(s.KubernetesSecrets)
 				if err != nil {
@@ -125,4 +151,22 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer "+b.token)
 	return b.next.RoundTrip(r)
+}
+
+// SandboxACM is the sandbox's ACM: the ALB's certificate 10 days from
+// expiry (ticket), an unused one 2 days from expiry (no alert: nothing uses
+// it), an EC key one that is fine, and one still waiting for validation.
+func SandboxACM(now time.Time) []sandbox.ACMCert {
+	day := 24 * time.Hour
+	arn := "arn:aws:acm:eu-central-1:123456789012:certificate/"
+	alb := "arn:aws:elasticloadbalancing:eu-central-1:123456789012:loadbalancer/app/ticketly/50dc6c495c0c9188"
+	return []sandbox.ACMCert{
+		{ARN: arn + "0a1b2c3d-1111-4e5f-8a9b-0c1d2e3f4a5b", Domain: "ticketly.example.com", Status: "ISSUED", KeyAlgorithm: "RSA_2048",
+			Serial: "0a:1b:2c", NotBefore: now.Add(-385 * day), NotAfter: now.Add(10 * day), InUseBy: []string{alb}},
+		{ARN: arn + "0a1b2c3d-2222-4e5f-8a9b-0c1d2e3f4a5b", Domain: "old.ticketly.example.com", Status: "ISSUED", KeyAlgorithm: "RSA_2048",
+			Serial: "0a:1b:2d", NotBefore: now.Add(-393 * day), NotAfter: now.Add(2 * day)},
+		{ARN: arn + "0a1b2c3d-3333-4e5f-8a9b-0c1d2e3f4a5b", Domain: "api.ticketly.example.com", Status: "ISSUED", KeyAlgorithm: "EC_prime256v1",
+			Serial: "0a:1b:2e", NotBefore: now.Add(-30 * day), NotAfter: now.Add(365 * day), InUseBy: []string{alb}},
+		{ARN: arn + "0a1b2c3d-4444-4e5f-8a9b-0c1d2e3f4a5b", Domain: "new.ticketly.example.com", Status: "PENDING_VALIDATION", KeyAlgorithm: "RSA_2048"},
+	}
 }

@@ -27,7 +27,14 @@ import (
 	"github.com/vigil-monitoring/vigil/internal/testenv"
 )
 
-func TestMain(m *testing.M) { os.Exit(testenv.RunShared(m)) }
+// One envtest control plane and one moto_server serve the package.
+func TestMain(m *testing.M) {
+	os.Exit(testenv.RunWithMoto(runner(func() int { return testenv.RunShared(m) })))
+}
+
+type runner func() int
+
+func (r runner) Run() int { return r() }
 
 // countingConfig counts the response bytes the API server sends.
 func countingConfig(rc *rest.Config, n *atomic.Int64) *rest.Config {

@@ -20,6 +20,7 @@ import (
 type Found struct {
 	Certs  []CertFact  `json:"certs,omitempty"`
 	Tokens []TokenFact `json:"tokens,omitempty"`
+	ACM    []ACMFact   `json:"acm,omitempty"`
 }
 
 // readEndpoints reads the chain each endpoint serves. Verification is off on
