@@ -248,8 +248,14 @@ users:
   user: {tokenFile: ci.token}
 - name: static
   user: {token: %s}
+- name: oidc
+  user:
+    auth-provider:
+      name: oidc
+      config: {idp-issuer-url: "https://sso.example.com", client-id: kubectl, id-token: %s}
 contexts: []
-`, b64(root.PEM()), b64(admin.PEM()), b64(admin.KeyPEM()), sandbox.JWT("k", map[string]any{"sub": "x", "exp": now.Add(2 * day).Unix()}), canary)
+`, b64(root.PEM()), b64(admin.PEM()), b64(admin.KeyPEM()), sandbox.JWT("k", map[string]any{"sub": "x", "exp": now.Add(2 * day).Unix()}), canary,
+		sandbox.JWT("k", map[string]any{"sub": "me", "exp": now.Add(time.Hour).Unix()}))
 	path := filepath.Join(dir, "prod.kubeconfig")
 	require.NoError(t, os.WriteFile(path, []byte(kc), 0o600))
 
@@ -273,7 +279,8 @@ contexts: []
 		assert.Equal(t, path, x.labels["location"])
 		tokens[x.labels["name"]] = x.value
 	}
-	assert.Equal(t, map[string]float64{"user/deployer": float64(now.Add(2 * day).Unix()), "user/ci": float64(now.Add(40 * day).Unix())}, tokens)
+	assert.Equal(t, map[string]float64{"user/deployer": float64(now.Add(2 * day).Unix()), "user/ci": float64(now.Add(40 * day).Unix()),
+		"user/oidc": float64(now.Add(time.Hour).Unix())}, tokens)
 	var b bytes.Buffer
 	require.NoError(t, h.c.RenderText(&b, "test"))
 	assert.NotContains(t, b.String(), canary)

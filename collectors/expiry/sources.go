@@ -124,10 +124,11 @@ func readJWTFile(j JWTFile) (Found, error) {
 	return Found{Tokens: []TokenFact{{Kind: "jwt", Location: j.File, Name: j.Name, Expires: has, NotAfter: exp}}}, nil
 }
 
-// readKubeconfig reads every user's client certificate and token and every
-// cluster's CA, inline (…-data) or by file (relative to the kubeconfig, as
-// kubectl resolves them). Opaque tokens have no readable expiry and are
-// skipped. Errors name the file and entry, never a value.
+// readKubeconfig reads every user's client certificate and token (bearer,
+// tokenFile, or an OIDC auth-provider's id-token) and every cluster's CA,
+// inline (…-data) or by file (relative to the kubeconfig, as kubectl
+// resolves them). Opaque tokens have no readable expiry and are skipped.
+// Errors name the file and entry, never a value.
 func readKubeconfig(path string) (Found, error) {
 	cfg, err := clientcmd.LoadFromFile(path)
 	if err != nil {
@@ -170,6 +171,9 @@ func readKubeconfig(path string) (Found, error) {
 		entry := "user/" + name
 		addCerts(entry, u.ClientCertificateData, u.ClientCertificate)
 		token := u.Token
+		if token == "" && u.AuthProvider != nil {
+			token = u.AuthProvider.Config["id-token"] // OIDC (kubectl's oidc auth-provider)
+		}
 		if token == "" && u.TokenFile != "" {
 			b, err := os.ReadFile(resolve(u.TokenFile))
 			if err != nil {
