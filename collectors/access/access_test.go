@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -200,6 +201,7 @@ func TestReasons(t *testing.T) {
 		{Name: "slow", Kind: access.KindHTTP, Target: slow.URL, Interval: d("1h"), Timeout: d("300ms")},
 		{Name: "refused", Kind: access.KindTCP, Target: net.JoinHostPort("127.0.0.1", itoa(refused)), Interval: d("1h"), Timeout: d("3s")},
 		{Name: "refused-http", Kind: access.KindHTTP, Target: "http://127.0.0.1:" + itoa(refused) + "/", Interval: d("1h"), Timeout: d("3s")},
+		{Name: "dropped", Kind: access.KindTCP, Target: unanswered(t), Interval: d("1h"), Timeout: d("300ms")},
 		{Name: "tcp-ok", Kind: access.KindTCP, Target: strings.TrimPrefix(plain.URL, "http://"), Interval: d("1h"), Timeout: d("3s")},
 		{Name: "tls-ok", Kind: access.KindTLS, Target: strings.TrimPrefix(good.URL, "https://"), CAFile: p.caFile, Interval: d("1h"), Timeout: d("3s")},
 		{Name: "not-tls", Kind: access.KindTLS, Target: notTLS, CAFile: p.caFile, Interval: d("1h"), Timeout: d("3s")},
@@ -215,7 +217,7 @@ func TestReasons(t *testing.T) {
 		"good": access.ReasonNone, "body-ok": access.ReasonNone, "body-bad": access.ReasonBodyMismatch,
 		"expired": access.ReasonTLSExpired, "hostname": access.ReasonTLSHostname, "untrusted": access.ReasonTLSUntrusted,
 		"status": access.ReasonHTTPStatus, "slow": access.ReasonTimeout, "refused": access.ReasonTCPRefused,
-		"refused-http": access.ReasonTCPRefused, "tcp-ok": access.ReasonNone, "tls-ok": access.ReasonNone,
+		"refused-http": access.ReasonTCPRefused, "dropped": access.ReasonTCPTimeout, "tcp-ok": access.ReasonNone, "tls-ok": access.ReasonNone,
 		"not-tls": access.ReasonTLSHandshake, "not-http": access.ReasonHTTPError,
 		"dns-ok": access.ReasonNone, "dns-nx": access.ReasonDNSNXDomain, "dns-timeout": access.ReasonDNSTimeout,
 		"name-http": access.ReasonNone,
@@ -372,6 +374,25 @@ func TestValidation(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"probes[0].kind", "probes[1].name", "probes[1].target", "probes[2].name", "probes[2].target",
 		"probes[3].body_regexp", "probes[3].expected_status", "probes[4].timeout", "probes[4].kind"}, fields)
+}
+
+// unanswered returns host:port of a loopback listener whose accept queue
+// (backlog 0) is already full: the kernel drops further SYNs, so a connect
+// hangs as behind a firewall that drops packets.
+func unanswered(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = syscall.Close(fd) })
+	require.NoError(t, syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
+	require.NoError(t, syscall.Listen(fd, 0))
+	sa, err := syscall.Getsockname(fd)
+	require.NoError(t, err)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(sa.(*syscall.SockaddrInet4).Port))
+	c, err := net.DialTimeout("tcp", addr, time.Second) // fills the queue
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return addr
 }
 
 func rawServer(t *testing.T, f func(net.Conn)) string {
