@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"sync"
 	"time"
 )
 
@@ -22,9 +23,14 @@ type Cert struct {
 	Key  *ecdsa.PrivateKey
 }
 
-var serials = big.NewInt(1000)
+var (
+	serialMu sync.Mutex
+	serials  = big.NewInt(1000)
+)
 
 func nextSerial() *big.Int {
+	serialMu.Lock()
+	defer serialMu.Unlock()
 	serials.Add(serials, big.NewInt(1))
 	return new(big.Int).Set(serials)
 }
