@@ -17,6 +17,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -50,6 +51,11 @@ type Config struct {
 	// server's certificate (insecure_skip_tls_verify, in the section or the
 	// kubeconfig): exported so the setting cannot be forgotten.
 	TLSVerifyDisabled bool
+
+	// Probe answers the /version probe; nil means the informers' client
+	// (tests). The daemon gives it a client of its own, so its requests
+	// count under the probe's source.
+	Probe discovery.ServerVersionInterfaceWithContext
 }
 
 // Source names in vigil_source_* series.
@@ -135,7 +141,10 @@ func New(cfg Config, kube kubernetes.Interface, metrics metricsclient.Interface,
 
 	// The probe asks /version with the refresh's context, so a hanging API
 	// server is abandoned at the timeout instead of piling up requests.
-	disco := kube.Discovery()
+	var disco discovery.ServerVersionInterfaceWithContext = kube.Discovery()
+	if cfg.Probe != nil {
+		disco = cfg.Probe
+	}
 	// Ticket: KubeAPIServerUnreachable already pages for this probe, and
 	// its data going stale is the same outage; two pages for one would be
 	// noise.

@@ -22,8 +22,7 @@ import (
 
 // restConfig builds the API server connection from the config: a kubeconfig
 // file, a server with a bearer token, or the in-cluster service account.
-// Every request is counted in vigil_source_api_requests_total.
-func restConfig(k *Section, count func(source, api string)) (*rest.Config, error) {
+func restConfig(k *Section) (*rest.Config, error) {
 	var rc *rest.Config
 	var err error
 	switch {
@@ -65,10 +64,20 @@ func restConfig(k *Section, count func(source, api string)) (*rest.Config, error
 	rc = rest.CopyConfig(rc)
 	rc.UserAgent = "vigil-exporter"
 	rc.QPS, rc.Burst = 20, 40
-	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return source.InstrumentTransport(rt, func(api string) { count(kubeSourceOf(api), api) }, kube.APIName)
-	})
 	return rc, nil
+}
+
+// countedBy returns a copy of rc whose every request counts under one
+// source: each source (informers, the /version probe, metrics.k8s.io) has
+// its own client and its own counting transport, sharing the connection
+// settings and credentials, so no request is attributed by guessing from
+// its path.
+func countedBy(rc *rest.Config, count func(api string)) *rest.Config {
+	c := rest.CopyConfig(rc)
+	c.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return source.InstrumentTransport(rt, count, kube.APIName)
+	})
+	return c
 }
 
 // inCluster reports whether Vigil runs in a pod: the kubelet sets these for
@@ -77,7 +86,8 @@ func inCluster() bool {
 	return os.Getenv("KUBERNETES_SERVICE_HOST") != "" && os.Getenv("KUBERNETES_SERVICE_PORT") != ""
 }
 
-// kubeSourceOf says which part of the exporter sent a Kubernetes request, for
+// kubeSourceOf says, for the sandbox's in-memory clients (which have no
+// transport to count at), which part of the exporter sent a Kubernetes request, for
 // the source label: the /version probe, the metrics.k8s.io poller, or the
 // informers' lists and watches (which have no refresh source of their own).
 func kubeSourceOf(api string) string {

@@ -14,8 +14,6 @@ import (
 	"github.com/vigil-monitoring/vigil/internal/source"
 )
 
-func noCount(string, string) {}
-
 const kubeconfigFor = `apiVersion: v1
 kind: Config
 clusters:
@@ -40,21 +38,21 @@ func TestNothingConfiguredOutsideAClusterActsLikeKubectl(t *testing.T) {
 	t.Setenv("HOME", home)
 	t.Setenv("KUBECONFIG", "")
 
-	_, err := restConfig(&Section{Cluster: "c"}, noCount)
+	_, err := restConfig(&Section{Cluster: "c"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "neither KUBECONFIG nor ~/.kube/config")
 	assert.Contains(t, err.Error(), "set kubernetes.kubeconfig")
 
 	require.NoError(t, os.MkdirAll(filepath.Join(home, ".kube"), 0o700))
 	require.NoError(t, os.WriteFile(filepath.Join(home, ".kube", "config"), []byte(kubeconfigFor), 0o600))
-	rc, err := restConfig(&Section{Cluster: "c"}, noCount)
+	rc, err := restConfig(&Section{Cluster: "c"})
 	require.NoError(t, err)
 	assert.Equal(t, "https://kubeconfig-default.example:6443", rc.Host, "~/.kube/config is used")
 
 	other := filepath.Join(t.TempDir(), "kubeconfig")
 	require.NoError(t, os.WriteFile(other, []byte(replaceHost(kubeconfigFor, "https://from-env.example:6443")), 0o600))
 	t.Setenv("KUBECONFIG", other)
-	rc, err = restConfig(&Section{Cluster: "c"}, noCount)
+	rc, err = restConfig(&Section{Cluster: "c"})
 	require.NoError(t, err)
 	assert.Equal(t, "https://from-env.example:6443", rc.Host, "KUBECONFIG wins over ~/.kube/config")
 }
@@ -68,17 +66,17 @@ func replaceHost(s, host string) string {
 // section or in the kubeconfig, is exported; a verified connection is not.
 func TestUnverifiedTLSIsReported(t *testing.T) {
 	deps := &collector.Deps{Group: source.NewGroup(source.NewMetrics(), nil)}
-	_, _, insecure, err := clients(&Section{Cluster: "c", Server: "https://127.0.0.1:1", InsecureSkipTLSVerify: true}, deps)
+	_, insecure, err := clients(&Section{Cluster: "c", Server: "https://127.0.0.1:1", InsecureSkipTLSVerify: true}, deps)
 	require.NoError(t, err)
 	assert.True(t, insecure, "insecure_skip_tls_verify in the section")
 
-	_, _, insecure, err = clients(&Section{Cluster: "c", Server: "https://127.0.0.1:1"}, deps)
+	_, insecure, err = clients(&Section{Cluster: "c", Server: "https://127.0.0.1:1"}, deps)
 	require.NoError(t, err)
 	assert.False(t, insecure)
 
 	kc := filepath.Join(t.TempDir(), "kubeconfig")
 	require.NoError(t, os.WriteFile(kc, []byte(kubeconfigFor), 0o600))
-	_, _, insecure, err = clients(&Section{Cluster: "c", Kubeconfig: kc}, deps)
+	_, insecure, err = clients(&Section{Cluster: "c", Kubeconfig: kc}, deps)
 	require.NoError(t, err)
 	assert.True(t, insecure, "insecure-skip-tls-verify in the kubeconfig")
 }
@@ -105,7 +103,7 @@ func TestMetricsAPIErrorsSayWhatToDo(t *testing.T) {
 func TestCredentialsNeverGoToPlainHTTP(t *testing.T) {
 	kc := filepath.Join(t.TempDir(), "kubeconfig")
 	require.NoError(t, os.WriteFile(kc, []byte(replaceHost(kubeconfigFor, "http://plain.example:8080")), 0o600))
-	rc, err := restConfig(&Section{Cluster: "c", Kubeconfig: kc}, noCount)
+	rc, err := restConfig(&Section{Cluster: "c", Kubeconfig: kc})
 	require.NoError(t, err)
 	assert.Equal(t, "http://plain.example:8080", rc.Host)
 	assert.Empty(t, rc.BearerToken, "a token must never be sent over plain http")

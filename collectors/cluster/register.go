@@ -3,7 +3,9 @@ package cluster
 import (
 	"fmt"
 
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 
 	"github.com/vigil-monitoring/vigil/internal/collector"
@@ -33,7 +35,7 @@ func init() {
 // the collector's sources to the group.
 func build(sec config.Section, deps *collector.Deps) (collector.Collector, error) {
 	k := sec.(*Section)
-	kube, metrics, insecure, err := clients(k, deps)
+	kc, insecure, err := clients(k, deps)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +53,8 @@ func build(sec config.Section, deps *collector.Deps) (collector.Collector, error
 		ProbeKey:          k.sourceKey(deps.Environment, func(s *Section) { s.MetricsInterval, s.MetricsAPI = 0, nil }),
 		MetricsKey:        k.sourceKey(deps.Environment, func(s *Section) { s.ProbeInterval = 0 }),
 		TLSVerifyDisabled: insecure,
-	}, kube, metrics, deps.Group, deps.Logger), nil
+		Probe:             kc.probe,
+	}, kc.informers, kc.metrics, deps.Group, deps.Logger), nil
 }
 
 // sourceKey fingerprints the section without the settings one source does
@@ -63,32 +66,44 @@ func (k *Section) sourceKey(env string, drop func(*Section)) string {
 	return config.Fingerprint(env, &cp)
 }
 
-// clients connects to the cluster; insecure reports a connection that does
-// not verify the server's certificate.
-func clients(k *Section, deps *collector.Deps) (kube kubernetes.Interface, metrics metricsclient.Interface, insecure bool, err error) {
-	count := func(api string) { deps.Group.APIRequestCounter(kubeSourceOf(api))(api) }
+// clients connects to the cluster: one client per source, each counting
+// its own requests; insecure reports a connection that does not verify the
+// server's certificate.
+func clients(k *Section, deps *collector.Deps) (c kubeClients, insecure bool, err error) {
 	if deps.Sandbox {
 		kube, metrics := SandboxClients()
 		if !k.MetricsAPIEnabled() {
 			metrics = nil
 		}
-		countSandboxRequests(kube, metrics, count)
-		return kube, metrics, false, nil
+		countSandboxRequests(kube, metrics, func(api string) { deps.Group.APIRequestCounter(kubeSourceOf(api))(api) })
+		return kubeClients{informers: kube, probe: kube.Discovery(), metrics: metrics}, false, nil
 	}
-	rc, err := restConfig(k, func(_, api string) { count(api) })
+	rc, err := restConfig(k)
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("kubernetes: %w", err)
+		return c, false, fmt.Errorf("kubernetes: %w", err)
 	}
-
-	if kube, err = kubernetes.NewForConfig(rc); err != nil {
-		return nil, nil, false, fmt.Errorf("kubernetes: building client: %w", err)
+	counted := func(src string) *rest.Config { return countedBy(rc, deps.Group.APIRequestCounter(src)) }
+	if c.informers, err = kubernetes.NewForConfig(counted(InformerSource)); err != nil {
+		return c, false, fmt.Errorf("kubernetes: building client: %w", err)
 	}
+	probe, err := kubernetes.NewForConfig(counted(APIServerSource))
+	if err != nil {
+		return c, false, fmt.Errorf("kubernetes: building client: %w", err)
+	}
+	c.probe = probe.Discovery()
 	if k.MetricsAPIEnabled() {
-		if metrics, err = metricsclient.NewForConfig(rc); err != nil {
-			return nil, nil, false, fmt.Errorf("kubernetes: building metrics.k8s.io client: %w", err)
+		if c.metrics, err = metricsclient.NewForConfig(counted(MetricsSource)); err != nil {
+			return c, false, fmt.Errorf("kubernetes: building metrics.k8s.io client: %w", err)
 		}
 	}
-	return kube, metrics, rc.TLSClientConfig.Insecure, nil
+	return c, rc.TLSClientConfig.Insecure, nil
+}
+
+// kubeClients are the collector's clients, one per source.
+type kubeClients struct {
+	informers kubernetes.Interface
+	probe     discovery.ServerVersionInterfaceWithContext
+	metrics   metricsclient.Interface
 }
 
 var _ collector.Collector = (*Collector)(nil)
