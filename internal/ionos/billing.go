@@ -13,14 +13,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/vigil-monitoring/vigil/internal/source"
 )
 
 // Decimal is a number the Billing API sends either as a JSON number or as a
@@ -137,25 +134,8 @@ func (c *BillingClient) get(ctx context.Context, api, path string, q url.Values,
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("ionos billing %s: %w", api, err)
-	}
-	defer resp.Body.Close()
-	if err := source.CheckResponse(api, resp); err != nil {
+	if err := getJSON(ctx, c.http, api, u, 32<<20, into); err != nil {
 		return fmt.Errorf("ionos billing: %w", err)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
-	if err != nil {
-		return fmt.Errorf("ionos billing %s: %w", api, err)
-	}
-	if err := json.Unmarshal(body, into); err != nil {
-		return fmt.Errorf("ionos billing %s: %w", api, &source.DecodeError{Err: err})
 	}
 	return nil
 }

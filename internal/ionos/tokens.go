@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -198,25 +197,8 @@ func parseTime(s string) (time.Time, error) {
 }
 
 func (c *TokenClient) get(ctx context.Context, api, u string, into any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("ionos %s: %w", api, err)
-	}
-	defer resp.Body.Close()
-	if err := source.CheckResponse(api, resp); err != nil {
+	if err := getJSON(ctx, c.http, api, u, 16<<20, into); err != nil {
 		return fmt.Errorf("ionos: %w", err)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return fmt.Errorf("ionos %s: %w", api, err)
-	}
-	if err := json.Unmarshal(body, into); err != nil {
-		return fmt.Errorf("ionos %s: %w", api, &source.DecodeError{Err: err})
 	}
 	return nil
 }
