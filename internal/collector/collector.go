@@ -122,6 +122,9 @@ func Register(r Registration) {
 			panic(fmt.Sprintf("collector: %q and %q both register name %q or section %q", have.Name, r.Name, r.Name, r.Section))
 		}
 	}
+	if _, taken := providers[r.Section]; taken {
+		panic("collector: section " + r.Section + " is both a collector's and a provider's")
+	}
 	registry[r.Name] = r
 }
 

@@ -59,6 +59,10 @@ func TestRegisterRefusesWhatWouldCollide(t *testing.T) {
 		}, "a provider on a collector's section")
 
 		Register(registration("b", "beta"))
+		RegisterProvider(Provider{Section: "delta", NewSection: func() config.Section { return &testSection{} },
+			Build: func(context.Context, config.Section) (Built, error) { return testBuilt{}, nil }})
+		assert.Panics(t, func() { Register(registration("d", "delta")) }, "a collector on a provider's section")
+		delete(providers, "delta")
 		RegisterProvider(Provider{Section: "cloud", NewSection: func() config.Section { return &testSection{} },
 			Build: func(context.Context, config.Section) (Built, error) { return testBuilt{}, nil }})
 		var keys []string
