@@ -114,7 +114,6 @@ func TestChangedSourceStartsFresh(t *testing.T) {
 	ng.Start(context.Background())
 	assert.Equal(t, map[string]float64{"criticality=ticket,source=probe": 1}, series(t, reg, "vigil_source_info"),
 		"a changed criticality replaces the old one")
-	assert.True(t, has(t, reg, "vigil_source_last_success_timestamp_seconds", "probe"), "kept until the new source's first refresh")
 	g.Stop(false)
 	st.await(t)
 	assert.Equal(t, source.ReasonNotFound, nsrc.Status().LastReason)

@@ -200,14 +200,18 @@ func (s *Source[T]) Status() Status {
 // run refreshes until ctx ends, each time waiting until the next refresh is
 // due (at once for a fresh source, later for an adopted or restored one).
 func (s *Source[T]) run(ctx context.Context) {
-	for ctx.Err() == nil {
+	for refreshed := false; ctx.Err() == nil; refreshed = true {
 		s.mu.Lock()
 		next := s.status.NextRefresh
 		s.mu.Unlock()
+		// The test hook sees every wait, and every point between two
+		// refreshes even when the delay has already run out (a short
+		// interval on a busy machine): a stepping test must never miss a
+		// refresh.
+		if hook := s.group.onWait; hook != nil && (refreshed || time.Until(next) > 0) {
+			hook(s.opts.Name, max(time.Until(next), 0))
+		}
 		if d := time.Until(next); d > 0 {
-			if hook := s.group.onWait; hook != nil {
-				hook(s.opts.Name, d)
-			}
 			t := time.NewTimer(d)
 			select {
 			case <-ctx.Done():
