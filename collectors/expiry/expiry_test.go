@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -35,9 +36,10 @@ type series struct {
 }
 
 type harness struct {
-	c     *expiry.Collector
-	group *source.Group
-	logs  *testenv.SyncBuffer
+	c       *expiry.Collector
+	group   *source.Group
+	metrics *source.Metrics
+	logs    *testenv.SyncBuffer
 }
 
 func start(t *testing.T, sec *expiry.Section) *harness {
@@ -48,12 +50,13 @@ func start(t *testing.T, sec *expiry.Section) *harness {
 	sec.ApplyDefaults()
 	require.Empty(t, sec.Validate())
 	logs := &testenv.SyncBuffer{}
-	g := source.NewGroup(source.NewMetrics(), slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	m := source.NewMetrics()
+	g := source.NewGroup(m, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	c := expiry.New(sec, "k", g, nil, nil)
 	g.Start(context.Background())
 	t.Cleanup(func() { g.Stop(false) })
 	require.Eventually(t, g.Ready, 20*time.Second, 5*time.Millisecond)
-	return &harness{c: c, group: g, logs: logs}
+	return &harness{c: c, group: g, metrics: m, logs: logs}
 }
 
 func (h *harness) scrape(t *testing.T) map[string][]series {
@@ -286,6 +289,80 @@ contexts: []
 	assert.NotContains(t, b.String(), canary)
 	assert.NotContains(t, b.String(), "eyJ", "no token value in any label")
 	assert.NotContains(t, h.logs.String(), canary)
+}
+
+// A kubeconfig that yields certificates but has one unreadable entry (a
+// client certificate file that is gone, a CA that is not PEM) exports what
+// it read, and each bad entry is a failed item: logged with the file and
+// the entry, never the value, and counted in vigil_source_errors_total.
+func TestKubeconfigWithOneUnreadableEntry(t *testing.T) {
+	now := time.Now().Truncate(time.Second)
+	dir := t.TempDir()
+	root, err := sandbox.NewRoot("cluster-ca", now.Add(-day), now.Add(3650*day))
+	require.NoError(t, err)
+	admin, err := root.Issue("admin", false, now.Add(-day), now.Add(20*day))
+	require.NoError(t, err)
+	const canary = "canary-broken-ca-5e2a"
+	kc := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: prod
+  cluster: {server: "https://prod:6443", certificate-authority-data: %s}
+- name: broken
+  cluster: {server: "https://broken:6443", certificate-authority-data: %s}
+users:
+- name: admin
+  user: {client-certificate-data: %s, client-key-data: %s}
+- name: gone
+  user: {client-certificate: pki/gone.crt, client-key: pki/gone.key}
+contexts: []
+`, b64(root.PEM()), b64([]byte(canary)), b64(admin.PEM()), b64(admin.KeyPEM()))
+	path := filepath.Join(dir, "prod.kubeconfig")
+	require.NoError(t, os.WriteFile(path, []byte(kc), 0o600))
+
+	h := start(t, &expiry.Section{Kubeconfigs: []string{path}})
+	got := notAfter(h.scrape(t))
+	assert.Equal(t, map[string]time.Time{
+		path + " cluster/prod root cluster-ca": now.Add(3650 * day),
+		path + " user/admin leaf admin":        now.Add(20 * day),
+	}, got, "what was readable is exported")
+
+	st := h.group.Statuses()
+	require.Len(t, st, 1)
+	assert.True(t, st[0].Up, "a bad entry does not fail the source")
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(h.metrics))
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	errs := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "vigil_source_errors_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var src, reason string
+			for _, l := range m.GetLabel() {
+				switch l.GetName() {
+				case "source":
+					src = l.GetValue()
+				case "reason":
+					reason = l.GetValue()
+				}
+			}
+			if src == expiry.SourceFiles && m.GetCounter().GetValue() > 0 {
+				errs[reason] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	assert.Equal(t, map[string]float64{"not_found": 1, "decode": 1}, errs, "each unreadable entry counts once, by its reason")
+
+	logs := h.logs.String()
+	for _, entry := range []string{"user/gone", "cluster/broken"} {
+		assert.Regexp(t, `item of the source failed.*item=".*prod.kubeconfig `+entry+`".*err=".*prod.kubeconfig: `+entry, logs)
+	}
+	assert.Contains(t, logs, "gone.crt")
+	assert.NotContains(t, logs, canary, "a value is never logged")
+	assert.NotContains(t, logs, "BEGIN", "no certificate or key in the logs")
 }
 
 // PEM globs: bundles give one series per certificate, keys are skipped, a

@@ -79,11 +79,20 @@ func readFiles(kubeconfigs, pems []string, jwts []JWTFile) source.Items[Found] {
 			sort.Strings(paths)
 			for _, p := range paths {
 				f, err := read(p)
-				if err != nil {
+				var partial *entryErrors
+				switch {
+				case errors.As(err, &partial):
+					// What was read is exported; each unreadable entry is
+					// a failed item of its own, logged and counted.
+					out.Set(kind+":"+p, f)
+					for _, e := range partial.entries {
+						out.Fail(kind+":"+p+" "+e.entry, e.err)
+					}
+				case err != nil:
 					out.Fail(kind+":"+p, err)
-					continue
+				default:
+					out.Set(kind+":"+p, f)
 				}
-				out.Set(kind+":"+p, f)
 			}
 		}
 	}
@@ -146,12 +155,15 @@ func readKubeconfig(path string) (Found, error) {
 		return filepath.Join(dir, p)
 	}
 	var f Found
-	var problems []string
+	var problems []entryError
+	problem := func(entry string, err error) {
+		problems = append(problems, entryError{entry: entry, err: fmt.Errorf("kubeconfig %s: %s: %w", path, entry, err)})
+	}
 	addCerts := func(entry string, data []byte, file string) {
 		if len(data) == 0 && file != "" {
 			b, err := os.ReadFile(resolve(file))
 			if err != nil {
-				problems = append(problems, fmt.Sprintf("%s: %s: %v", entry, resolve(file), unwrap(err)))
+				problem(entry, fileErr("file", resolve(file), err))
 				return
 			}
 			data = b
@@ -161,7 +173,7 @@ func readKubeconfig(path string) (Found, error) {
 		}
 		certs, err := certFacts("kubeconfig", path, entry, data)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %v", entry, err))
+			problem(entry, source.WithReason(err, source.ReasonDecode))
 			return
 		}
 		f.Certs = append(f.Certs, certs...)
@@ -177,7 +189,7 @@ func readKubeconfig(path string) (Found, error) {
 		if token == "" && u.TokenFile != "" {
 			b, err := os.ReadFile(resolve(u.TokenFile))
 			if err != nil {
-				problems = append(problems, fmt.Sprintf("%s: token file %s: %v", entry, resolve(u.TokenFile), unwrap(err)))
+				problem(entry, fileErr("token file", resolve(u.TokenFile), err))
 				continue
 			}
 			token = string(b)
@@ -190,7 +202,7 @@ func readKubeconfig(path string) (Found, error) {
 		case errors.Is(err, errNotJWT):
 			continue // a static token: no expiry to read
 		case err != nil:
-			problems = append(problems, fmt.Sprintf("%s: token: %v", entry, err))
+			problem(entry, source.WithReason(fmt.Errorf("token: %w", err), source.ReasonDecode))
 			continue
 		}
 		f.Tokens = append(f.Tokens, TokenFact{Kind: "jwt", Location: path, Name: entry, Expires: has, NotAfter: exp})
@@ -199,10 +211,36 @@ func readKubeconfig(path string) (Found, error) {
 		c := cfg.Clusters[name]
 		addCerts("cluster/"+name, c.CertificateAuthorityData, c.CertificateAuthority)
 	}
-	if len(problems) > 0 && len(f.Certs)+len(f.Tokens) == 0 {
-		return Found{}, fmt.Errorf("kubeconfig %s: %s", path, strings.Join(problems, "; "))
+	if len(problems) == 0 {
+		return f, nil
 	}
-	return f, nil
+	if len(f.Certs)+len(f.Tokens) == 0 {
+		msgs := make([]string, len(problems))
+		for i, p := range problems {
+			msgs[i] = p.err.Error()
+		}
+		return Found{}, source.WithReason(errors.New(strings.Join(msgs, "; ")), source.Classify(problems[0].err))
+	}
+	return f, &entryErrors{entries: problems}
+}
+
+// entryError is one kubeconfig entry (user/NAME, cluster/NAME) that could
+// not be read; its error names the file and the entry, never a value.
+type entryError struct {
+	entry string
+	err   error
+}
+
+// entryErrors is readKubeconfig's partial result: the facts it returns were
+// read, these entries were not.
+type entryErrors struct{ entries []entryError }
+
+func (e *entryErrors) Error() string {
+	msgs := make([]string, len(e.entries))
+	for i, x := range e.entries {
+		msgs[i] = x.err.Error()
+	}
+	return strings.Join(msgs, "; ")
 }
 
 func fileErr(kind, path string, err error) error {
