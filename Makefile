@@ -70,6 +70,7 @@ generate:
 bench: tools
 	$(GO) test -run '^$$' -bench BenchmarkRenderAPIServer -benchmem -benchtime 50x -timeout 60m ./collectors/cluster/
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 200x ./internal/daemon/
+	$(GO) test -run '^$$' -bench BenchmarkSecretsMemory -benchtime 1x -timeout 30m ./collectors/expiry/
 
 clean:
 	rm -rf $(BIN)
