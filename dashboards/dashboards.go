@@ -21,6 +21,7 @@ func All() []Board {
 		{File: "money.json", Build: Money},
 		{File: "access.json", Build: Access},
 		{File: "infra.json", Build: Infra},
+		{File: "backup.json", Build: Backup},
 	}
 }
 

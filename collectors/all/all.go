@@ -5,6 +5,7 @@ package all
 
 import (
 	_ "github.com/vigil-monitoring/vigil/collectors/access"   // vigil_access_*: probes from outside, with failure reasons
+	_ "github.com/vigil-monitoring/vigil/collectors/backup"   // vigil_backup_*: backup freshness, files and S3
 	_ "github.com/vigil-monitoring/vigil/collectors/billing"  // vigil_billing_*, vigil_budget_*: spend, forecast, budgets
 	_ "github.com/vigil-monitoring/vigil/collectors/cluster"  // vigil_cluster_*: Kubernetes health
 	_ "github.com/vigil-monitoring/vigil/collectors/expiry"   // vigil_cert_*, vigil_token_*: certificate and token expiry

@@ -1,0 +1,180 @@
+package backup
+
+import (
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/vigil-monitoring/vigil/internal/config"
+)
+
+// Section is the `backup:` section of the configuration file: every place
+// a backup lands, each with how often one should arrive.
+type Section struct {
+	Targets []Target `yaml:"targets"`
+}
+
+// Target is one place backups land.
+type Target struct {
+	// Name becomes the name label; unique within a kind.
+	Name string `yaml:"name"`
+	// Kind is files or s3.
+	Kind string `yaml:"kind"`
+
+	// files: a directory and a glob of the backup files in it.
+	Directory string `yaml:"directory"`
+	Glob      string `yaml:"glob"`
+
+	// s3: an account of the aws: section, a bucket and a prefix; Endpoint
+	// and Region for an S3-compatible store (IONOS S3).
+	Account  string `yaml:"account"`
+	Region   string `yaml:"region"`
+	Endpoint string `yaml:"endpoint"`
+	Bucket   string `yaml:"bucket"`
+	Prefix   string `yaml:"prefix"`
+
+	// Interval is how often a backup is expected (the cron's period).
+	Interval config.Duration `yaml:"interval"`
+	// Factor: the backup is late after Interval * Factor (default 1.5).
+	Factor float64 `yaml:"factor"`
+	// RPO: the backup is too old after this at the latest (default 24h).
+	RPO config.Duration `yaml:"rpo"`
+	// Severity of BackupTooOld and BackupNeverSeen: page or ticket
+	// (default page in the production environment, ticket elsewhere).
+	Severity string `yaml:"severity"`
+	// RefreshInterval between reads; default 1m for files, 15m for s3.
+	RefreshInterval config.Duration `yaml:"refresh_interval"`
+}
+
+// Kinds of target.
+const (
+	KindFiles = "files"
+	KindS3    = "s3"
+)
+
+// Defaults.
+const (
+	DefaultFactor        = 1.5
+	DefaultRPO           = 24 * time.Hour
+	DefaultGlob          = "*"
+	DefaultFilesInterval = time.Minute
+	// DefaultS3Interval: a ListObjectsV2 page costs money and a backup
+	// expected daily does not need a fresher answer.
+	DefaultS3Interval = 15 * time.Minute
+)
+
+// Section is a configuration file section with defaults.
+var (
+	_ config.Section   = (*Section)(nil)
+	_ config.Defaulter = (*Section)(nil)
+)
+
+// ApplyDefaults fills glob, factor, RPO and refresh intervals. Severity
+// depends on the environment and is resolved when the collector is built.
+func (s *Section) ApplyDefaults() {
+	for i := range s.Targets {
+		t := &s.Targets[i]
+		if t.Kind == KindFiles && t.Glob == "" {
+			t.Glob = DefaultGlob
+		}
+		if t.Factor == 0 {
+			t.Factor = DefaultFactor
+		}
+		if t.RPO == 0 {
+			t.RPO = config.Duration(DefaultRPO)
+		}
+		if t.RefreshInterval == 0 {
+			t.RefreshInterval = config.Duration(DefaultFilesInterval)
+			if t.Kind == KindS3 {
+				t.RefreshInterval = config.Duration(DefaultS3Interval)
+			}
+		}
+	}
+}
+
+var (
+	labelValue = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+)
+
+// Validate reports every problem, fields relative to the section.
+func (s *Section) Validate() []*config.Error {
+	var errs []*config.Error
+	add := func(field, msg, hint string) {
+		errs = append(errs, &config.Error{Field: field, Msg: msg, Hint: hint})
+	}
+	if len(s.Targets) == 0 {
+		add("targets", "is required", "list the places backups land, each with a name, a kind (files or s3) and its expected interval")
+	}
+	seen := map[string]int{}
+	for i, t := range s.Targets {
+		at := func(f string) string { return fmt.Sprintf("targets[%d].%s", i, f) }
+		switch {
+		case t.Name == "":
+			add(at("name"), "is required", "name the backup, e.g. terraform-state; it becomes the name label")
+		case !labelValue.MatchString(t.Name):
+			add(at("name"), fmt.Sprintf("%q is not a plain name", t.Name), "use letters, digits, '-', '_' or '.'")
+		default:
+			if j, dup := seen[t.Kind+"/"+t.Name]; dup {
+				add(at("name"), fmt.Sprintf("%q is also the name of targets[%d]", t.Name, j), "give each target of a kind its own name")
+			}
+			seen[t.Kind+"/"+t.Name] = i
+		}
+		switch t.Kind {
+		case KindFiles:
+			if t.Directory == "" {
+				add(at("directory"), "is required for kind files", "name the directory the backups are written to")
+			}
+			if _, err := filepath.Match(t.Glob, "x"); err != nil {
+				add(at("glob"), fmt.Sprintf("%q is not a valid glob", t.Glob), "write a shell pattern such as *.tfstate.backup")
+			}
+		case KindS3:
+			if t.Account == "" {
+				add(at("account"), "is required for kind s3", "name an account of the aws: section (its credentials read the bucket)")
+			}
+			if !bucketName.MatchString(t.Bucket) {
+				add(at("bucket"), fmt.Sprintf("%q is not an S3 bucket name", t.Bucket), "write the bucket's name only, e.g. pg-dumps (the prefix goes under prefix)")
+			}
+			if t.Endpoint != "" {
+				if u, err := url.Parse(t.Endpoint); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil {
+					add(at("endpoint"), "is not an absolute http(s) URL", "write it as https://s3.eu-central-3.ionoscloud.com, or leave it out for AWS S3")
+				}
+			}
+		case "":
+			add(at("kind"), "is required", "write files or s3")
+		default:
+			add(at("kind"), fmt.Sprintf("%q is not a known kind", t.Kind), "write files or s3 (velero, rds and ionos snapshots are not read yet)")
+		}
+		if t.Interval.Std() <= 0 {
+			add(at("interval"), "is required", "write how often a backup is made, e.g. 24h for a daily cron")
+		}
+		if t.Factor < 1 {
+			add(at("factor"), fmt.Sprintf("%g is below 1", t.Factor), "the backup is late after interval * factor; 1.5 leaves room for a slow run")
+		}
+		if t.RPO.Std() <= 0 {
+			add(at("rpo"), "must be positive", "the recovery point objective, e.g. 24h")
+		}
+		switch t.Severity {
+		case "", "page", "ticket":
+		default:
+			add(at("severity"), fmt.Sprintf("%q is not page or ticket", t.Severity), "write page or ticket, or leave it out (page in production, ticket elsewhere)")
+		}
+		if t.RefreshInterval.Std() < config.MinInterval {
+			add(at("refresh_interval"), fmt.Sprintf("%s is too short", t.RefreshInterval.Std()), "use at least 1s; the default is 1m for files and 15m for s3")
+		}
+	}
+	return errs
+}
+
+// severity resolves a target's severity in an environment.
+func severity(t Target, environment string) string {
+	if t.Severity != "" {
+		return t.Severity
+	}
+	if environment == "production" {
+		return "page"
+	}
+	return "ticket"
+}

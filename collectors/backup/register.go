@@ -1,0 +1,109 @@
+package backup
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/vigil-monitoring/vigil/internal/aws"
+	"github.com/vigil-monitoring/vigil/internal/collector"
+	"github.com/vigil-monitoring/vigil/internal/config"
+)
+
+func init() {
+	collector.Register(collector.Registration{
+		Name:       "backup",
+		Section:    "backup",
+		NewSection: func() config.Section { return &Section{} },
+		Catalogue:  Catalogue,
+		Uses:       []string{"aws"},
+		Sandbox:    sandboxSection,
+		Build: func(sec config.Section, deps *collector.Deps) (collector.Collector, error) {
+			cfg, err := resolve(sec.(*Section), deps)
+			if err != nil {
+				return nil, err
+			}
+			return New(cfg, deps.Group, deps.Logger), nil
+		},
+	})
+}
+
+// resolve binds every target to its severity and, for s3, to an account of
+// the aws: provider.
+func resolve(s *Section, deps *collector.Deps) (Config, error) {
+	cfg := Config{Environment: deps.Environment}
+	for i, t := range s.Targets {
+		tc := TargetConfig{Target: t, Severity: severity(t, deps.Environment), Key: deps.Fingerprint}
+		if t.Kind == KindS3 {
+			built, err := deps.Provider("aws")
+			if err != nil {
+				return Config{}, fmt.Errorf("targets[%d]: %w", i, err)
+			}
+			p := built.(*aws.Provider)
+			acct, ok := p.Account(t.Account)
+			if !ok {
+				return Config{}, fmt.Errorf("targets[%d].account: %q is not an account of the aws: section; name one listed there", i, t.Account)
+			}
+			tc.S3 = S3Client(acct, t.Region, t.Endpoint)
+		}
+		cfg.Targets = append(cfg.Targets, tc)
+	}
+	return cfg, nil
+}
+
+// S3Client returns how an s3 target builds its client from an account: in
+// region ("" the account's first), at endpoint ("" the account's, or AWS),
+// path-style whenever the endpoint is not AWS's.
+func S3Client(acct aws.Account, region, endpoint string) func(rt http.RoundTripper) S3Lister {
+	return func(rt http.RoundTripper) S3Lister {
+		c := acct.Config(region, rt)
+		return s3.NewFromConfig(c, func(o *s3.Options) {
+			if endpoint != "" {
+				o.BaseEndpoint = awssdk.String(endpoint)
+			}
+			o.UsePathStyle = o.BaseEndpoint != nil
+		})
+	}
+}
+
+// SandboxAges are the sandbox's backups: a fresh pg_dump and Terraform
+// state backups whose newest is 30 h old, past the 24 h RPO, so `make run`
+// shows BackupTooOld.
+var SandboxAges = map[string][]time.Duration{
+	"pg-dumps":        {2 * time.Hour, 26 * time.Hour},
+	"terraform-state": {30 * time.Hour, 54 * time.Hour, 78 * time.Hour},
+}
+
+func sandboxSection(env *collector.SandboxEnv) (config.Section, error) {
+	root, err := os.MkdirTemp("", "vigil-sandbox-backup-")
+	if err != nil {
+		return nil, fmt.Errorf("sandbox backup directory: %w", err)
+	}
+	env.OnStop(func() { _ = os.RemoveAll(root) })
+	s := &Section{}
+	for _, name := range []string{"pg-dumps", "terraform-state"} {
+		dir := filepath.Join(root, name)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return nil, err
+		}
+		for i, age := range SandboxAges[name] {
+			p := filepath.Join(dir, fmt.Sprintf("backup-%d.gz", i))
+			if err := os.WriteFile(p, make([]byte, 1024*(i+1)), 0o644); err != nil {
+				return nil, err
+			}
+			at := time.Now().Add(-age)
+			if err := os.Chtimes(p, at, at); err != nil {
+				return nil, err
+			}
+		}
+		s.Targets = append(s.Targets, Target{Name: name, Kind: KindFiles, Directory: dir, Glob: "*.gz",
+			Interval: config.Duration(24 * time.Hour)})
+	}
+	s.ApplyDefaults()
+	return s, nil
+}
