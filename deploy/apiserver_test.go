@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -110,7 +111,10 @@ func TestAgainstRealAPIServer(t *testing.T) {
 // "restricted" included, which the namespace enforces).
 func testServerSideDryRun(t *testing.T, c *cluster) {
 	ctx := t.Context()
-	builds := map[string]func(testing.TB) []*unstructured.Unstructured{"production+web-config": withWebConfig}
+	builds := map[string]func(testing.TB) []*unstructured.Unstructured{
+		"production+web-config":  withWebConfig,
+		"production+tls-secrets": func(t testing.TB) []*unstructured.Unstructured { return withTLSSecrets(t, "production") },
+	}
 	for _, ov := range overlays {
 		builds[ov.name] = func(t testing.TB) []*unstructured.Unstructured { return build(t, overlayDir(ov.name)) }
 	}
@@ -119,10 +123,20 @@ func testServerSideDryRun(t *testing.T, c *cluster) {
 			objs := buildObjs(t)
 			// A dry run cannot create into a namespace that does not exist:
 			// apply the Namespace for real first.
+			// The namespaces the build only refers to (those whose TLS
+			// Secrets a Role grants) exist in a real cluster beforehand.
 			for _, o := range objs {
 				if o.GetKind() == "Namespace" {
 					if err := c.apply(ctx, o, false); err != nil {
 						t.Fatalf("applying Namespace %s: %v", o.GetName(), err)
+					}
+				}
+			}
+			for _, o := range objs {
+				if ns := o.GetNamespace(); ns != "" {
+					_, err := c.kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+					if err != nil && !apierrors.IsAlreadyExists(err) {
+						t.Fatalf("creating namespace %s: %v", ns, err)
 					}
 				}
 			}

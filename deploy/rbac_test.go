@@ -16,12 +16,15 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/vigil-monitoring/vigil/internal/daemon"
+	"github.com/vigil-monitoring/vigil/internal/sandbox"
 	"github.com/vigil-monitoring/vigil/internal/testenv"
 )
 
@@ -32,12 +35,24 @@ import (
 // the ClusterRole's grants must be equal, both ways. A grant nobody uses is
 // an error as much as a missing one.
 //
+// The expiry collector's TLS Secrets part is on too, for the namespaces the
+// tls-secrets component's enabled vigil.yml lists: its requests on Secrets
+// must be exactly what that component's Roles grant, namespace by
+// namespace and both ways, and none may be cluster-wide (the ClusterRole
+// grants nothing on Secrets).
+//
 // It runs against two API servers: one serving watch-lists (client-go then
 // streams each informer's initial list through a watch) and one without
 // (the WatchList feature off, as on API servers older than 1.32, where
-// client-go falls back to list then watch). The ClusterRole must cover both.
+// client-go falls back to list then watch). The grants must cover both.
 func TestClusterRoleGrantsExactlyWhatVigilRequests(t *testing.T) {
-	requested := map[string]bool{}
+	withSecrets := withTLSSecrets(t, "production")
+	namespaces := secretsNamespaces(t, withSecrets)
+	if len(namespaces) == 0 {
+		t.Fatal("the tls-secrets build lists no namespace")
+	}
+	requested := map[string]bool{}        // "group/resource verb", "/path verb"
+	secretsRequested := map[string]bool{} // "namespace core/secrets verb"
 	var phases []string
 	for _, phase := range []struct {
 		name  string
@@ -46,15 +61,58 @@ func TestClusterRoleGrantsExactlyWhatVigilRequests(t *testing.T) {
 		{"watch-list", ""},
 		{"list-then-watch", "WatchList=false"},
 	} {
-		got := observeRequests(t, phase.gates)
+		got := observeRequests(t, phase.gates, namespaces)
+		var keys []string
 		for r := range got {
-			requested[r] = true
+			keys = append(keys, r.String())
+			if strings.HasPrefix(r.what, "core/secrets ") {
+				ns := r.namespace
+				if ns == "" {
+					ns = "(cluster-wide)"
+				}
+				secretsRequested[ns+" "+r.what] = true
+				continue
+			}
+			requested[r.what] = true
 		}
-		phases = append(phases, phase.name+": "+strings.Join(sortedKeys(got), ", "))
+		sort.Strings(keys)
+		phases = append(phases, phase.name+": "+strings.Join(keys, ", "))
 	}
-	role := find(t, build(t, overlayDir("production")), "ClusterRole", "vigil")
-	granted := grantsOf(role)
+	t.Logf("Vigil's requests, as the audit logs recorded them:\n  %s", strings.Join(phases, "\n  "))
 
+	t.Run("ClusterRole", func(t *testing.T) {
+		role := find(t, build(t, overlayDir("production")), "ClusterRole", "vigil")
+		compareGrants(t, requested, grantsOf(role), "deploy/base/rbac.yaml")
+	})
+	t.Run("tls-secrets-Roles", func(t *testing.T) {
+		for r := range secretsRequested {
+			if strings.HasPrefix(r, "(cluster-wide) ") {
+				t.Errorf("Vigil requests Secrets cluster-wide (%s): it must read them only in the listed namespaces", r)
+			}
+		}
+		granted := map[string]bool{}
+		for _, o := range withSecrets {
+			switch o.GetKind() {
+			case "Role":
+				for g := range grantsOf(o) {
+					granted[o.GetNamespace()+" "+g] = true
+				}
+			case "ClusterRole":
+				for g := range grantsOf(o) {
+					if strings.HasPrefix(g, "core/secrets ") {
+						t.Errorf("ClusterRole %s grants %s: Secrets are granted per namespace only", o.GetName(), g)
+					}
+				}
+			}
+		}
+		compareGrants(t, secretsRequested, granted, "deploy/components/tls-secrets/roles.yaml")
+	})
+}
+
+// compareGrants reports what is requested but not granted, and granted but
+// never requested.
+func compareGrants(t *testing.T, requested, granted map[string]bool, file string) {
+	t.Helper()
 	var missing, unused []string
 	for r := range requested {
 		if !granted[r] {
@@ -69,18 +127,33 @@ func TestClusterRoleGrantsExactlyWhatVigilRequests(t *testing.T) {
 	sort.Strings(missing)
 	sort.Strings(unused)
 	if len(missing) > 0 {
-		t.Errorf("Vigil requests what deploy/base/rbac.yaml does not grant (it would be forbidden in a cluster):\n  %s", strings.Join(missing, "\n  "))
+		t.Errorf("Vigil requests what %s does not grant (it would be forbidden in a cluster):\n  %s", file, strings.Join(missing, "\n  "))
 	}
 	if len(unused) > 0 {
-		t.Errorf("deploy/base/rbac.yaml grants what Vigil never requests (remove it):\n  %s", strings.Join(unused, "\n  "))
+		t.Errorf("%s grants what Vigil never requests (remove it):\n  %s", file, strings.Join(unused, "\n  "))
 	}
-	t.Logf("Vigil's requests, as the audit logs recorded them:\n  %s", strings.Join(phases, "\n  "))
+	if len(requested) == 0 {
+		t.Errorf("Vigil requested nothing %s grants", file)
+	}
+}
+
+// request is one request of the audit log: what (as grantsOf names
+// grants) and the namespace it was made in ("" for cluster-wide ones).
+type request struct{ namespace, what string }
+
+func (r request) String() string {
+	if r.namespace == "" {
+		return r.what
+	}
+	return r.what + " (namespace " + r.namespace + ")"
 }
 
 // observeRequests starts a control plane (with the given kube-apiserver
 // feature gates) and the exporter against it, and returns what the exporter
-// requested once ready and a few refreshes later.
-func observeRequests(t *testing.T, gates string) map[string]bool {
+// requested once ready and a few refreshes later. The expiry collector
+// reads the TLS Secrets of secretsNamespaces (created here, each with one
+// TLS Secret, as is a namespace one lists).
+func observeRequests(t *testing.T, gates string, secretsNamespaces []string) map[request]bool {
 	t.Helper()
 	dir := t.TempDir()
 	auditLog := filepath.Join(dir, "audit.log")
@@ -118,11 +191,30 @@ func observeRequests(t *testing.T, gates string) map[string]bool {
 	}
 	kubeconfig := testenv.WriteKubeconfig(t, au.Config(), "")
 
-	// Every collector on: the cluster collector with metrics.k8s.io and the
-	// textfile collector (it reads a directory, never the API server).
+	// Every collector on: the cluster collector with metrics.k8s.io, the
+	// textfile collector (it reads a directory, never the API server) and
+	// the expiry collector's TLS Secrets.
 	textfiles := filepath.Join(dir, "textfile")
 	if err := os.Mkdir(textfiles, 0o750); err != nil {
 		t.Fatal(err)
+	}
+	// Set up as the control plane's admin, not as Vigil's user.
+	kube, err := kubernetes.NewForConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := sandbox.NewRoot("rbac-test", time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range secretsNamespaces {
+		if _, err := kube.CoreV1().Namespaces().Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kube.CoreV1().Secrets(ns).Create(t.Context(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "tls"}, Type: corev1.SecretTypeTLS,
+			Data: map[string][]byte{corev1.TLSCertKey: cert.PEM(), corev1.TLSPrivateKeyKey: cert.KeyPEM()}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cfg := filepath.Join(dir, "vigil.yml")
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`environment: rbac
@@ -135,7 +227,11 @@ kubernetes:
 textfile:
   directory: %s
   refresh_interval: 1s
-`, kubeconfig, textfiles)), 0o600); err != nil {
+expiry:
+  kubernetes_secrets:
+    kubeconfig: %s
+    namespaces: [%s]
+`, kubeconfig, textfiles, kubeconfig, strings.Join(secretsNamespaces, ", "))), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -197,20 +293,22 @@ type auditEvent struct {
 	ObjectRef *struct {
 		Resource    string `json:"resource"`
 		Subresource string `json:"subresource"`
+		Namespace   string `json:"namespace"`
 		APIGroup    string `json:"apiGroup"`
 	} `json:"objectRef"`
 }
 
 // requestsOf reads the audit log: "group/resource verb" for resource
-// requests (group core for the legacy API), "/path verb" for the others.
-func requestsOf(t *testing.T, path, user string) map[string]bool {
+// requests (group core for the legacy API) with their namespace, "/path
+// verb" for the others.
+func requestsOf(t *testing.T, path, user string) map[request]bool {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatalf("reading the audit log: %v", err)
 	}
 	defer f.Close()
-	out := map[string]bool{}
+	out := map[request]bool{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
@@ -231,14 +329,14 @@ func requestsOf(t *testing.T, path, user string) map[string]bool {
 			if e.ObjectRef.Subresource != "" {
 				res += "/" + e.ObjectRef.Subresource
 			}
-			out[group+"/"+res+" "+e.Verb] = true
+			out[request{namespace: e.ObjectRef.Namespace, what: group + "/" + res + " " + e.Verb}] = true
 			continue
 		}
 		u, err := url.Parse(e.RequestURI)
 		if err != nil {
 			t.Fatalf("audit log: request URI %q: %v", e.RequestURI, err)
 		}
-		out[u.Path+" "+e.Verb] = true
+		out[request{what: u.Path + " " + e.Verb}] = true
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
