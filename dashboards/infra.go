@@ -2,12 +2,12 @@ package dashboards
 
 import "github.com/grafana-tools/sdk"
 
-// Infra is the cloud infrastructure as the clouds' APIs see it, one row per
-// provider: states first (what the alerts watch), then capacity and
+// Infra is the cloud infrastructure as the clouds' APIs see it, rows per
+// provider (IONOS, then AWS): states first (what the alerts watch), then capacity and
 // schedule (node counts against autoscaling limits, maintenance windows,
 // upgrades), then the network (LANs, IP blocks).
 func Infra() *sdk.Board {
-	b := newBuilder("vigil-infra", "Vigil / Infrastructure", "infra", "ionos")
+	b := newBuilder("vigil-infra", "Vigil / Infrastructure", "infra", "ionos", "aws")
 	b.variables(false)
 	i := func(metric string, matchers ...string) string { return sel(metric, false, matchers...) }
 
@@ -55,5 +55,27 @@ func Infra() *sdk.Board {
 	b.timeseries("IP blocks: used of reserved", "IPs of each block assigned to a NIC or node, against its size; a full block leaves new nodes without a public IP.", "none", 24, 8,
 		target{expr: i("vigil_infra_ionos_ipblock_used"), legend: "{{ipblock}} used"},
 		target{expr: i("vigil_infra_ionos_ipblock_size"), legend: "{{ipblock}} size"})
+
+	b.row("AWS: K3s nodes and load balancers")
+	b.problemCount("EC2 nodes not running", "Selected K3s node instances stopping, stopped, shutting down or terminated (EC2NodeNotRunning).",
+		orZero(`count(`+i("vigil_infra_aws_ec2_instance_state", `state=~"stopping|stopped|shutting-down|terminated"`)+` == 1)`))
+	b.problemCount("Status checks impaired", "Instance or system status checks impaired on running nodes (EC2NodeStatusCheckFailing).",
+		orZero(`count(`+i("vigil_infra_aws_ec2_instance_status_check", `status="impaired"`)+` == 1)`))
+	b.problemCount("Unhealthy targets", "ALB targets failing their health checks, over every target group (ALBTargetsUnhealthy).",
+		orZero(`sum(`+i("vigil_infra_aws_elb_target_group_targets", `state="unhealthy"`)+`)`))
+	b.problemCount("Target groups without a healthy target", "Target groups with targets registered and none healthy (ALBNoHealthyTarget).",
+		orZero(`count(`+i("vigil_infra_aws_elb_target_group_targets", `state="healthy"`)+` == 0 and on (environment, account, region, target_group) sum by (environment, account, region, target_group) (`+i("vigil_infra_aws_elb_target_group_targets")+`) > 0)`))
+	b.problemCount("Load balancers not active", "Load balancers provisioning, active_impaired or failed.",
+		orZero(`count(`+i("vigil_infra_aws_elb_load_balancer_state", `state="active"`)+` == 0)`))
+	b.problemCount("Nodes running", "Selected K3s node instances in the running state.",
+		orZero(`count(`+i("vigil_infra_aws_ec2_instance_state", `state="running"`)+` == 1)`))
+	b.table("EC2 nodes", "The state of each selected instance.", "none", i("vigil_infra_aws_ec2_instance_state")+` == 1`, 12, 8, "Value")
+	b.table("Status checks not ok", "Instance and system status checks in any status but ok (impaired, initializing, insufficient-data, not-applicable when stopped).", "none",
+		i("vigil_infra_aws_ec2_instance_status_check", `status!="ok"`)+` == 1`, 12, 8, "Value")
+	b.stacked("Targets by health state", "Targets of each target group in each health state.", 12, 8,
+		target{expr: i("vigil_infra_aws_elb_target_group_targets") + ` > 0`, legend: "{{target_group}} {{state}}"})
+	b.table("Targets not healthy, with reason", "Each target that is not healthy, with its state and AWS's reason code (Target.Timeout, Target.ResponseCodeMismatch...).", "none",
+		i("vigil_infra_aws_elb_target_unhealthy_reason"), 12, 8, "Value")
+	b.table("Load balancers", "The state of each load balancer of the read target groups.", "none", i("vigil_infra_aws_elb_load_balancer_state")+` == 1`, 24, 6, "Value")
 	return b.board
 }

@@ -1,6 +1,8 @@
 package infra
 
 import (
+	"slices"
+
 	"github.com/vigil-monitoring/vigil/internal/metricdoc"
 )
 
@@ -19,7 +21,10 @@ var (
 const fromIONOS = " (IONOS Cloud API v6"
 
 // Catalogue lists every family of the infra collector.
-var Catalogue = []metricdoc.Desc{
+var Catalogue = append(slices.Clip(ionosCatalogue), awsCatalogue...)
+
+// The IONOS families.
+var ionosCatalogue = []metricdoc.Desc{
 	{Name: "vigil_infra_ionos_datacenter_info", Type: metricdoc.Gauge, Labels: []string{"datacenter", "datacenter_id", "location"},
 		Help: "1 for each IONOS virtual data center" + fromIONOS + " GET /datacenters), with its id and location."},
 	{Name: "vigil_infra_ionos_datacenter_state", Type: metricdoc.Gauge, Labels: []string{"datacenter", "state"},
@@ -70,6 +75,20 @@ var Catalogue = []metricdoc.Desc{
 		Help: "1 when the node has a public IP address (properties.publicIP" + fromIONOS + ")), 0 when it has none."},
 	{Name: "vigil_infra_ionos_k8s_node_public_ip_expected", Type: metricdoc.Gauge,
 		Help: "1 when the configuration says this environment's nodes have public IPs (infra.ionos.nodes_have_public_ips), else 0; the alert on nodes without one joins on it."},
+}
+
+// The AWS families (EC2 and ELBv2 read calls of the aws provider's accounts).
+var awsCatalogue = []metricdoc.Desc{
+	{Name: "vigil_infra_aws_ec2_instance_state", Type: metricdoc.Gauge, Labels: []string{"account", "region", "instance_id", "instance_name", "state"},
+		Help: "1 for the EC2 instance's current state, 0 for every other of pending, running, shutting-down, terminated, stopping, stopped (ec2:DescribeInstances, instances selected by tag or ID)."},
+	{Name: "vigil_infra_aws_ec2_instance_status_check", Type: metricdoc.Gauge, Labels: []string{"account", "region", "instance_id", "instance_name", "check", "status"},
+		Help: "1 for the current status of the instance's status check (check=instance or system), 0 for every other of ok, impaired, insufficient-data, not-applicable, initializing (ec2:DescribeInstanceStatus with IncludeAllInstances)."},
+	{Name: "vigil_infra_aws_elb_target_group_targets", Type: metricdoc.Gauge, Labels: []string{"account", "region", "target_group", "state"},
+		Help: "Targets registered in the ELBv2 target group in each health state: healthy, unhealthy, unused, draining, initial, unavailable (elbv2:DescribeTargetHealth)."},
+	{Name: "vigil_infra_aws_elb_target_unhealthy_reason", Type: metricdoc.Gauge, Labels: []string{"account", "region", "target_group", "target", "state", "reason"},
+		Help: "1 for each target (id:port) of the target group that is not healthy, with its state and AWS's reason code, e.g. Target.ResponseCodeMismatch (elbv2:DescribeTargetHealth); absent while healthy."},
+	{Name: "vigil_infra_aws_elb_load_balancer_state", Type: metricdoc.Gauge, Labels: []string{"account", "region", "load_balancer", "state"},
+		Help: "1 for the load balancer's current state, 0 for every other of active, provisioning, active_impaired, failed (elbv2:DescribeLoadBalancers, the load balancers of the read target groups)."},
 }
 
 // infoOnly: every family is used by an alert or the Infrastructure dashboard.

@@ -4,6 +4,11 @@
 // shrink below its minimum, do the nodes still have their public IPs, is
 // the LAN still public") answered without a console.
 //
+// The AWS part reads EC2 and ELBv2 with the aws provider's per-account
+// config over each source's counting transport: instance state and status
+// checks of the K3s nodes, targets by health state and reason, load
+// balancer state, each over its full closed set.
+//
 // The IONOS part reads the Cloud API v6 through sdk-go/v6 with the ionos
 // provider's client over its source's counting transport, asking an
 // explicit depth and following _links.next, so a refresh costs requests per
@@ -32,6 +37,9 @@ import (
 type Config struct {
 	Environment string
 	IONOS       *IONOSSection // nil: the IONOS part is off
+	AWS         *AWSSection   // nil: the AWS part is off
+	// AWSTargets are the accounts and regions the AWS part reads.
+	AWSTargets []AWSTarget
 	// Key identifies the configuration and credentials (source.Options.Key).
 	Key string
 	// Now is the clock (tests); nil is time.Now.
@@ -44,6 +52,8 @@ type Collector struct {
 	logger   *slog.Logger
 	ionos    *source.Source[ionosSnapshot]
 	ionosAPI *ionoscloud.APIClient
+	group    *source.Group
+	aws      []*awsSource
 }
 
 // New adds the collector's sources to group. prov is the IONOS provider,
@@ -55,7 +65,7 @@ func New(cfg Config, prov *ionos.Provider, group *source.Group, logger *slog.Log
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Collector{cfg: cfg, logger: logger}
+	c := &Collector{cfg: cfg, logger: logger, group: group}
 	if cfg.IONOS != nil {
 		// Page: a blind eye on the managed cluster's state during an
 		// incident is what this source exists to prevent. Persistent: the
@@ -63,6 +73,11 @@ func New(cfg Config, prov *ionos.Provider, group *source.Group, logger *slog.Log
 		c.ionos = source.Add(group, source.Options{Name: IONOSSourceName, Interval: cfg.IONOS.RefreshInterval.Std(),
 			Key: cfg.Key, Persistent: true, Criticality: source.CriticalityPage}, c.fetchIONOS)
 		c.ionosAPI = prov.CloudAPI(c.ionos.Transport(nil, ionosAPIName))
+	}
+	if cfg.AWS != nil {
+		for _, t := range cfg.AWSTargets {
+			c.addAWS(t)
+		}
 	}
 	return c
 }
@@ -90,3 +105,6 @@ func (c *Collector) RenderText(w io.Writer) error {
 
 // IONOSStatus is the IONOS source's status (tests, /-/ready).
 func (c *Collector) IONOSStatus() source.Status { return c.ionos.Status() }
+
+// AWSStatus is the status of the i-th AWS target's source (tests).
+func (c *Collector) AWSStatus(i int) source.Status { return c.aws[i].src.Status() }

@@ -85,6 +85,12 @@ func (h *harness) waitRefreshed(t *testing.T) source.Status {
 // apiRequests is vigil_source_api_requests_total of the IONOS source by api.
 func (h *harness) apiRequests(t *testing.T) map[string]float64 {
 	t.Helper()
+	return h.apiRequestsOf(t, infra.IONOSSourceName)
+}
+
+// apiRequestsOf is vigil_source_api_requests_total of one source by api.
+func (h *harness) apiRequestsOf(t *testing.T, src string) map[string]float64 {
+	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	require.NoError(t, reg.Register(h.metrics))
 	mfs, err := reg.Gather()
@@ -99,7 +105,7 @@ func (h *harness) apiRequests(t *testing.T) map[string]float64 {
 			for _, l := range m.Label {
 				ls[l.GetName()] = l.GetValue()
 			}
-			if ls["source"] == infra.IONOSSourceName {
+			if ls["source"] == src {
 				out[ls["api"]] += m.GetCounter().GetValue()
 			}
 		}

@@ -2,10 +2,26 @@ package infra
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/vigil-monitoring/vigil/internal/aws"
 	"github.com/vigil-monitoring/vigil/internal/collector"
 	"github.com/vigil-monitoring/vigil/internal/config"
 	"github.com/vigil-monitoring/vigil/internal/ionos"
+	"github.com/vigil-monitoring/vigil/internal/sandbox"
+)
+
+// sandboxAWS is the in-process AWS emulator the sandbox section reads.
+type sandboxAWS struct{ url string }
+
+// SandboxAccount and SandboxRegion name the sandbox's AWS account.
+const (
+	SandboxAccount = "production"
+	SandboxRegion  = "eu-central-1"
 )
 
 func init() {
@@ -15,14 +31,95 @@ func init() {
 		NewSection: func() config.Section { return &Section{} },
 		Catalogue:  Catalogue,
 		InfoOnly:   infoOnly,
-		Uses:       []string{"ionos"},
+		Uses:       []string{"ionos", "aws"},
 		// The ionos provider's sandbox starts the Cloud API emulator
-		// (internal/sandbox/ionoscloud) holding the faults of the runbooks.
-		Sandbox: func(*collector.SandboxEnv) (config.Section, error) {
-			return &Section{IONOS: &IONOSSection{NodesHavePublicIPs: true}}, nil
+		// (internal/sandbox/ionoscloud) holding the faults of the runbooks;
+		// the aws provider has none, so the AWS part reads its own
+		// emulator (internal/sandbox.AWSInfra) on loopback.
+		Sandbox: func(env *collector.SandboxEnv) (config.Section, error) {
+			srv := httptest.NewServer(SandboxAWSInfra())
+			env.OnStop(srv.Close)
+			s := &Section{IONOS: &IONOSSection{NodesHavePublicIPs: true},
+				AWS: &AWSSection{Accounts: []AWSAccount{{Account: SandboxAccount, Region: SandboxRegion,
+					InstanceTags: map[string]string{"role": "k3s"}}}},
+				sandbox: &sandboxAWS{url: srv.URL}}
+			return s, nil
 		},
 		Build: build,
 	})
+}
+
+// SandboxAWSInfra is the sandbox's AWS account: three K3s nodes, one of
+// them failing its system status check, and an ALB whose target group has
+// one target failing its health check.
+func SandboxAWSInfra() *sandbox.AWSInfra {
+	const lb = "arn:aws:elasticloadbalancing:eu-central-1:123456789012:loadbalancer/app/k3s-ingress/50dc6c495c0c9188"
+	return &sandbox.AWSInfra{
+		Instances: []sandbox.AWSInstance{
+			{ID: "i-0a1b2c3d4e5f60001", Name: "k3s-server-1", State: "running", InstanceStatus: "ok", SystemStatus: "ok"},
+			{ID: "i-0a1b2c3d4e5f60002", Name: "k3s-agent-1", State: "running", InstanceStatus: "ok", SystemStatus: "impaired"},
+			{ID: "i-0a1b2c3d4e5f60003", Name: "k3s-agent-2", State: "running", InstanceStatus: "ok", SystemStatus: "ok"},
+		},
+		TargetGroups: []sandbox.AWSTargetGroup{{
+			ARN:  "arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/k3s-ingress-http/73e2d6bc24d8a067",
+			Name: "k3s-ingress-http", LoadBalancerARNs: []string{lb},
+			Targets: []sandbox.AWSTarget{
+				{ID: "i-0a1b2c3d4e5f60001", Port: 30080, State: "healthy"},
+				{ID: "i-0a1b2c3d4e5f60002", Port: 30080, State: "unhealthy", Reason: "Target.Timeout", Desc: "Request timed out"},
+				{ID: "i-0a1b2c3d4e5f60003", Port: 30080, State: "healthy"},
+			},
+		}},
+		LoadBalancers: []sandbox.AWSLoadBalancer{{ARN: lb, Name: "k3s-ingress", State: "active"}},
+	}
+}
+
+// staticAWSConfig reaches an emulator with fixed credentials.
+func staticAWSConfig(endpoint, region string) func(rt http.RoundTripper) awssdk.Config {
+	return func(rt http.RoundTripper) awssdk.Config {
+		c := awssdk.Config{Region: region, BaseEndpoint: awssdk.String(endpoint),
+			Credentials: credentials.NewStaticCredentialsProvider("sandbox", "sandbox", ""),
+			Retryer:     func() awssdk.Retryer { return awssdk.NopRetryer{} }}
+		if rt != nil {
+			c.HTTPClient = &http.Client{Transport: rt}
+		}
+		return c
+	}
+}
+
+// awsTargets resolves the section's accounts against the aws provider (or
+// the sandbox's emulator).
+func awsTargets(s *Section, deps *collector.Deps) ([]AWSTarget, error) {
+	if s.AWS == nil {
+		return nil, nil
+	}
+	var out []AWSTarget
+	if s.sandbox != nil {
+		for _, a := range s.AWS.Accounts {
+			out = append(out, AWSTarget{Name: a.Account, Region: a.Region, Select: a, Key: "sandbox", Config: staticAWSConfig(s.sandbox.url, a.Region)})
+		}
+		return out, nil
+	}
+	built, err := deps.Provider("aws")
+	if err != nil {
+		return nil, fmt.Errorf("aws: %w", err)
+	}
+	p, ok := built.(*aws.Provider)
+	if !ok {
+		return nil, fmt.Errorf("aws: the provider is a %T, not the AWS client set", built)
+	}
+	for i, a := range s.AWS.Accounts {
+		acct, ok := p.Account(a.Account)
+		if !ok {
+			return nil, fmt.Errorf("aws.accounts[%d].account: %q is not an account of the aws: section; name one listed there", i, a.Account)
+		}
+		region := a.Region
+		if region == "" {
+			region = acct.Regions[0]
+		}
+		out = append(out, AWSTarget{Name: a.Account, Region: region, Select: a, Key: p.Fingerprint(),
+			Config: func(rt http.RoundTripper) awssdk.Config { return acct.Config(region, rt) }})
+	}
+	return out, nil
 }
 
 func build(sec config.Section, deps *collector.Deps) (collector.Collector, error) {
@@ -39,5 +136,9 @@ func build(sec config.Section, deps *collector.Deps) (collector.Collector, error
 		}
 		prov = p
 	}
-	return New(Config{Environment: deps.Environment, IONOS: s.IONOS, Key: deps.Fingerprint}, prov, deps.Group, deps.Logger), nil
+	targets, err := awsTargets(s, deps)
+	if err != nil {
+		return nil, err
+	}
+	return New(Config{Environment: deps.Environment, IONOS: s.IONOS, AWS: s.AWS, AWSTargets: targets, Key: deps.Fingerprint}, prov, deps.Group, deps.Logger), nil
 }

@@ -20,6 +20,16 @@ var (
 	lVersion      = exposition.NewLabel("k8s_version")
 	lNodePool     = exposition.NewLabel("nodepool")
 	lNode         = exposition.NewLabel("node")
+	lAccount      = exposition.NewLabel("account")
+	lRegion       = exposition.NewLabel("region")
+	lInstanceID   = exposition.NewLabel("instance_id")
+	lInstanceName = exposition.NewLabel("instance_name")
+	lCheck        = exposition.NewLabel("check")
+	lStatus       = exposition.NewLabel("status")
+	lTargetGroup  = exposition.NewLabel("target_group")
+	lTarget       = exposition.NewLabel("target")
+	lReason       = exposition.NewLabel("reason")
+	lLB           = exposition.NewLabel("load_balancer")
 )
 
 // Render writes the last good snapshots; it never calls an upstream.
@@ -28,6 +38,9 @@ func (c *Collector) Render(t *exposition.Writer) error {
 		if snap, _, ok := c.ionos.Get(); ok {
 			c.renderIONOS(t, &snap)
 		}
+	}
+	if c.cfg.AWS != nil {
+		c.renderAWS(t)
 	}
 	return t.Err()
 }
@@ -230,3 +243,97 @@ func b2f(b bool) float64 {
 }
 
 func unix(t interface{ UnixNano() int64 }) float64 { return float64(t.UnixNano()) / 1e9 }
+
+type awsSnap struct {
+	t    AWSTarget
+	snap awsSnapshot
+}
+
+// renderAWS writes each family once, over every account's last snapshot.
+func (c *Collector) renderAWS(t *exposition.Writer) {
+	var snaps []awsSnap
+	for _, a := range c.aws {
+		if snap, _, ok := a.src.Get(); ok {
+			snaps = append(snaps, awsSnap{a.target, snap})
+		}
+	}
+	acct := func(s *awsSnap) { t.Label(lAccount, s.t.Name); t.Label(lRegion, s.t.Region) }
+	set := func(set []string, cur string, labels func()) {
+		cur = inSet(set, cur)
+		for _, v := range set {
+			t.Series()
+			labels()
+			t.Label(lState, v)
+			t.Bool(v == cur)
+		}
+	}
+	t.Family(headers, "vigil_infra_aws_ec2_instance_state")
+	for i := range snaps {
+		s := &snaps[i]
+		for _, in := range s.snap.Instances {
+			set(ec2States, in.State, func() { acct(s); t.Label(lInstanceID, in.ID); t.Label(lInstanceName, in.Name) })
+		}
+	}
+	t.Family(headers, "vigil_infra_aws_ec2_instance_status_check")
+	for i := range snaps {
+		s := &snaps[i]
+		for _, in := range s.snap.Instances {
+			for _, chk := range []struct{ name, cur string }{{"instance", in.InstanceCheck}, {"system", in.SystemCheck}} {
+				cur := inSet(ec2CheckStates, chk.cur)
+				for _, v := range ec2CheckStates {
+					t.Series()
+					acct(s)
+					t.Label(lInstanceID, in.ID)
+					t.Label(lInstanceName, in.Name)
+					t.Label(lCheck, chk.name)
+					t.Label(lStatus, v)
+					t.Bool(v == cur)
+				}
+			}
+		}
+	}
+	t.Family(headers, "vigil_infra_aws_elb_target_group_targets")
+	for i := range snaps {
+		s := &snaps[i]
+		for _, g := range s.snap.TargetGroups {
+			for _, v := range targetStates {
+				n := 0
+				for _, x := range g.Targets {
+					if x.State == v {
+						n++
+					}
+				}
+				t.Series()
+				acct(s)
+				t.Label(lTargetGroup, g.Name)
+				t.Label(lState, v)
+				t.Int(int64(n))
+			}
+		}
+	}
+	t.Family(headers, "vigil_infra_aws_elb_target_unhealthy_reason")
+	for i := range snaps {
+		s := &snaps[i]
+		for _, g := range s.snap.TargetGroups {
+			for _, x := range g.Targets {
+				if x.State == "healthy" {
+					continue
+				}
+				t.Series()
+				acct(s)
+				t.Label(lTargetGroup, g.Name)
+				t.Label(lTarget, x.ID)
+				t.Label(lState, x.State)
+				t.Label(lReason, x.Reason)
+				t.Int(1)
+			}
+		}
+	}
+	t.Family(headers, "vigil_infra_aws_elb_load_balancer_state")
+	for i := range snaps {
+		s := &snaps[i]
+		for _, l := range s.snap.LoadBalancers {
+			set(lbStates, l.State, func() { acct(s); t.Label(lLB, l.Name) })
+		}
+	}
+}

@@ -1,0 +1,276 @@
+package infra
+
+// The AWS part: the K3s nodes' EC2 instances (state and status checks) and
+// the ALB's target groups (targets by health state and reason) and load
+// balancers (state), one source per configured account and region. A
+// refresh sends one request per API per page: DescribeInstances,
+// DescribeInstanceStatus (IncludeAllInstances, for the selected IDs),
+// DescribeTargetGroups, one DescribeTargetHealth per target group, and
+// DescribeLoadBalancers.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/smithy-go"
+
+	"github.com/vigil-monitoring/vigil/internal/source"
+)
+
+// AWSSourcePrefix starts the name of each AWS source; the account name and,
+// when not the account's first, the region complete it.
+const AWSSourcePrefix = "infra_aws_"
+
+// The closed sets of the AWS part.
+var (
+	ec2States      = []string{"pending", "running", "shutting-down", "terminated", "stopping", "stopped"}
+	ec2CheckStates = []string{"ok", "impaired", "insufficient-data", "not-applicable", "initializing"}
+	targetStates   = []string{"healthy", "unhealthy", "unused", "draining", "initial", "unavailable"}
+	lbStates       = []string{"active", "provisioning", "active_impaired", "failed"}
+)
+
+// AWSTarget is one account and region to read, with how to reach it.
+type AWSTarget struct {
+	Name   string // the account label
+	Region string
+	Select AWSAccount
+	// Config returns the account's SDK config for Region sending through rt.
+	Config func(rt http.RoundTripper) awssdk.Config
+	// Key identifies credentials and endpoint (a provider fingerprint).
+	Key string
+}
+
+type awsSnapshot struct {
+	Instances     []ec2Info `json:"instances"`
+	TargetGroups  []tgInfo  `json:"target_groups"`
+	LoadBalancers []lbInfo  `json:"load_balancers"`
+}
+
+type ec2Info struct {
+	ID, Name, State            string
+	InstanceCheck, SystemCheck string
+}
+
+type tgInfo struct {
+	Name    string
+	Targets []targetInfo
+}
+
+type targetInfo struct {
+	ID, State, Reason string
+}
+
+type lbInfo struct {
+	Name, State string
+}
+
+type awsSource struct {
+	target AWSTarget
+	src    *source.Source[awsSnapshot]
+	ec2    *ec2.Client
+	elb    *elbv2.Client
+}
+
+// awsAPIName is the bounded api label of a request: the Action of its
+// ec2Query or awsQuery form body (a few hundred bytes, read and put back
+// for the transport that sends it); anything else counts as "other".
+func awsAPIName(r *http.Request) string {
+	if r.Body == nil || r.Body == http.NoBody {
+		return "other"
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	_ = r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	if err != nil {
+		return "other"
+	}
+	form, err := url.ParseQuery(string(b))
+	if err != nil {
+		return "other"
+	}
+	switch v := form.Get("Action"); v {
+	case "DescribeInstances", "DescribeInstanceStatus", "DescribeTargetGroups", "DescribeTargetHealth", "DescribeLoadBalancers":
+		return v
+	}
+	return "other"
+}
+
+func (c *Collector) addAWS(t AWSTarget) {
+	name := AWSSourcePrefix + t.Name
+	if t.Region != "" && t.Region != t.Select.Region && t.Select.Region != "" {
+		name += "_" + t.Region
+	}
+	a := &awsSource{target: t}
+	// Page: a blind eye on whether the nodes run is what this exists for.
+	a.src = source.Add(c.group, source.Options{Name: name, Interval: c.cfg.AWS.RefreshInterval.Std(),
+		Key: t.Key + "|" + fmt.Sprint(t.Select), Criticality: source.CriticalityPage}, a.fetch)
+	cfg := t.Config(a.src.Transport(nil, awsAPIName))
+	a.ec2, a.elb = ec2.NewFromConfig(cfg), elbv2.NewFromConfig(cfg)
+	c.aws = append(c.aws, a)
+}
+
+// awsError names the call, keeps the engine's classification (HTTP status)
+// and never carries the SDK's text with a URL.
+func awsError(ctx context.Context, api string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) && re.HTTPStatusCode() != 0 {
+		e := &source.HTTPError{API: "AWS " + api, StatusCode: re.HTTPStatusCode()}
+		var ae smithy.APIError
+		if errors.As(err, &ae) && (ae.ErrorCode() == "Throttling" || ae.ErrorCode() == "RequestLimitExceeded") {
+			e.StatusCode = http.StatusTooManyRequests
+		}
+		return e
+	}
+	var de *smithy.DeserializationError
+	if errors.As(err, &de) {
+		return &source.DecodeError{Err: fmt.Errorf("AWS %s: the answer did not parse", api)}
+	}
+	return fmt.Errorf("AWS %s: %w", api, err)
+}
+
+func (a *awsSource) fetch(ctx context.Context) (awsSnapshot, error) {
+	var snap awsSnapshot
+	sel := a.target.Select
+
+	in := &ec2.DescribeInstancesInput{}
+	if len(sel.InstanceIDs) > 0 {
+		in.InstanceIds = sel.InstanceIDs
+	}
+	keys := make([]string, 0, len(sel.InstanceTags))
+	for k := range sel.InstanceTags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("tag:" + k), Values: []string{sel.InstanceTags[k]}})
+	}
+	byID := map[string]int{}
+	for p := ec2.NewDescribeInstancesPaginator(a.ec2, in); p.HasMorePages(); {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return snap, awsError(ctx, "ec2:DescribeInstances", err)
+		}
+		for _, r := range out.Reservations {
+			for _, i := range r.Instances {
+				info := ec2Info{ID: awssdk.ToString(i.InstanceId), Name: awssdk.ToString(i.InstanceId)}
+				if i.State != nil {
+					info.State = string(i.State.Name)
+				}
+				for _, t := range i.Tags {
+					if awssdk.ToString(t.Key) == "Name" && awssdk.ToString(t.Value) != "" {
+						info.Name = awssdk.ToString(t.Value)
+					}
+				}
+				byID[info.ID] = len(snap.Instances)
+				snap.Instances = append(snap.Instances, info)
+			}
+		}
+	}
+	if len(snap.Instances) > 0 {
+		ids := make([]string, 0, len(snap.Instances))
+		for _, i := range snap.Instances {
+			ids = append(ids, i.ID)
+		}
+		for p := ec2.NewDescribeInstanceStatusPaginator(a.ec2, &ec2.DescribeInstanceStatusInput{InstanceIds: ids, IncludeAllInstances: awssdk.Bool(true)}); p.HasMorePages(); {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				return snap, awsError(ctx, "ec2:DescribeInstanceStatus", err)
+			}
+			for _, st := range out.InstanceStatuses {
+				j, ok := byID[awssdk.ToString(st.InstanceId)]
+				if !ok {
+					continue
+				}
+				if st.InstanceStatus != nil {
+					snap.Instances[j].InstanceCheck = string(st.InstanceStatus.Status)
+				}
+				if st.SystemStatus != nil {
+					snap.Instances[j].SystemCheck = string(st.SystemStatus.Status)
+				}
+			}
+		}
+	}
+
+	tgIn := &elbv2.DescribeTargetGroupsInput{}
+	if len(sel.TargetGroupARNs) > 0 {
+		tgIn.TargetGroupArns = sel.TargetGroupARNs
+	}
+	lbARNs := map[string]bool{}
+	var tgARNs []string
+	for p := elbv2.NewDescribeTargetGroupsPaginator(a.elb, tgIn); p.HasMorePages(); {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return snap, awsError(ctx, "elbv2:DescribeTargetGroups", err)
+		}
+		for _, g := range out.TargetGroups {
+			tgARNs = append(tgARNs, awssdk.ToString(g.TargetGroupArn))
+			snap.TargetGroups = append(snap.TargetGroups, tgInfo{Name: awssdk.ToString(g.TargetGroupName)})
+			for _, lb := range g.LoadBalancerArns {
+				lbARNs[lb] = true
+			}
+		}
+	}
+	for i, arn := range tgARNs {
+		out, err := a.elb.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: awssdk.String(arn)})
+		if err != nil {
+			return snap, awsError(ctx, "elbv2:DescribeTargetHealth", err)
+		}
+		for _, d := range out.TargetHealthDescriptions {
+			t := targetInfo{}
+			if d.Target != nil {
+				t.ID = awssdk.ToString(d.Target.Id)
+				if d.Target.Port != nil {
+					t.ID = fmt.Sprintf("%s:%d", t.ID, *d.Target.Port)
+				}
+			}
+			if d.TargetHealth != nil {
+				t.State, t.Reason = string(d.TargetHealth.State), string(d.TargetHealth.Reason)
+			}
+			snap.TargetGroups[i].Targets = append(snap.TargetGroups[i].Targets, t)
+		}
+	}
+	if len(lbARNs) > 0 {
+		arns := make([]string, 0, len(lbARNs))
+		for a := range lbARNs {
+			arns = append(arns, a)
+		}
+		sort.Strings(arns)
+		for p := elbv2.NewDescribeLoadBalancersPaginator(a.elb, &elbv2.DescribeLoadBalancersInput{LoadBalancerArns: arns}); p.HasMorePages(); {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				return snap, awsError(ctx, "elbv2:DescribeLoadBalancers", err)
+			}
+			for _, lb := range out.LoadBalancers {
+				l := lbInfo{Name: awssdk.ToString(lb.LoadBalancerName)}
+				if lb.State != nil {
+					l.State = string(lb.State.Code)
+				}
+				snap.LoadBalancers = append(snap.LoadBalancers, l)
+			}
+		}
+	}
+	return snap, nil
+}
+
+// inSet returns cur when it is in set, else "" (no series is 1).
+func inSet(set []string, cur string) string {
+	if slices.Contains(set, cur) {
+		return cur
+	}
+	return ""
+}
