@@ -16,7 +16,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"sort"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -265,12 +264,4 @@ func (a *awsSource) fetch(ctx context.Context) (awsSnapshot, error) {
 		}
 	}
 	return snap, nil
-}
-
-// inSet returns cur when it is in set, else "" (no series is 1).
-func inSet(set []string, cur string) string {
-	if slices.Contains(set, cur) {
-		return cur
-	}
-	return ""
 }

@@ -144,6 +144,11 @@ func TestAWSAgainstMoto(t *testing.T) {
 		requireValue(t, mfs, "vigil_infra_aws_ec2_instance_status_check", map[string]string{"instance_name": "k3s-server-1", "check": chk, "status": "ok"}, 1)
 		requireValue(t, mfs, "vigil_infra_aws_ec2_instance_status_check", map[string]string{"instance_name": "k3s-server-1", "check": chk, "status": "impaired"}, 0)
 	}
+	// A stopped instance is asked for too (IncludeAllInstances): its checks
+	// are not-applicable rather than absent.
+	for _, chk := range []string{"instance", "system"} {
+		requireValue(t, mfs, "vigil_infra_aws_ec2_instance_status_check", map[string]string{"instance_name": "k3s-agent-1", "check": chk, "status": "not-applicable"}, 1)
+	}
 	for state, n := range map[string]float64{"healthy": 1, "unused": 1, "unhealthy": 0, "draining": 0, "initial": 0, "unavailable": 0} {
 		requireValue(t, mfs, "vigil_infra_aws_elb_target_group_targets", map[string]string{"account": "production", "target_group": "k3s-ingress-http", "state": state}, n)
 	}

@@ -258,8 +258,8 @@ func (c *Collector) renderAWS(t *exposition.Writer) {
 		}
 	}
 	acct := func(s *awsSnap) { t.Label(lAccount, s.t.Name); t.Label(lRegion, s.t.Region) }
+	// A value outside the set leaves every series of the set at 0.
 	set := func(set []string, cur string, labels func()) {
-		cur = inSet(set, cur)
 		for _, v := range set {
 			t.Series()
 			labels()
@@ -279,7 +279,6 @@ func (c *Collector) renderAWS(t *exposition.Writer) {
 		s := &snaps[i]
 		for _, in := range s.snap.Instances {
 			for _, chk := range []struct{ name, cur string }{{"instance", in.InstanceCheck}, {"system", in.SystemCheck}} {
-				cur := inSet(ec2CheckStates, chk.cur)
 				for _, v := range ec2CheckStates {
 					t.Series()
 					acct(s)
@@ -287,7 +286,7 @@ func (c *Collector) renderAWS(t *exposition.Writer) {
 					t.Label(lInstanceName, in.Name)
 					t.Label(lCheck, chk.name)
 					t.Label(lStatus, v)
-					t.Bool(v == cur)
+					t.Bool(v == chk.cur)
 				}
 			}
 		}
