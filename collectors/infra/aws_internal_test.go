@@ -1,9 +1,14 @@
 package infra
 
 import (
+	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-monitoring/vigil/internal/aws"
+	"github.com/vigil-monitoring/vigil/internal/collector"
 )
 
 // Either cloud alone is a valid section; the AWS part says what it lacks.
@@ -29,4 +34,37 @@ func TestSectionValidateAWS(t *testing.T) {
 	}
 	require.ElementsMatch(t, []string{"aws.accounts[0].instance_tags", "aws.accounts[1].account",
 		"aws.accounts[1].instance_ids[0]", "aws.accounts[1].target_group_arns[0]"}, fields)
+}
+
+// The section's accounts resolve against the aws provider: the region
+// defaults to the account's first, an unknown account names its field, and
+// a missing aws: section says to add it.
+func TestAWSTargetsFromTheProvider(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "credentials"))
+	cfg := &aws.Config{Accounts: []aws.AccountConfig{{Name: "production", Regions: []string{"eu-west-1", "eu-central-1"}, Endpoint: "http://127.0.0.1:1"}}}
+	p, err := aws.New(context.Background(), cfg)
+	require.NoError(t, err)
+	deps := &collector.Deps{Providers: map[string]collector.Built{"aws": p}}
+
+	s := &Section{AWS: &AWSSection{Accounts: []AWSAccount{
+		{Account: "production", InstanceIDs: []string{"i-1"}},
+		{Account: "production", Region: "eu-central-1", InstanceIDs: []string{"i-2"}},
+	}}}
+	got, err := awsTargets(s, deps)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.Equal(t, "eu-west-1", got[0].Region)
+	require.Equal(t, "eu-west-1", got[0].Config(nil).Region)
+	require.Equal(t, "eu-central-1", got[1].Config(nil).Region)
+	require.Equal(t, p.Fingerprint(), got[0].Key)
+
+	s.AWS.Accounts[1].Account = "staging"
+	_, err = awsTargets(s, deps)
+	require.ErrorContains(t, err, `aws.accounts[1].account: "staging" is not an account of the aws: section`)
+
+	_, err = awsTargets(s, &collector.Deps{})
+	require.ErrorContains(t, err, "needs the aws: section")
 }
