@@ -27,9 +27,12 @@ import (
 	"github.com/vigil-monitoring/vigil/internal/source"
 )
 
-// AWSSourcePrefix starts the name of each AWS source; the account name and,
-// when not the account's first, the region complete it.
+// AWSSourcePrefix starts the name of each AWS source.
 const AWSSourcePrefix = "infra_aws_"
+
+// AWSSourceName is the source of one account and region, e.g.
+// infra_aws_production_eu-central-1.
+func AWSSourceName(account, region string) string { return AWSSourcePrefix + account + "_" + region }
 
 // The closed sets of the AWS part.
 var (
@@ -107,10 +110,7 @@ func awsAPIName(r *http.Request) string {
 }
 
 func (c *Collector) addAWS(t AWSTarget) {
-	name := AWSSourcePrefix + t.Name
-	if t.Region != "" && t.Region != t.Select.Region && t.Select.Region != "" {
-		name += "_" + t.Region
-	}
+	name := AWSSourceName(t.Name, t.Region)
 	a := &awsSource{target: t}
 	// Page: a blind eye on whether the nodes run is what this exists for.
 	a.src = source.Add(c.group, source.Options{Name: name, Interval: c.cfg.AWS.RefreshInterval.Std(),

@@ -61,6 +61,10 @@ func TestAWSTargetsFromTheProvider(t *testing.T) {
 	require.Equal(t, "eu-central-1", got[1].Config(nil).Region)
 	require.Equal(t, p.Fingerprint(), got[0].Key)
 
+	s.AWS.Accounts[1].Region = "eu-west-1"
+	_, err = awsTargets(s, deps)
+	require.ErrorContains(t, err, "aws.accounts[1]: account \"production\" and region eu-west-1 are listed twice")
+
 	s.AWS.Accounts[1].Account = "staging"
 	_, err = awsTargets(s, deps)
 	require.ErrorContains(t, err, `aws.accounts[1].account: "staging" is not an account of the aws: section`)

@@ -76,7 +76,7 @@ func (h *awsHarness) scrape(t *testing.T) map[string]*dto.MetricFamily {
 
 func (h *awsHarness) apiRequests(t *testing.T) map[string]float64 {
 	hh := &harness{metrics: h.metrics}
-	return hh.apiRequestsOf(t, infra.AWSSourcePrefix+"production")
+	return hh.apiRequestsOf(t, infra.AWSSourceName("production", region))
 }
 
 // TestAWSAgainstMoto: the K3s nodes selected by tag, one stopped; the ALB's

@@ -116,6 +116,11 @@ func awsTargets(s *Section, deps *collector.Deps) ([]AWSTarget, error) {
 		if region == "" {
 			region = acct.Regions[0]
 		}
+		for _, o := range out {
+			if o.Name == a.Account && o.Region == region {
+				return nil, fmt.Errorf("aws.accounts[%d]: account %q and region %s are listed twice (an empty region is the account's first); merge the entries", i, a.Account, region)
+			}
+		}
 		out = append(out, AWSTarget{Name: a.Account, Region: region, Select: a, Key: p.Fingerprint(),
 			Config: func(rt http.RoundTripper) awssdk.Config { return acct.Config(region, rt) }})
 	}
