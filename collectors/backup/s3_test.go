@@ -21,24 +21,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigil-monitoring/vigil/internal/aws"
+	"github.com/vigil-monitoring/vigil/internal/aws/awstest"
 	"github.com/vigil-monitoring/vigil/internal/config"
 	"github.com/vigil-monitoring/vigil/internal/testenv"
 )
 
-func motoAccount(t *testing.T, endpoint string) aws.Account {
-	t.Helper()
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
-	cfg := &aws.Config{Accounts: []aws.AccountConfig{{Name: "production", Region: "eu-central-1", Endpoint: endpoint}}}
-	cfg.ApplyDefaults()
-	p, err := aws.New(context.Background(), cfg)
-	require.NoError(t, err)
-	a, ok := p.Account("production")
-	require.True(t, ok)
-	return a
-}
+func motoAccount(t *testing.T, endpoint string) aws.Account { return awstest.MotoAccount(t, endpoint) }
 
 // listProxy forwards to moto and counts the ListObjectsV2 requests that
 // really reach it (for buckets it does not refuse), and refuses every request for a denied bucket with

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigil-monitoring/vigil/internal/aws"
+	"github.com/vigil-monitoring/vigil/internal/aws/awstest"
 	"github.com/vigil-monitoring/vigil/internal/source"
 	"github.com/vigil-monitoring/vigil/internal/testenv"
 )
@@ -79,20 +80,8 @@ func ceMonth(start, end string, estimated bool, groups ...map[string]any) map[st
 	return map[string]any{"TimePeriod": map[string]string{"Start": start, "End": end}, "Total": map[string]any{}, "Groups": groups, "Estimated": estimated}
 }
 
-// newMotoAccount builds the aws provider against moto (STS answers the
-// account ID, 123456789012) with static test credentials.
 func newMotoAccount(t *testing.T, endpoint string) aws.Account {
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
-	cfg := &aws.Config{Accounts: []aws.AccountConfig{{Name: "production", Region: "eu-central-1", Endpoint: endpoint}}}
-	cfg.ApplyDefaults()
-	p, err := aws.New(context.Background(), cfg)
-	require.NoError(t, err)
-	a, ok := p.Account("production")
-	require.True(t, ok)
-	return a
+	return awstest.MotoAccount(t, endpoint)
 }
 
 // TestCostExplorerAndBudgetsAgainstMoto: month to date by service over two
