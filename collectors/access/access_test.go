@@ -16,10 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -27,6 +24,7 @@ import (
 	"github.com/vigil-monitoring/vigil/internal/config"
 	"github.com/vigil-monitoring/vigil/internal/sandbox"
 	"github.com/vigil-monitoring/vigil/internal/source"
+	"github.com/vigil-monitoring/vigil/internal/testenv"
 )
 
 // outcome is what the exposition says about one probe.
@@ -73,12 +71,7 @@ func (h *harness) scrape(t *testing.T) map[string]outcome {
 	t.Helper()
 	var b bytes.Buffer
 	require.NoError(t, h.c.RenderText(&b, "test"))
-	problems, err := promlint.New(strings.NewReader(b.String())).Lint()
-	require.NoError(t, err)
-	assert.Empty(t, problems)
-	parser := expfmt.NewTextParser(model.LegacyValidation)
-	mfs, err := parser.TextToMetricFamilies(strings.NewReader(b.String()))
-	require.NoError(t, err, b.String())
+	mfs := testenv.ParseLinted(t, b.String())
 	out := map[string]outcome{}
 	get := func(m *dto.Metric) (string, map[string]string) {
 		ls := map[string]string{}

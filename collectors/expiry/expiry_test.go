@@ -14,9 +14,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -63,12 +60,7 @@ func (h *harness) scrape(t *testing.T) map[string][]series {
 	t.Helper()
 	var b bytes.Buffer
 	require.NoError(t, h.c.RenderText(&b, "test"))
-	problems, err := promlint.New(strings.NewReader(b.String())).Lint()
-	require.NoError(t, err)
-	assert.Empty(t, problems)
-	parser := expfmt.NewTextParser(model.LegacyValidation)
-	mfs, err := parser.TextToMetricFamilies(strings.NewReader(b.String()))
-	require.NoError(t, err, b.String())
+	mfs := testenv.ParseLinted(t, b.String())
 	out := map[string][]series{}
 	for name, mf := range mfs {
 		for _, m := range mf.GetMetric() {

@@ -5,19 +5,16 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigil-monitoring/vigil/collectors/textfile"
 	"github.com/vigil-monitoring/vigil/internal/source"
+	"github.com/vigil-monitoring/vigil/internal/testenv"
 )
 
 const driftFile = `# HELP vigil_provision_drift_detected 1 when drift.
@@ -55,16 +52,7 @@ func (h *harness) render(t *testing.T) map[string]*dto.MetricFamily {
 	t.Helper()
 	var b bytes.Buffer
 	require.NoError(t, h.c.RenderText(&b))
-	parser := expfmt.NewTextParser(model.LegacyValidation)
-	mfs, err := parser.TextToMetricFamilies(strings.NewReader(b.String()))
-	require.NoError(t, err, b.String())
-	problems, err := promlint.New(strings.NewReader(b.String())).Lint()
-	require.NoError(t, err)
-	for _, p := range problems {
-		if strings.HasPrefix(p.Metric, "vigil_") {
-			t.Errorf("lint: %s: %s", p.Metric, p.Text)
-		}
-	}
+	mfs := testenv.ParseLinted(t, b.String())
 	return mfs
 }
 
