@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real components the tests run against, once per machine.
 #
-#   scripts/install-tools.sh [prometheus|terraform|moto|envtest|all]
+#   scripts/install-tools.sh [prometheus|terraform|moto|envtest|lint|promtool3|aws-provider|all]
 #
 # - prometheus: Debian's prometheus, promtool, prometheus-alertmanager, amtool.
 # - terraform: the terraform >= 1.7 on PATH, else OpenTofu built from the Go
@@ -19,6 +19,15 @@
 # - promtool3:  promtool 3.x from the prometheus module (tools/promtool), so
 #               the rules are checked and tested on the Prometheus users run as
 #               well as on Debian's 2.42.
+# - aws-provider: the real hashicorp/aws Terraform provider (VERSION
+#               6.47.1) built from the main-branch pseudo-version the
+#               separate module tools/terraform-provider-aws pins (tagged releases
+#               answer 403 on the module proxy), laid out as a Terraform
+#               filesystem mirror under
+#               $VIGIL_TOOLS_DIR/terraform-provider-aws-<module version>/ (the
+#               terraform/aws tests and internal/provision point at it). Cold
+#               it takes about half an hour on 2 cores and 9.3 GB of RAM
+#               (docs/benchmarks.md); a second run is a no-op.
 #
 # Go: every build here uses the patched toolchain the Makefile names
 # (GOTOOLCHAIN, default go1.27.3, fetched from the module proxy once).
@@ -168,6 +177,9 @@ GOVULNCHECK_VERSION="$(module_version tools/govulncheck golang.org/x/vuln)"
 # 60 days, or the scan fails as out of date.
 VULNDB_VERSION="$(module_version tools/vulndb golang.org/x/vulndb)"
 PROMTOOL_VERSION="$(module_version tools/promtool github.com/prometheus/prometheus)"
+AWS_PROVIDER_MODULE_VERSION="$(module_version tools/terraform-provider-aws github.com/hashicorp/terraform-provider-aws)"
+# The provider's own VERSION file at that commit; terraform/aws pins it.
+AWS_PROVIDER_VERSION="6.47.1"
 
 install_lint() {
 	local sc="$TOOLS_DIR/staticcheck-$STATICCHECK_VERSION"
@@ -216,6 +228,30 @@ install_promtool3() {
 	ln -sfn "$dir/promtool" "$BIN_DIR/promtool3"
 }
 
+# install_aws_provider builds the provider into the filesystem-mirror layout
+# terraform reads (registry.terraform.io/hashicorp/aws/<version>/linux_amd64/).
+install_aws_provider() {
+	local dir="$TOOLS_DIR/terraform-provider-aws-$AWS_PROVIDER_MODULE_VERSION"
+	local rel="registry.terraform.io/hashicorp/aws/$AWS_PROVIDER_VERSION/$(go env GOOS)_$(go env GOARCH)"
+	local bin="terraform-provider-aws_v${AWS_PROVIDER_VERSION}_x5"
+	if [ -x "$dir/$rel/$bin" ]; then
+		return 0
+	fi
+	log "building hashicorp/aws $AWS_PROVIDER_VERSION ($AWS_PROVIDER_MODULE_VERSION) into $dir (about 30 min and 9.3 GB cold on 2 cores)"
+	local tmp="$dir.tmp"
+	rm -rf "$tmp"
+	mkdir -p "$tmp/$rel"
+	(
+		cd "$ROOT/tools/terraform-provider-aws"
+		GOFLAGS=-mod=readonly go build -trimpath \
+			-ldflags="-s -w -X github.com/hashicorp/terraform-provider-aws/version.ProviderVersion=$AWS_PROVIDER_VERSION" \
+			-o "$tmp/$rel/$bin" github.com/hashicorp/terraform-provider-aws
+	)
+	rm -rf "$dir"
+	mv "$tmp" "$dir"
+	log "hashicorp/aws provider mirror ready in $dir"
+}
+
 case "${1:-all}" in
 prometheus) install_prometheus ;;
 terraform) install_terraform ;;
@@ -224,6 +260,8 @@ envtest) install_envtest ;;
 envtest-dir) echo "$ENVTEST_DIR" ;;
 lint) install_lint ;;
 promtool3) install_promtool3 ;;
+aws-provider) install_aws_provider ;;
+aws-provider-dir) echo "$TOOLS_DIR/terraform-provider-aws-$AWS_PROVIDER_MODULE_VERSION" ;;
 all)
 	install_prometheus
 	install_terraform
@@ -231,9 +269,10 @@ all)
 	install_envtest
 	install_lint
 	install_promtool3
+	install_aws_provider
 	;;
 *)
-	echo "usage: $0 [prometheus|terraform|moto|envtest|envtest-dir|lint|promtool3|all]" >&2
+	echo "usage: $0 [prometheus|terraform|moto|envtest|envtest-dir|lint|promtool3|aws-provider|aws-provider-dir|all]" >&2
 	exit 2
 	;;
 esac
