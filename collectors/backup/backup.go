@@ -10,7 +10,11 @@
 // (s3_exporter's first-1,000-objects bug is the one this avoids), on a
 // slow default interval, each request counted.
 //
-// Not read yet: Velero schedules, RDS snapshots, IONOS volume snapshots.
+// Velero targets watch Velero's Schedule and Backup objects with a dynamic
+// informer, one series set per schedule (its interval from its own cron);
+// a deleted schedule's series go at once.
+//
+// Not read yet: RDS snapshots, IONOS volume snapshots.
 package backup
 
 import (
@@ -26,6 +30,7 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/vigil-monitoring/vigil/internal/exposition"
 	"github.com/vigil-monitoring/vigil/internal/metricdoc"
@@ -37,19 +42,23 @@ var kindName = []string{"kind", "name"}
 // Catalogue lists the collector's metrics.
 var Catalogue = []metricdoc.Desc{
 	{Name: "vigil_backup_last_success_timestamp_seconds", Type: metricdoc.Gauge, Labels: kindName,
-		Help: "Time of the target's newest backup (file mtime, S3 LastModified); absent while the target holds none."},
+		Help: "Time of the target's newest backup (file mtime, S3 LastModified, completion of the Velero schedule's newest Completed backup); absent while the target holds none."},
 	{Name: "vigil_backup_size_bytes", Type: metricdoc.Gauge, Labels: kindName,
 		Help: "Size of the target's newest backup in bytes."},
 	{Name: "vigil_backup_objects", Type: metricdoc.Gauge, Labels: kindName,
-		Help: "Number of backups (files matching the glob, objects under the prefix, every page listed) the target holds."},
+		Help: "Number of backups the target holds (files matching the glob, objects under the prefix with every page listed, Completed backups of the Velero schedule)."},
 	{Name: "vigil_backup_total_size_bytes", Type: metricdoc.Gauge, Labels: kindName,
 		Help: "Sum of the sizes of every backup the target holds, in bytes."},
 	{Name: "vigil_backup_expected_interval_seconds", Type: metricdoc.Gauge, Labels: kindName,
-		Help: "How often a backup is expected at the target, from the configuration."},
+		Help: "How often a backup is expected at the target, from the configuration (Velero: the longest gap between two runs of the schedule's cron)."},
 	{Name: "vigil_backup_factor", Type: metricdoc.Gauge, Labels: kindName,
 		Help: "The backup is too old after expected interval times this factor (or the RPO, whichever is shorter), from the configuration."},
 	{Name: "vigil_backup_rpo_seconds", Type: metricdoc.Gauge, Labels: kindName,
 		Help: "Recovery point objective of the target from the configuration: the backup is too old after this at the latest."},
+	{Name: "vigil_backup_expiry_timestamp_seconds", Type: metricdoc.Gauge, Labels: kindName,
+		Help: "When the newest good backup expires and is deleted (Velero's status.expiration of the newest Completed backup of the schedule)."},
+	{Name: "vigil_backup_phase", Type: metricdoc.Gauge, Labels: []string{"kind", "name", "phase"},
+		Help: "1 for the phase of the Velero schedule's newest backup (status.phase), 0 for each other phase of Velero's Backup CRD; absent before its first backup."},
 	{Name: "vigil_backup_severity", Type: metricdoc.Gauge, Labels: []string{"kind", "name", "severity"},
 		Help: "1 for the severity (page or ticket) the target's backup alerts take, from the configuration; the rules join on it."},
 }
@@ -83,6 +92,8 @@ type TargetConfig struct {
 	S3 func(rt http.RoundTripper) S3Lister
 	// Key identifies what the target's source depends on (source.Options.Key).
 	Key string
+	// Velero is the dynamic client a velero target watches through.
+	Velero dynamic.Interface
 }
 
 // Config of the collector.
@@ -92,8 +103,9 @@ type Config struct {
 }
 
 type target struct {
-	cfg TargetConfig
-	src *source.Source[Found]
+	cfg    TargetConfig
+	src    *source.Source[Found] // files, s3
+	velero *veleroWatch          // velero
 }
 
 // Collector reads every target and renders the result.
@@ -104,10 +116,18 @@ type Collector struct {
 
 // New adds one source per target to group. The engine logs refresh
 // failures with the source name; the collector has nothing else to log.
-func New(cfg Config, group *source.Group, _ *slog.Logger) *Collector {
+func New(cfg Config, group *source.Group, logger *slog.Logger) *Collector {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	c := &Collector{cfg: cfg}
 	for _, tc := range cfg.Targets {
 		t := &target{cfg: tc}
+		if tc.Kind == KindVelero {
+			t.velero = newVeleroWatch(tc.Velero, tc.Namespace, SourceName(tc.Kind, tc.Name), group, logger)
+			c.targets = append(c.targets, t)
+			continue
+		}
 		// A source that cannot read a production backup pages: nobody
 		// would learn the backups stopped.
 		crit := source.CriticalityTicket
@@ -199,56 +219,103 @@ var (
 	lKind     = exposition.NewLabel("kind")
 	lName     = exposition.NewLabel("name")
 	lSeverity = exposition.NewLabel("severity")
+	lPhase    = exposition.NewLabel("phase")
 )
+
+// row is one series set: a files or s3 target, or one Velero schedule.
+type row struct {
+	kind, name string
+	t          *target       // factor, RPO, severity
+	interval   time.Duration // 0: unknown (an unreadable cron), no series
+	found      *Found        // nil: not read yet
+	noSize     bool          // the kind has no sizes (Velero)
+	phase      string        // velero: the newest backup's phase; "": none
+	expiry     time.Time     // velero: when the newest good backup expires
+}
+
+// rows lists what every target last read; files and s3 targets are one
+// row each even before their first read, so their thresholds are served
+// and BackupNeverSeen sees them.
+func (c *Collector) rows() []row {
+	var rows []row
+	for _, t := range c.targets {
+		if t.velero != nil {
+			rows = append(rows, t.velero.rows(t)...)
+			continue
+		}
+		r := row{kind: t.cfg.Kind, name: t.cfg.Name, t: t, interval: t.cfg.Interval.Std()}
+		if f, _, ok := t.src.Get(); ok {
+			r.found = &f
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
 
 // Render writes the configured thresholds of every target, and what its
 // source last read once it has read anything.
 func (c *Collector) Render(w *exposition.Writer) error {
-	type seen struct {
-		t *target
-		f Found
-	}
-	var have []seen
-	for _, t := range c.targets {
-		if f, _, ok := t.src.Get(); ok {
-			have = append(have, seen{t, f})
-		}
-	}
-	series := func(t *target) {
+	rows := c.rows()
+	series := func(r *row) {
 		w.Series()
-		w.Label(lKind, t.cfg.Kind)
-		w.Label(lName, t.cfg.Name)
+		w.Label(lKind, r.kind)
+		w.Label(lName, r.name)
 	}
-	data := func(name string, value func(Found) (float64, bool)) {
+	family := func(name string, value func(*row) (float64, bool)) {
 		w.Family(headers, name)
-		for _, s := range have {
-			if v, ok := value(s.f); ok {
-				series(s.t)
+		for i := range rows {
+			if v, ok := value(&rows[i]); ok {
+				series(&rows[i])
 				w.Float(v)
 			}
 		}
 	}
-	data("vigil_backup_last_success_timestamp_seconds", func(f Found) (float64, bool) {
-		return float64(f.Newest.UnixNano()) / 1e9, f.Objects > 0
-	})
-	data("vigil_backup_size_bytes", func(f Found) (float64, bool) { return float64(f.NewestSize), f.Objects > 0 })
-	data("vigil_backup_objects", func(f Found) (float64, bool) { return float64(f.Objects), true })
-	data("vigil_backup_total_size_bytes", func(f Found) (float64, bool) { return float64(f.TotalBytes), true })
-	setting := func(name string, value func(TargetConfig) float64) {
-		w.Family(headers, name)
-		for _, t := range c.targets {
-			series(t)
-			w.Float(value(t.cfg))
+	// found: r's data when the target has been read (and, with sized, has
+	// sizes), else an empty Found and false.
+	found := func(r *row, sized bool) (*Found, bool) {
+		if r.found == nil || (sized && r.noSize) {
+			return &Found{}, false
 		}
+		return r.found, true
 	}
-	setting("vigil_backup_expected_interval_seconds", func(t TargetConfig) float64 { return t.Interval.Std().Seconds() })
-	setting("vigil_backup_factor", func(t TargetConfig) float64 { return t.Factor })
-	setting("vigil_backup_rpo_seconds", func(t TargetConfig) float64 { return t.RPO.Std().Seconds() })
+	family("vigil_backup_last_success_timestamp_seconds", func(r *row) (float64, bool) {
+		f, ok := found(r, false)
+		return float64(f.Newest.UnixNano()) / 1e9, ok && f.Objects > 0
+	})
+	family("vigil_backup_size_bytes", func(r *row) (float64, bool) {
+		f, ok := found(r, true)
+		return float64(f.NewestSize), ok && f.Objects > 0
+	})
+	family("vigil_backup_objects", func(r *row) (float64, bool) {
+		f, ok := found(r, false)
+		return float64(f.Objects), ok
+	})
+	family("vigil_backup_total_size_bytes", func(r *row) (float64, bool) {
+		f, ok := found(r, true)
+		return float64(f.TotalBytes), ok
+	})
+	family("vigil_backup_expiry_timestamp_seconds", func(r *row) (float64, bool) {
+		return float64(r.expiry.Unix()), !r.expiry.IsZero()
+	})
+	family("vigil_backup_expected_interval_seconds", func(r *row) (float64, bool) { return r.interval.Seconds(), r.interval > 0 })
+	family("vigil_backup_factor", func(r *row) (float64, bool) { return r.t.cfg.Factor, true })
+	family("vigil_backup_rpo_seconds", func(r *row) (float64, bool) { return r.t.cfg.RPO.Std().Seconds(), true })
 	w.Family(headers, "vigil_backup_severity")
-	for _, t := range c.targets {
-		series(t)
-		w.Label(lSeverity, t.cfg.Severity)
+	for i := range rows {
+		series(&rows[i])
+		w.Label(lSeverity, rows[i].t.cfg.Severity)
 		w.Int(1)
+	}
+	w.Family(headers, "vigil_backup_phase")
+	for i := range rows {
+		if rows[i].phase == "" {
+			continue
+		}
+		for _, p := range VeleroPhases {
+			series(&rows[i])
+			w.Label(lPhase, p)
+			w.Bool(rows[i].phase == p)
+		}
 	}
 	return w.Err()
 }
@@ -263,11 +330,31 @@ func (c *Collector) RenderText(out io.Writer) error {
 	return err
 }
 
-// Start does nothing: the engine runs the sources.
-func (c *Collector) Start(context.Context) {}
+// Start starts the Velero informers; the engine runs the sources.
+func (c *Collector) Start(ctx context.Context) {
+	for _, t := range c.targets {
+		if t.velero != nil {
+			t.velero.start(ctx)
+		}
+	}
+}
 
-// Ready is true: the group waits for the sources' first refresh.
-func (c *Collector) Ready() bool { return true }
+// Ready is true once every Velero informer has listed (or failed to); the
+// group waits for the sources' first refresh.
+func (c *Collector) Ready() bool {
+	for _, t := range c.targets {
+		if t.velero != nil && !t.velero.synced() {
+			return false
+		}
+	}
+	return true
+}
 
-// Stop does nothing; the engine stops the sources.
-func (c *Collector) Stop() {}
+// Stop stops the Velero informers; the engine stops the sources.
+func (c *Collector) Stop() {
+	for _, t := range c.targets {
+		if t.velero != nil {
+			t.velero.stop()
+		}
+	}
+}

@@ -139,10 +139,13 @@ func TestDefaultsAndValidation(t *testing.T) {
 	assert.Equal(t, 15*time.Minute, s.Targets[1].RefreshInterval.Std())
 
 	bad := &Section{Targets: []Target{
-		{Name: "x", Kind: "velero", Interval: config.Duration(time.Hour)},
+		{Name: "x", Kind: "tape", Interval: config.Duration(time.Hour)},
 		{Name: "x y", Kind: KindFiles, Glob: "[", Factor: 0.5, Severity: "warn"},
 		{Name: "b", Kind: KindS3, Bucket: "Bad_Bucket", Endpoint: "s3.example.com", Interval: config.Duration(time.Hour)},
 		{Name: "b", Kind: KindS3, Account: "a", Bucket: "ok-bucket", Interval: config.Duration(time.Hour)},
+		{Name: "v", Kind: KindVelero, Interval: config.Duration(time.Hour), RefreshInterval: config.Duration(time.Minute),
+			Context: "c", Namespace: "Not a namespace"},
+		{Name: "w", Kind: KindVelero, Kubeconfig: "/does/not/exist"},
 	}}
 	bad.ApplyDefaults()
 	var fields []string
@@ -154,24 +157,52 @@ func TestDefaultsAndValidation(t *testing.T) {
 		"targets[1].name", "targets[1].directory", "targets[1].glob", "targets[1].interval", "targets[1].factor", "targets[1].severity",
 		"targets[2].account", "targets[2].bucket", "targets[2].endpoint",
 		"targets[3].name",
+		"targets[4].interval", "targets[4].refresh_interval", "targets[4].context", "targets[4].namespace",
+		"targets[5].kubeconfig",
 	}, fields)
+	v := &Section{Targets: []Target{{Name: "v", Kind: KindVelero}}}
+	v.ApplyDefaults()
+	require.Empty(t, v.Validate(), "a velero target needs no interval: its schedules have crons")
+	assert.Equal(t, "velero", v.Targets[0].Namespace)
+	assert.Zero(t, v.Targets[0].RefreshInterval, "velero is watched, not polled")
 	assert.NotEmpty(t, (&Section{}).Validate())
 }
 
 // TestSandboxHasAFreshAndAStaleBackup: the sandbox's terraform-state
 // target is past its 24h RPO and pg-dumps is fresh, so `make run` shows
-// BackupTooOld for exactly one of them.
+// BackupTooOld for exactly one of them; of its Velero schedules,
+// volumes-6h's newest backup PartiallyFailed and its newest good one is
+// past 6h * 1.5, cluster-daily's is Completed and fresh.
 func TestSandboxHasAFreshAndAStaleBackup(t *testing.T) {
 	env := &collector.SandboxEnv{}
 	t.Cleanup(env.Cleanup)
 	sec, err := sandboxSection(env)
 	require.NoError(t, err)
 	require.Empty(t, sec.Validate())
-	cfg, err := resolve(sec.(*Section), &collector.Deps{Environment: "sandbox", Fingerprint: "k"})
+	cfg, err := resolve(sec.(*Section), &collector.Deps{Environment: "sandbox", Fingerprint: "k", Sandbox: true})
 	require.NoError(t, err)
 	c, _, _ := start(t, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	c.Start(ctx)
+	t.Cleanup(func() { cancel(); c.Stop() })
+	require.Eventually(t, c.Ready, 10*time.Second, 10*time.Millisecond)
 	now := time.Now()
+	var velero []row
+	for _, r := range c.rows() {
+		if r.kind == KindVelero {
+			velero = append(velero, r)
+		}
+	}
+	require.Len(t, velero, 2)
+	for _, r := range velero {
+		limit := min(time.Duration(float64(r.interval)*r.t.cfg.Factor), r.t.cfg.RPO.Std())
+		assert.Equal(t, r.name == "volumes-6h", now.Sub(r.found.Newest) > limit, r.name)
+		assert.Equal(t, map[string]string{"volumes-6h": "PartiallyFailed", "cluster-daily": "Completed"}[r.name], r.phase)
+	}
 	for _, tc := range cfg.Targets {
+		if tc.Kind == KindVelero {
+			continue
+		}
 		f, _, ok := c.targets[0].src.Get()
 		for _, tt := range c.targets {
 			if tt.cfg.Name == tc.Name {

@@ -3,6 +3,7 @@ package backup
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"time"
@@ -20,7 +21,7 @@ type Section struct {
 type Target struct {
 	// Name becomes the name label; unique within a kind.
 	Name string `yaml:"name"`
-	// Kind is files or s3.
+	// Kind is files, s3 or velero.
 	Kind string `yaml:"kind"`
 
 	// files: a directory and a glob of the backup files in it.
@@ -35,7 +36,17 @@ type Target struct {
 	Bucket   string `yaml:"bucket"`
 	Prefix   string `yaml:"prefix"`
 
-	// Interval is how often a backup is expected (the cron's period).
+	// velero: the cluster Velero runs in (kubeconfig and context; both
+	// empty: the in-cluster service account, else KUBECONFIG or
+	// ~/.kube/config) and Velero's namespace (default velero). Every
+	// schedule there is one series (name = the schedule), its interval
+	// taken from the schedule's own cron.
+	Kubeconfig string `yaml:"kubeconfig"`
+	Context    string `yaml:"context"`
+	Namespace  string `yaml:"namespace"`
+
+	// Interval is how often a backup is expected (the cron's period); not
+	// for velero, whose schedules say it themselves.
 	Interval config.Duration `yaml:"interval"`
 	// Factor: the backup is late after Interval * Factor (default 1.5).
 	Factor float64 `yaml:"factor"`
@@ -50,8 +61,9 @@ type Target struct {
 
 // Kinds of target.
 const (
-	KindFiles = "files"
-	KindS3    = "s3"
+	KindFiles  = "files"
+	KindS3     = "s3"
+	KindVelero = "velero"
 )
 
 // Defaults.
@@ -63,6 +75,8 @@ const (
 	// DefaultS3Interval: a ListObjectsV2 page costs money and a backup
 	// expected daily does not need a fresher answer.
 	DefaultS3Interval = 15 * time.Minute
+	// DefaultVeleroNamespace is where Velero's install puts its objects.
+	DefaultVeleroNamespace = "velero"
 )
 
 // Section is a configuration file section with defaults.
@@ -85,7 +99,11 @@ func (s *Section) ApplyDefaults() {
 		if t.RPO == 0 {
 			t.RPO = config.Duration(DefaultRPO)
 		}
-		if t.RefreshInterval == 0 {
+		if t.Kind == KindVelero && t.Namespace == "" {
+			t.Namespace = DefaultVeleroNamespace
+		}
+		// Velero is watched, not polled: no refresh interval.
+		if t.RefreshInterval == 0 && t.Kind != KindVelero {
 			t.RefreshInterval = config.Duration(DefaultFilesInterval)
 			if t.Kind == KindS3 {
 				t.RefreshInterval = config.Duration(DefaultS3Interval)
@@ -142,12 +160,14 @@ func (s *Section) Validate() []*config.Error {
 					add(at("endpoint"), "is not an absolute http(s) URL", "write it as https://s3.eu-central-3.ionoscloud.com, or leave it out for AWS S3")
 				}
 			}
+		case KindVelero:
+			validateVelero(t, at, add)
 		case "":
-			add(at("kind"), "is required", "write files or s3")
+			add(at("kind"), "is required", "write files, s3 or velero")
 		default:
-			add(at("kind"), fmt.Sprintf("%q is not a known kind", t.Kind), "write files or s3 (velero, rds and ionos snapshots are not read yet)")
+			add(at("kind"), fmt.Sprintf("%q is not a known kind", t.Kind), "write files, s3 or velero (rds and ionos snapshots are not read yet)")
 		}
-		if t.Interval.Std() <= 0 {
+		if t.Interval.Std() <= 0 && t.Kind != KindVelero {
 			add(at("interval"), "is required", "write how often a backup is made, e.g. 24h for a daily cron")
 		}
 		if t.Factor < 1 {
@@ -161,11 +181,32 @@ func (s *Section) Validate() []*config.Error {
 		default:
 			add(at("severity"), fmt.Sprintf("%q is not page or ticket", t.Severity), "write page or ticket, or leave it out (page in production, ticket elsewhere)")
 		}
-		if t.RefreshInterval.Std() < config.MinInterval {
+		if t.Kind != KindVelero && t.RefreshInterval.Std() < config.MinInterval {
 			add(at("refresh_interval"), fmt.Sprintf("%s is too short", t.RefreshInterval.Std()), "use at least 1s; the default is 1m for files and 15m for s3")
 		}
 	}
 	return errs
+}
+
+// validateVelero checks what only a velero target has.
+func validateVelero(t Target, at func(string) string, add func(field, msg, hint string)) {
+	if t.Interval != 0 {
+		add(at("interval"), "is not read for kind velero", "leave it out: each schedule's interval comes from its own cron expression")
+	}
+	if t.RefreshInterval != 0 {
+		add(at("refresh_interval"), "is not read for kind velero", "leave it out: Velero's objects are watched, not polled")
+	}
+	if t.Context != "" && t.Kubeconfig == "" {
+		add(at("context"), "needs kubeconfig", "set kubeconfig to the file that holds this context")
+	}
+	if t.Kubeconfig != "" {
+		if _, err := os.Stat(t.Kubeconfig); err != nil {
+			add(at("kubeconfig"), fmt.Sprintf("cannot read %s", t.Kubeconfig), "check the path; leave it out in the cluster to use Vigil's service account")
+		}
+	}
+	if !labelValue.MatchString(t.Namespace) {
+		add(at("namespace"), fmt.Sprintf("%q is not a namespace name", t.Namespace), "write the namespace Velero runs in, e.g. velero")
+	}
 }
 
 // severity resolves a target's severity in an environment.

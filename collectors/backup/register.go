@@ -9,6 +9,7 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/vigil-monitoring/vigil/internal/aws"
 	"github.com/vigil-monitoring/vigil/internal/collector"
@@ -39,6 +40,13 @@ func resolve(s *Section, deps *collector.Deps) (Config, error) {
 	cfg := Config{Environment: deps.Environment}
 	for i, t := range s.Targets {
 		tc := TargetConfig{Target: t, Severity: severity(t, deps.Environment), Key: deps.Fingerprint}
+		if t.Kind == KindVelero {
+			client, err := veleroFor(t, deps)
+			if err != nil {
+				return Config{}, fmt.Errorf("targets[%d]: %w", i, err)
+			}
+			tc.Velero = client
+		}
 		if t.Kind == KindS3 {
 			built, err := deps.Provider("aws")
 			if err != nil {
@@ -54,6 +62,23 @@ func resolve(s *Section, deps *collector.Deps) (Config, error) {
 		cfg.Targets = append(cfg.Targets, tc)
 	}
 	return cfg, nil
+}
+
+// veleroFor connects a velero target: the sandbox's in-memory objects, or
+// the configured cluster with every request counted under the target.
+func veleroFor(t Target, deps *collector.Deps) (dynamic.Interface, error) {
+	if deps.Sandbox {
+		return SandboxVelero(time.Now()), nil
+	}
+	rc, err := veleroRESTConfig(t)
+	if err != nil {
+		return nil, err
+	}
+	client, err := VeleroClient(rc, deps.Group.APIRequestCounter(SourceName(t.Kind, t.Name)))
+	if err != nil {
+		return nil, fmt.Errorf("velero target %s: building client: %w", t.Name, err)
+	}
+	return client, nil
 }
 
 // S3Client returns how an s3 target builds its client from an account: in
@@ -104,6 +129,7 @@ func sandboxSection(env *collector.SandboxEnv) (config.Section, error) {
 		s.Targets = append(s.Targets, Target{Name: name, Kind: KindFiles, Directory: dir, Glob: "*.gz",
 			Interval: config.Duration(24 * time.Hour)})
 	}
+	s.Targets = append(s.Targets, Target{Name: "velero", Kind: KindVelero})
 	s.ApplyDefaults()
 	return s, nil
 }
