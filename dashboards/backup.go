@@ -34,6 +34,14 @@ func Backup() *sdk.Board {
 	b.table("Expected interval and factor", "How often a backup is expected, and the factor the limit allows over it.", "none",
 		a("vigil_backup_expected_interval_seconds")+` or `+a("vigil_backup_factor"), 24, 6)
 
+	b.row("Velero")
+	b.problemCount("Schedules whose newest backup failed", "Velero schedules whose newest backup ended PartiallyFailed, Failed or FailedValidation (BackupFailed).",
+		orZero(`count(`+a("vigil_backup_phase", `phase=~"PartiallyFailed|Failed|FailedValidation"`)+` == 1)`))
+	b.table("Newest backup's phase per schedule", "status.phase of each Velero schedule's newest backup, one of the 13 phases of Velero's Backup CRD.", "none",
+		a("vigil_backup_phase")+` == 1`, 12, 8, "Value")
+	b.table("Newest good backup expires", "When the newest Completed backup of each schedule is deleted by its TTL: after that, only older ones remain, or none.", "dateTimeAsIso",
+		a("vigil_backup_expiry_timestamp_seconds")+` * 1000`, 12, 8)
+
 	b.row("Size and count")
 	b.timeseries("Size of the newest backup", "A backup that shrinks suddenly is worth a look: an empty dump uploads fine.", "bytes", 12, 8,
 		target{expr: a("vigil_backup_size_bytes"), legend: "{{environment}} {{kind}} {{name}}"})
