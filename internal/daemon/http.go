@@ -8,12 +8,14 @@ import (
 	"sync"
 
 	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/exporter-toolkit/web"
+
 	"github.com/vigil-monitoring/vigil/internal/exposition"
+	"github.com/vigil-monitoring/vigil/internal/source"
+	"github.com/vigil-monitoring/vigil/internal/statuspage"
 )
 
-// Handler serves /metrics, the landing page, /-/healthy, /-/ready and
-// /-/reload.
+// Handler serves /metrics, the status page (internal/statuspage) at /,
+// /-/healthy, /-/ready and /-/reload.
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(d.opts.TelemetryPath, d.serveMetrics)
@@ -45,18 +47,16 @@ func (d *Daemon) Handler() http.Handler {
 		_, _ = w.Write([]byte("Reloaded.\n"))
 	})
 	if d.opts.TelemetryPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        "Vigil exporter",
-			Description: "Kubernetes, cloud, expiry, backup and cost health as Prometheus metrics",
-			Links: []web.LandingLinks{
-				{Address: d.opts.TelemetryPath, Text: "Metrics"},
-				{Address: "/-/healthy", Text: "Health"},
-				{Address: "/-/ready", Text: "Readiness"},
+		mux.Handle("/", statuspage.Handler(statuspage.Options{
+			Metrics:     http.HandlerFunc(d.serveMetrics),
+			MetricsPath: d.opts.TelemetryPath,
+			Sources:     d.sourceStatuses,
+			Links: []statuspage.Link{
+				{Path: d.opts.TelemetryPath, Text: "Metrics"},
+				{Path: "/-/healthy", Text: "Health"},
+				{Path: "/-/ready", Text: "Readiness"},
 			},
-		})
-		if err == nil {
-			mux.Handle("/", landing)
-		}
+		}))
 	}
 	return mux
 }
@@ -104,4 +104,14 @@ func (d *Daemon) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	if err := t.Close(); err != nil {
 		d.logger.Debug("writing metrics", "err", err)
 	}
+}
+
+// sourceStatuses is every running source's state, read-only, for the
+// status page (the failure reason and next refresh no metric carries).
+func (d *Daemon) sourceStatuses() []source.Status {
+	var out []source.Status
+	for _, b := range d.current.Load().collectors {
+		out = append(out, b.group.Statuses()...)
+	}
+	return out
 }

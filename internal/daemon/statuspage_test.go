@@ -1,0 +1,61 @@
+package daemon_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-monitoring/vigil/internal/daemon"
+)
+
+// TestStatusPageOnTheSandbox: / is the status page, built from the sandbox's
+// own scrape and its sources' states; /metrics, /-/healthy and /-/ready are
+// what they were.
+func TestStatusPageOnTheSandbox(t *testing.T) {
+	r := start(t, daemon.Options{Sandbox: true})
+	r.waitReady(t)
+	page := get(t, r.url+"/")
+	for _, want := range []string{
+		`<a href="/metrics">Metrics</a>`,
+		"environment: sandbox",
+		// A source's row, from its engine status.
+		`<td>kubernetes-apiserver</td>`,
+		// The refused probe with its reason, from vigil_access_probe_*.
+		`<td>ticketly-health</td><td>http</td>`, `<td class="why">tcp_refused</td>`,
+		// The sandbox's expired PEM certificate, with its date.
+		`<td>old-ingress.sandbox.vigil.test</td>`,
+		// terraform-state is past its 24 h RPO; AWS is at 92 % of budget.
+		`<span class="badge">too old</span></td><td>terraform-state</td>`,
+		`<span class="badge">92 %</span></td><td>aws</td>`,
+	} {
+		assert.Contains(t, page, want)
+	}
+	assert.Contains(t, get(t, r.url+"/metrics"), "vigil_source_up{")
+	assert.Equal(t, "Healthy.\n", get(t, r.url+"/-/healthy"))
+	assert.Equal(t, "Ready.\n", get(t, r.url+"/-/ready"))
+	resp, err := http.Get(r.url + "/no-such-page")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+}
+
+// BenchmarkStatusPage measures one status page view on the sandbox: a full
+// in-process scrape, the line filter, the parse and the template.
+func BenchmarkStatusPage(b *testing.B) {
+	r := start(b, daemon.Options{Sandbox: true})
+	r.waitReady(b)
+	h := r.d.Handler()
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `id="sources"`) {
+			b.Fatalf("status page answered %d", w.Code)
+		}
+	}
+}
