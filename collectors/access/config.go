@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-monitoring/vigil/internal/collector"
 	"github.com/vigil-monitoring/vigil/internal/config"
 )
 
@@ -227,4 +228,23 @@ func contains(list []string, v string) bool {
 func parseDuration(s string) (config.Duration, error) {
 	d, err := time.ParseDuration(s)
 	return config.Duration(d), err
+}
+
+// TLSTargets lists the probes that speak TLS (tls probes, and http,
+// registry and readyz probes of https URLs), so the expiry collector, which
+// reads this section, watches the certificates each one serves.
+func (s *Section) TLSTargets() []collector.TLSTarget {
+	var out []collector.TLSTarget
+	for _, p := range s.Probes {
+		web := p.Kind == KindHTTP || p.Kind == KindRegistry || p.Kind == KindReadyz
+		if p.Kind != KindTLS && !(web && strings.HasPrefix(p.Target, "https://")) {
+			continue
+		}
+		addr, err := p.Address()
+		if err != nil {
+			continue // validated: cannot happen in a loaded section
+		}
+		out = append(out, collector.TLSTarget{Name: p.Name, Address: addr, ServerName: p.ServerName, Resolver: p.Resolver, Timeout: p.Timeout.Std()})
+	}
+	return out
 }

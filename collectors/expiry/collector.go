@@ -29,6 +29,8 @@ import (
 
 	"k8s.io/client-go/rest"
 
+	"github.com/vigil-monitoring/vigil/internal/collector"
+	"github.com/vigil-monitoring/vigil/internal/config"
 	"github.com/vigil-monitoring/vigil/internal/exposition"
 	"github.com/vigil-monitoring/vigil/internal/metricdoc"
 	"github.com/vigil-monitoring/vigil/internal/source"
@@ -69,17 +71,27 @@ var Catalogue = []metricdoc.Desc{
 
 // Source names.
 const (
-	SourceTLS   = "expiry_tls"
-	SourceFiles = "expiry_files"
+	SourceTLS    = "expiry_tls"
+	SourceProbes = "expiry_probes"
+	SourceFiles  = "expiry_files"
+)
+
+// Origins of certificates read from TLS connections: tls_endpoints, and
+// the access section's probes.
+const (
+	OriginTLS   = "tls"
+	OriginProbe = "probe"
 )
 
 // Collector reads the configured places and renders what it found.
 type Collector struct {
-	sec   *Section
-	tls   *source.Source[source.Items[Found]]
-	files *source.Source[source.Items[Found]]
-	ionos *source.Source[source.Items[Found]]
-	acm   *source.Source[source.Items[Found]]
+	sec *Section
+	tls *source.Source[source.Items[Found]]
+	// probes reads the chains of the access section's TLS probes.
+	probes *source.Source[source.Items[Found]]
+	files  *source.Source[source.Items[Found]]
+	ionos  *source.Source[source.Items[Found]]
+	acm    *source.Source[source.Items[Found]]
 	// secrets watches TLS Secrets; nil unless kubernetes_secrets is set.
 	secrets *secretWatcher
 	log     *slog.Logger
@@ -93,19 +105,7 @@ func New(sec *Section, key string, group *source.Group, logger *slog.Logger, ic 
 	}
 	c := &Collector{sec: sec, log: logger}
 	interval := sec.RefreshInterval.Std()
-	if len(sec.TLSEndpoints) > 0 {
-		var timeout time.Duration
-		for _, e := range sec.TLSEndpoints {
-			timeout += e.Timeout.Std()
-		}
-		// Ticket: the last dates read stay exported; an unreadable place
-		// hides a coming expiry, but nothing is down.
-		c.tls = source.Add(group, source.Options{Name: SourceTLS, Interval: interval, Timeout: timeout + time.Second,
-			Key: key, Criticality: source.CriticalityTicket},
-			func(ctx context.Context) (source.Items[Found], error) {
-				return readEndpoints(ctx, sec.TLSEndpoints), nil
-			})
-	}
+	c.tls = addEndpoints(group, SourceTLS, OriginTLS, key, interval, sec.TLSEndpoints)
 	if len(sec.Kubeconfigs)+len(sec.PEMFiles)+len(sec.JWTFiles) > 0 {
 		c.files = source.Add(group, source.Options{Name: SourceFiles, Interval: interval, Key: key, Criticality: source.CriticalityTicket},
 			func(ctx context.Context) (source.Items[Found], error) {
@@ -138,7 +138,7 @@ var (
 
 // gather returns every fact of every source's last snapshot.
 func (c *Collector) gather() (certs []CertFact, tokens []TokenFact, acms []ACMFact) {
-	for _, s := range []*source.Source[source.Items[Found]]{c.tls, c.files, c.ionos, c.acm} {
+	for _, s := range []*source.Source[source.Items[Found]]{c.tls, c.probes, c.files, c.ionos, c.acm} {
 		if s == nil {
 			continue
 		}
@@ -274,6 +274,39 @@ func (c *Collector) Stop() {
 	if c.secrets != nil {
 		c.secrets.close()
 	}
+}
+
+// addEndpoints adds a source reading the chains eps serve, one after the
+// other; nil when eps is empty. Ticket: the last dates read stay exported;
+// an unreadable place hides a coming expiry, but nothing is down.
+func addEndpoints(group *source.Group, name, origin, key string, interval time.Duration, eps []Endpoint) *source.Source[source.Items[Found]] {
+	if len(eps) == 0 {
+		return nil
+	}
+	var timeout time.Duration
+	for _, e := range eps {
+		timeout += e.Timeout.Std()
+	}
+	return source.Add(group, source.Options{Name: name, Interval: interval, Timeout: timeout + time.Second,
+		Key: key, Criticality: source.CriticalityTicket},
+		func(ctx context.Context) (source.Items[Found], error) {
+			return readEndpoints(ctx, origin, eps), nil
+		})
+}
+
+// ReadProbes adds the source reading the chains of other sections' TLS
+// targets (the access probes); call it from Build, before the group
+// starts. It opens its own connection to each, once per refresh_interval
+// (5 minutes by default, against a probe's 30 s): sharing the probes'
+// handshakes would tie the two collectors' lifetimes and reloads together
+// for one connection every few minutes.
+func (c *Collector) ReadProbes(group *source.Group, key string, targets []collector.TLSTarget) {
+	eps := make([]Endpoint, 0, len(targets))
+	for _, t := range targets {
+		eps = append(eps, Endpoint{Name: t.Name, Address: t.Address, ServerName: t.ServerName,
+			Timeout: config.Duration(t.Timeout), resolver: t.Resolver})
+	}
+	c.probes = addEndpoints(group, SourceProbes, OriginProbe, key, c.sec.RefreshInterval.Std(), eps)
 }
 
 // ReadACM adds the ACM source over the account/regions given; call it from

@@ -29,6 +29,10 @@ type Section struct {
 	// TLSEndpoints are host:port to connect to and read the served chain
 	// from (HTTPS sites, registries, API servers, any TLS port).
 	TLSEndpoints []Endpoint `yaml:"tls_endpoints"`
+	// AccessProbes reads the chain every TLS and HTTPS probe of the access
+	// section serves (origin "probe", location the probe's name), so no
+	// probe's certificate goes unwatched. Default true.
+	AccessProbes *bool `yaml:"access_probes"`
 	// Kubeconfigs are kubeconfig files or globs: every user's client
 	// certificate and token, every cluster's CA, inline or by file.
 	Kubeconfigs []string `yaml:"kubeconfigs"`
@@ -63,6 +67,9 @@ type Endpoint struct {
 	Address    string          `yaml:"address"`     // host:port
 	ServerName string          `yaml:"server_name"` // SNI; default the host
 	Timeout    config.Duration `yaml:"timeout"`
+
+	// resolver is the DNS server of an access probe; never from YAML.
+	resolver string
 }
 
 // JWTFile is a file holding a JWT.
@@ -85,6 +92,10 @@ func (s *Section) ApplyDefaults() {
 	def(&s.CertPageWithin, DefaultCertPageWithin)
 	def(&s.TokenTicketWithin, DefaultTokenTicketWithin)
 	def(&s.TokenPageWithin, DefaultTokenPageWithin)
+	if s.AccessProbes == nil {
+		on := true
+		s.AccessProbes = &on
+	}
 	for i := range s.TLSEndpoints {
 		def(&s.TLSEndpoints[i].Timeout, DefaultTimeout)
 	}
@@ -96,8 +107,8 @@ func (s *Section) Validate() []*config.Error {
 	add := func(field, msg, hint string) {
 		errs = append(errs, &config.Error{Field: field, Msg: msg, Hint: hint})
 	}
-	if len(s.TLSEndpoints)+len(s.Kubeconfigs)+len(s.PEMFiles)+len(s.JWTFiles) == 0 && !s.IONOS.enabled() && s.KubernetesSecrets == nil && s.ACM == nil {
-		add("", "names nothing to watch", "list tls_endpoints, kubeconfigs, pem_files, jwt_files or kubernetes_secrets.namespaces, or enable ionos.registry_tokens or ionos.api_tokens, or remove the expiry section")
+	if !s.readsProbes() && !s.listsAnything() {
+		add("", "names nothing to watch", nothingHint)
 	}
 	if k := s.KubernetesSecrets; k != nil {
 		if len(k.Namespaces) == 0 {
@@ -155,3 +166,13 @@ func (s *Section) Validate() []*config.Error {
 	}
 	return errs
 }
+
+const nothingHint = "list tls_endpoints, kubeconfigs, pem_files, jwt_files or kubernetes_secrets.namespaces, enable ionos.registry_tokens or ionos.api_tokens, add https or tls probes to the access section (access_probes), or remove the expiry section"
+
+// listsAnything is true when the section itself names a place to watch.
+func (s *Section) listsAnything() bool {
+	return len(s.TLSEndpoints)+len(s.Kubeconfigs)+len(s.PEMFiles)+len(s.JWTFiles) > 0 || s.IONOS.enabled() || s.KubernetesSecrets != nil || s.ACM != nil
+}
+
+// readsProbes is true when access_probes is on (the default).
+func (s *Section) readsProbes() bool { return s.AccessProbes == nil || *s.AccessProbes }

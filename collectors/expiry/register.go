@@ -49,6 +49,7 @@ func init() {
 		NewSection: func() config.Section { return &Section{} },
 		Catalogue:  Catalogue,
 		Uses:       []string{"aws", "ionos"},
+		Reads:      []string{"access"},
 		Sandbox: func(env *collector.SandboxEnv) (config.Section, error) {
 			u, err := sandbox.StartExpiry()
 			if err != nil {
@@ -73,6 +74,13 @@ func init() {
 		},
 		Build: func(sec config.Section, deps *collector.Deps) (collector.Collector, error) {
 			s := sec.(*Section)
+			var probes []collector.TLSTarget
+			if s.readsProbes() {
+				probes = ProbeTargets(deps.Sections)
+			}
+			if len(probes) == 0 && !s.listsAnything() {
+				return nil, errors.New("names nothing to watch: access_probes reads the https and tls probes of the access section, and it has none; " + nothingHint)
+			}
 			ic := s.sandbox
 			if ic == nil && s.IONOS.enabled() {
 				built, err := deps.Provider("ionos")
@@ -101,6 +109,7 @@ func init() {
 				}
 			}
 			c.ReadACM(deps.Group, deps.Fingerprint, targets)
+			c.ReadProbes(deps.Group, deps.Fingerprint, probes)
 			if s.KubernetesSecrets != nil {
 				rc, err := kubeConfig(s.KubernetesSecrets)
 				if err != nil {
@@ -113,6 +122,18 @@ func init() {
 			return c, nil
 		},
 	})
+}
+
+// ProbeTargets returns the TLS targets of the sections read (the access
+// probes), in section order.
+func ProbeTargets(sections map[string]config.Section) []collector.TLSTarget {
+	var out []collector.TLSTarget
+	for _, name := range sortedKeys(sections) {
+		if t, ok := sections[name].(collector.TLSTargeter); ok {
+			out = append(out, t.TLSTargets()...)
+		}
+	}
+	return out
 }
 
 // The sandbox's IONOS token emulator: its bearer and the id of the API

@@ -27,12 +27,16 @@ type Found struct {
 // purpose: an expired or untrusted chain is exactly what must be reported
 // (the access probes report whether it verifies). An endpoint that cannot
 // be reached is a failed item: its last chain stays.
-func readEndpoints(ctx context.Context, eps []Endpoint) source.Items[Found] {
+func readEndpoints(ctx context.Context, origin string, eps []Endpoint) source.Items[Found] {
 	out := source.Items[Found]{}
 	for _, e := range eps {
-		certs, err := readEndpoint(ctx, e)
+		certs, err := readEndpoint(ctx, origin, e)
 		if err != nil {
-			out.Fail(e.Name, fmt.Errorf("tls endpoint %s (%s): %w", e.Name, e.Address, err))
+			what := "tls endpoint"
+			if origin == OriginProbe {
+				what = "access probe"
+			}
+			out.Fail(e.Name, fmt.Errorf("%s %s (%s): %w", what, e.Name, e.Address, err))
 			continue
 		}
 		out.Set(e.Name, Found{Certs: certs})
@@ -40,7 +44,7 @@ func readEndpoints(ctx context.Context, eps []Endpoint) source.Items[Found] {
 	return out
 }
 
-func readEndpoint(ctx context.Context, e Endpoint) ([]CertFact, error) {
+func readEndpoint(ctx context.Context, origin string, e Endpoint) ([]CertFact, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.Timeout.Std())
 	defer cancel()
 	host, _, _ := net.SplitHostPort(e.Address)
@@ -48,7 +52,8 @@ func readEndpoint(ctx context.Context, e Endpoint) ([]CertFact, error) {
 	if sni == "" && net.ParseIP(host) == nil {
 		sni = host
 	}
-	d := tls.Dialer{Config: &tls.Config{ServerName: sni, InsecureSkipVerify: true}} //nolint:gosec // reading dates, not trusting
+	d := tls.Dialer{NetDialer: &net.Dialer{Resolver: resolverAt(e.resolver)},
+		Config: &tls.Config{ServerName: sni, InsecureSkipVerify: true}} //nolint:gosec // reading dates, not trusting
 	conn, err := d.DialContext(ctx, "tcp", e.Address)
 	if err != nil {
 		return nil, err
@@ -56,13 +61,25 @@ func readEndpoint(ctx context.Context, e Endpoint) ([]CertFact, error) {
 	defer conn.Close()
 	var out []CertFact
 	for i, c := range conn.(*tls.Conn).ConnectionState().PeerCertificates {
-		f := certFact("tls", e.Name, "", c)
+		f := certFact(origin, e.Name, "", c)
 		if i == 0 {
 			f.Position = PositionLeaf // the first certificate served is the server's own, by protocol
 		}
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// resolverAt returns a resolver asking the DNS server at addr (an access
+// probe's resolver), or the system's when addr is "".
+func resolverAt(addr string) *net.Resolver {
+	if addr == "" {
+		return net.DefaultResolver
+	}
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}}
 }
 
 // readFiles reads every kubeconfig, PEM and JWT file. Each file is an item;

@@ -66,6 +66,12 @@ type Registration struct {
 	// the collector asks Deps.Provider for; their fingerprints are part of
 	// the collector's, so rotated cloud credentials rebuild it on reload.
 	Uses []string
+	// Reads names other collectors' sections this one reads through
+	// Deps.Sections (the expiry collector reads the access probes' TLS
+	// targets, so every HTTPS probe's chain is covered without listing it
+	// twice). Their fingerprints are part of the collector's: a reload
+	// that changes or removes one rebuilds it.
+	Reads []string
 }
 
 // Deps is what the daemon hands every collector it builds.
@@ -85,6 +91,10 @@ type Deps struct {
 	Fingerprint string
 	// Providers holds the built providers of this configuration, by section.
 	Providers map[string]Built
+	// Sections holds the sections named in Registration.Reads that the
+	// file configures, validated and defaulted. Read-only: they are the
+	// running configuration's own values.
+	Sections map[string]config.Section
 }
 
 // SandboxEnv is where sandbox upstreams keep what they create; the daemon
@@ -124,6 +134,11 @@ func Register(r Registration) {
 	}
 	if _, taken := providers[r.Section]; taken {
 		panic("collector: section " + r.Section + " is both a collector's and a provider's")
+	}
+	for _, read := range r.Reads {
+		if read == r.Section {
+			panic("collector: " + r.Name + " reads its own section " + read + " as another's")
+		}
 	}
 	registry[r.Name] = r
 }

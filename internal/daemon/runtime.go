@@ -57,6 +57,12 @@ func (d *Daemon) build(cfg *config.Config, prev *runtime) (*runtime, error) {
 				fp = config.Combine(fp, p.Fingerprint())
 			}
 		}
+		reads := readSections(cfg, reg.Reads)
+		for _, name := range reg.Reads {
+			if other, ok := reads[name]; ok {
+				fp = config.Combine(fp, "reads "+name, config.Fingerprint(cfg.Environment, other))
+			}
+		}
 		if old := prev.find(reg.Name); old != nil && old.fingerprint == fp {
 			rt.collectors = append(rt.collectors, old)
 			continue
@@ -66,6 +72,7 @@ func (d *Daemon) build(cfg *config.Config, prev *runtime) (*runtime, error) {
 		c, err := reg.Build(sec, &collector.Deps{
 			Environment: cfg.Environment, Group: b.group, Logger: d.logger.With("collector", reg.Name),
 			Sandbox: d.opts.Sandbox, Reserved: reserved, Fingerprint: fp, Providers: rt.providers,
+			Sections: reads,
 		})
 		if err != nil {
 			rt.stopNew(prev)
@@ -87,6 +94,18 @@ func (d *Daemon) build(cfg *config.Config, prev *runtime) (*runtime, error) {
 		}
 	}
 	return rt, nil
+}
+
+// readSections returns the sections of names that cfg configures: the
+// read-only view a collector gets of the others' sections it reads.
+func readSections(cfg *config.Config, names []string) map[string]config.Section {
+	out := map[string]config.Section{}
+	for _, name := range names {
+		if sec, ok := cfg.Sections[name]; ok {
+			out[name] = sec
+		}
+	}
+	return out
 }
 
 // buildProviders builds the client set of every provider section in cfg,

@@ -4,6 +4,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -90,4 +91,8 @@ func TestSandboxShowsTheRunbookFaults(t *testing.T) {
 	}
 	v, ok := value(mfs, "vigil_cluster_workload_replicas_desired", map[string]string{"kind": "Deployment"})
 	assert.True(t, ok && v >= 1)
+	// The registry probe's certificate, 5 days from expiry, is the expiry
+	// collector's too (it reads the access section's https probes).
+	v, ok = value(mfs, "vigil_cert_not_after_timestamp_seconds", map[string]string{"origin": "probe", "location": "registry", "chain_position": "leaf"})
+	assert.True(t, ok && time.Until(time.Unix(int64(v), 0)) < 6*24*time.Hour, "the sandbox's registry probe certificate is not watched")
 }
