@@ -165,8 +165,13 @@ func observeRequests(t *testing.T, gates string, secretsNamespaces []string) map
 	// which envtest lacks: CRDs of the same group, version and resources
 	// stand in for it, so Vigil's requests there succeed and it goes on to
 	// make every request it makes in a real cluster.
+	// Velero's real CRDs (collectors/backup/testdata/velero-crds), so the
+	// backup collector's velero target watches real Schedule and Backup
+	// resources.
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: testenv.KubeAssetsDir(t),
+		CRDDirectoryPaths:     []string{filepath.Join("..", "collectors", "backup", "testdata", "velero-crds")},
+		ErrorIfCRDPathMissing: true,
 		CRDs:                  []*apiextensionsv1.CustomResourceDefinition{metricsCRD("nodes", "NodeMetrics", apiextensionsv1.ClusterScoped), metricsCRD("pods", "PodMetrics", apiextensionsv1.NamespaceScoped)},
 	}
 	args := env.ControlPlane.GetAPIServer().Configure().
@@ -192,8 +197,9 @@ func observeRequests(t *testing.T, gates string, secretsNamespaces []string) map
 	kubeconfig := testenv.WriteKubeconfig(t, au.Config(), "")
 
 	// Every collector on: the cluster collector with metrics.k8s.io, the
-	// textfile collector (it reads a directory, never the API server) and
-	// the expiry collector's TLS Secrets.
+	// textfile collector (it reads a directory, never the API server), the
+	// expiry collector's TLS Secrets and the backup collector's Velero
+	// schedules and backups.
 	textfiles := filepath.Join(dir, "textfile")
 	if err := os.Mkdir(textfiles, 0o750); err != nil {
 		t.Fatal(err)
@@ -205,6 +211,9 @@ func observeRequests(t *testing.T, gates string, secretsNamespaces []string) map
 	}
 	cert, err := sandbox.NewRoot("rbac-test", time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kube.CoreV1().Namespaces().Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "velero"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, ns := range secretsNamespaces {
@@ -231,7 +240,12 @@ expiry:
   kubernetes_secrets:
     kubeconfig: %s
     namespaces: [%s]
-`, kubeconfig, textfiles, kubeconfig, strings.Join(secretsNamespaces, ", "))), 0o600); err != nil {
+backup:
+  targets:
+    - name: velero
+      kind: velero
+      kubeconfig: %s
+`, kubeconfig, textfiles, kubeconfig, strings.Join(secretsNamespaces, ", "), kubeconfig)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
