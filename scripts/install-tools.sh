@@ -63,6 +63,24 @@ install_prometheus() {
 	$sudo systemctl stop prometheus prometheus-alertmanager prometheus-node-exporter >/dev/null 2>&1 || true
 }
 
+# apt_install PACKAGE...: Debian packages, with sudo unless root.
+apt_install() {
+	local sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	$sudo apt-get update -qq >&2
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
+# install_browser: Chromium from Debian (about 100 MB of packages, a minute);
+# apt itself is the cache: a second run finds it installed and does nothing.
+install_browser() {
+	if command -v chromium >/dev/null; then
+		return 0
+	fi
+	log "installing chromium from Debian"
+	apt_install chromium
+}
+
 TOFU_VERSION="v1.12.6"
 TOFU_DIR="$TOOLS_DIR/opentofu-$TOFU_VERSION"
 BIN_DIR="$TOOLS_DIR/bin" # the Makefile puts this first on PATH
@@ -254,6 +272,7 @@ install_aws_provider() {
 
 case "${1:-all}" in
 prometheus) install_prometheus ;;
+browser) install_browser ;;
 terraform) install_terraform ;;
 moto) install_moto ;;
 envtest) install_envtest ;;
@@ -264,6 +283,7 @@ aws-provider) install_aws_provider ;;
 aws-provider-dir) echo "$TOOLS_DIR/terraform-provider-aws-$AWS_PROVIDER_MODULE_VERSION" ;;
 all)
 	install_prometheus
+	install_browser
 	install_terraform
 	install_moto
 	install_envtest
@@ -272,7 +292,7 @@ all)
 	install_aws_provider
 	;;
 *)
-	echo "usage: $0 [prometheus|terraform|moto|envtest|envtest-dir|lint|promtool3|aws-provider|aws-provider-dir|all]" >&2
+	echo "usage: $0 [prometheus|browser|terraform|moto|envtest|envtest-dir|lint|promtool3|aws-provider|aws-provider-dir|all]" >&2
 	exit 2
 	;;
 esac

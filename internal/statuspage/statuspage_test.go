@@ -191,7 +191,7 @@ func TestRowsCarryTheirState(t *testing.T) {
 	_, page := serve(t, scrape, "/")
 	assert.Contains(t, page, `<tr class="bad"><td><span class="badge">down</span></td><td>billing_aws</td>`)
 	assert.Contains(t, page, `<tr class="bad"><td><span class="badge">92 %</span>`, "90 % of budget and over is bad")
-	assert.Contains(t, page, `<tr class="bad"><td class="why">in 2d 0h</td>`, "inside the 7-day page threshold")
+	assert.Contains(t, page, `<tr class="bad"><td class="why when">in 2d 0h</td>`, "inside the 7-day page threshold")
 }
 
 func TestEmptySectionsSaySo(t *testing.T) {

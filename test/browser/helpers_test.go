@@ -1,0 +1,149 @@
+package browser
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// This module imports nothing from the main module: it runs the exporter
+// as the binary users run (built once per test run from ../../cmd/exporter),
+// so the main module's dependencies never have to be tidied in here too.
+// The few helpers below mirror internal/testenv's.
+
+// repoRoot is the main module's directory.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// tool returns the path of a command on PATH; a missing one skips the test
+// locally and fails it under CI=true, so CI never passes by skipping.
+func tool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		msg := name + " is not installed: run `make tools` (or `make test`, which installs it)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return p
+}
+
+var (
+	buildOnce sync.Once
+	built     string
+	buildErr  error
+	buildOut  []byte
+)
+
+// TestMain removes the exporter binary the tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built != "" {
+		_ = os.RemoveAll(filepath.Dir(built))
+	}
+	os.Exit(code)
+}
+
+// exporterBinary builds cmd/exporter once per test run.
+func exporterBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "vigil-browser-test-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		built = filepath.Join(dir, "vigil-exporter")
+		cmd := exec.Command("go", "build", "-o", built, "./cmd/exporter")
+		cmd.Dir = repoRoot()
+		buildOut, buildErr = cmd.CombinedOutput()
+	})
+	require.NoError(t, buildErr, "building the exporter:\n%s", buildOut)
+	return built
+}
+
+// startExporter runs the exporter binary with args on a free loopback port
+// until the test ends and waits until /-/ready answers 200.
+func startExporter(t *testing.T, args ...string) string {
+	t.Helper()
+	addr := net.JoinHostPort("127.0.0.1", freePort(t))
+	out := &syncBuffer{}
+	cmd := exec.Command(exporterBinary(t), append(args, "--web.listen-address="+addr)...)
+	cmd.Stdout, cmd.Stderr = out, out
+	require.NoError(t, cmd.Start())
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("exporter output:\n%s", out.String())
+		}
+	})
+	url := "http://" + addr
+	require.Eventually(t, func() bool {
+		select {
+		case <-exited:
+			return true // reported below
+		default:
+		}
+		resp, err := http.Get(url + "/-/ready")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 60*time.Second, 100*time.Millisecond, "the exporter never became ready")
+	select {
+	case <-exited:
+		t.Fatalf("the exporter exited:\n%s", out.String())
+	default:
+	}
+	return url
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return port
+}
+
+// syncBuffer is a bytes.Buffer safe for a process's output and a test
+// reading it at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
