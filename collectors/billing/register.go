@@ -74,7 +74,10 @@ func targets(s *Section, deps *collector.Deps) (Config, error) {
 			if !ok {
 				return Config{}, fmt.Errorf("aws[%d].account: %q is not an account of the aws: section; name one listed there", i, a.Account)
 			}
-			cfg.AWS = append(cfg.AWS, AWSTarget{Name: a.Account, Config: a, Key: p.Fingerprint(), Client: acct.Billing})
+			// The account's own fingerprint, not the provider's: adding
+			// an account or rotating another's key refetches nothing
+			// here (Cost Explorer costs USD 0.01 a request).
+			cfg.AWS = append(cfg.AWS, AWSTarget{Name: a.Account, Config: a, Key: acct.Fingerprint(), Client: acct.Billing})
 		}
 	}
 	if s.IONOS != nil {

@@ -29,7 +29,15 @@ type accountState struct {
 
 	mu sync.Mutex // held across the one GetCallerIdentity, so it runs once
 	id string
+
+	fingerprint string
 }
+
+// Fingerprint identifies this account's configuration and credentials
+// alone (see accountFingerprint): key a source that reads one account with
+// it, so a reload that adds another account or rotates another's key keeps
+// the source's snapshot.
+func (a *Account) Fingerprint() string { return a.state.fingerprint }
 
 // Config returns a copy of the account's aws.Config for region ("" for the
 // first configured one: Cost Explorer and Budgets ask for us-east-1

@@ -17,9 +17,11 @@
 package aws
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -82,7 +84,7 @@ func New(ctx context.Context, cfg *Config) (*Provider, error) {
 		}
 		p.accounts = append(p.accounts, Account{
 			Name: ac.Name, Regions: append([]string(nil), regions...), RoleARN: ac.RoleARN,
-			state: &accountState{cfg: base},
+			state: &accountState{cfg: base, fingerprint: accountFingerprint(ctx, ac)},
 		})
 	}
 	p.fingerprint = fingerprint(cfg)
@@ -122,14 +124,9 @@ func fingerprint(cfg *Config) string {
 	h := sha256.New()
 	field := func(s string) { fmt.Fprintf(h, "%d:%s;", len(s), s) }
 	for _, a := range cfg.Accounts {
-		for _, f := range []string{"account", a.Name, a.Region, strings.Join(a.Regions, ","), a.Profile, a.RoleARN, a.ExternalID, a.Endpoint} {
-			field(f)
-		}
+		accountFields(field, a)
 	}
-	for _, v := range credentialEnv {
-		field(v)
-		field(os.Getenv(v))
-	}
+	envFields(field)
 	// The shared files' contents too: keys rotated in ~/.aws/credentials
 	// at the same path, plus SIGHUP, must reach the clients. Digests only.
 	for _, path := range sharedFiles() {
@@ -139,6 +136,60 @@ func fingerprint(cfg *Config) string {
 		field(fmt.Sprintf("%x %v", sum, err != nil))
 	}
 	return "aws-" + hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+func accountFields(field func(string), a AccountConfig) {
+	for _, f := range []string{"account", a.Name, a.Region, strings.Join(a.Regions, ","), a.Profile, a.RoleARN, a.ExternalID, a.Endpoint} {
+		field(f)
+	}
+}
+
+func envFields(field func(string)) {
+	for _, v := range credentialEnv {
+		field(v)
+		field(os.Getenv(v))
+	}
+}
+
+// accountFingerprint identifies one account's configuration and the
+// credentials it resolves to: its own fields, the credential environment,
+// and of the shared files only the profile it reads (the default profile
+// when it names none), hashed. A key rotated in one profile, or an account
+// added, changes no other account's: sources keyed by it (Cost Explorer,
+// USD 0.01 a request) keep their snapshots across such a reload.
+func accountFingerprint(ctx context.Context, a AccountConfig) string {
+	h := sha256.New()
+	field := func(s string) { fmt.Fprintf(h, "%d:%s;", len(s), s) }
+	accountFields(field, a)
+	envFields(field)
+	field(profileDigest(ctx, a.Profile))
+	return "aws-account-" + hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// profileDigest digests the shared-config profile the default chain reads
+// for an account (the SDK's own parser, so source_profile chains and
+// credential_process lines count too); never the values themselves.
+func profileDigest(ctx context.Context, profile string) string {
+	if profile == "" {
+		profile = cmp.Or(os.Getenv("AWS_PROFILE"), os.Getenv("AWS_DEFAULT_PROFILE"), "default")
+	}
+	files := sharedFiles() // credentials, then config; the variables count
+	sc, err := awsconfig.LoadSharedConfigProfile(ctx, profile, func(o *awsconfig.LoadSharedConfigOptions) {
+		if len(files) == 2 {
+			o.CredentialsFiles, o.ConfigFiles = files[:1], files[1:]
+		}
+	})
+	if err != nil {
+		// No such profile (or no files): the chain looks elsewhere. The
+		// error's type says which, without a value.
+		return fmt.Sprintf("profile %s: %T", profile, err)
+	}
+	b, err := json.Marshal(sc)
+	if err != nil {
+		return fmt.Sprintf("profile %s: %T", profile, err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // sharedFiles are the files the default chain reads credentials and
