@@ -1,6 +1,7 @@
 package ionoscloud
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -190,8 +191,8 @@ func (s *Server) poolsCollection(c *Cluster) collection {
 
 func (s *Server) pool(c *Cluster, p *NodePool) obj {
 	props := map[string]any{"name": p.Name, "datacenterId": p.DatacenterID, "nodeCount": p.NodeCount,
-		"cpuFamily": "INTEL_SKYLAKE", "serverType": "DedicatedCore", "coresCount": 4, "ramSize": 16384,
-		"availabilityZone": "AUTO", "storageType": "SSD", "storageSize": 100, "k8sVersion": p.K8sVersion,
+		"cpuFamily": "INTEL_SKYLAKE", "serverType": "DedicatedCore", "coresCount": cmp.Or(p.Cores, 4), "ramSize": cmp.Or(p.RAMMB, 16384),
+		"availabilityZone": "AUTO", "storageType": cmp.Or(p.StorageType, "SSD"), "storageSize": cmp.Or(p.StorageGB, 100), "k8sVersion": p.K8sVersion,
 		"maintenanceWindow": window(p.Window), "lans": []any{}, "labels": map[string]string{},
 		"annotations": map[string]string{}, "publicIps": []string{}, "availableUpgradeVersions": []string{}}
 	if p.AutoMax > 0 {

@@ -72,6 +72,10 @@ type NodePool struct {
 	AutoMin, AutoMax       int // 0, 0: no autoscaling
 	Window                 Window
 	Nodes                  []Node
+	// Each node's size (the billing estimate reads them); zero values
+	// render as 4 cores, 16384 MB of RAM and 100 GB of SSD.
+	Cores, RAMMB, StorageGB int
+	StorageType             string // HDD or SSD
 }
 
 // Node is a node of a pool. PublicIP "" is a node without its public IP.
