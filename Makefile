@@ -19,7 +19,7 @@ TEST_FLAGS ?= -race -count=1 -timeout 45m
 TOOLS_DIR ?= $(or $(VIGIL_TOOLS_DIR),$(HOME)/.cache/vigil/tools)
 export PATH := $(TOOLS_DIR)/bin:$(PATH)
 
-.PHONY: all build run test tools tools-prometheus tools-envtest tools-lint lint generate bench clean
+.PHONY: all build run test tools tools-prometheus tools-envtest tools-lint lint generate fuzz bench clean
 
 all: build
 
@@ -32,6 +32,13 @@ run:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/vigil-exporter ./cmd/exporter
 	$(BIN)/vigil-exporter --web.listen-address=$(LISTEN) $(if $(CONFIG),--config.file=$(CONFIG),--sandbox)
 
+## demo: build and start the exporter on the sandbox, a real Prometheus with
+## the shipped alerts/*.yml and a real Alertmanager, all on loopback; prints
+## their URLs; Ctrl-C stops all three (scripts/demo.sh).
+.PHONY: demo tools-browser
+demo: tools-prometheus
+	scripts/demo.sh
+
 ## tools: install the real components the tests run against (cached; a second run is a no-op).
 tools:
 	scripts/install-tools.sh all
@@ -39,6 +46,8 @@ tools-prometheus:
 	scripts/install-tools.sh prometheus
 tools-envtest:
 	scripts/install-tools.sh envtest
+tools-browser:
+	scripts/install-tools.sh browser
 tools-lint:
 	scripts/install-tools.sh lint
 	scripts/install-tools.sh promtool3
@@ -47,6 +56,7 @@ tools-lint:
 ## promtool 2.42 and 3.x, amtool, terraform, envtest, end to end).
 test: tools lint
 	$(GO) test $(TEST_FLAGS) ./...
+	cd test/browser && $(GO) test $(TEST_FLAGS) ./...
 
 ## lint: gofmt, go vet, staticcheck, govulncheck (offline database, allow-list
 ## scripts/vulncheck-allow.yml), promtool 2.42 and 3.x check rules, and check
@@ -65,6 +75,12 @@ generate:
 	$(GO) run ./dashboards/gen
 	$(GO) run ./internal/catalogue/gen
 	$(GO) run ./deploy/gen
+
+## fuzz: run every Go fuzz target for FUZZTIME each (default 60s), one at a
+## time; `make test` replays their committed seed corpora (testdata/fuzz).
+FUZZTIME ?= 60s
+fuzz:
+	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
 ## bench: the benchmarks recorded in docs/benchmarks.md.
 bench: tools

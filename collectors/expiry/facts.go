@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -131,7 +132,18 @@ func jwtExpiry(token string) (exp time.Time, has bool, err error) {
 	if secs > 1e12 {
 		// IONOS has issued iat in milliseconds; read exp the same way
 		// when it could only be milliseconds (past the year 33658).
-		return time.UnixMilli(int64(secs)).UTC(), true, nil
+		exp = time.UnixMilli(int64(min(secs, math.MaxInt64/2))).UTC()
+	} else {
+		exp = time.Unix(int64(secs), 0).UTC()
 	}
-	return time.Unix(int64(secs), 0).UTC(), true, nil
+	// A NumericDate is not negative (RFC 7519); a value past any date a
+	// token could mean would overflow the conversion above (found by
+	// FuzzJWTExpiry): refuse both rather than export a nonsense date.
+	if secs < 0 || exp.After(maxJWTExpiry) {
+		return time.Time{}, false, errors.New("the JWT's exp claim is out of range (negative, or past the year 9999)")
+	}
+	return exp, true, nil
 }
+
+// maxJWTExpiry is the latest expiry Vigil accepts.
+var maxJWTExpiry = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -144,6 +145,11 @@ func nextOffset(links *ionoscloud.PaginationLinks, cur int32, got int) (int32, b
 	}
 	if next <= int64(cur) {
 		return 0, false, &source.DecodeError{Err: errors.New("IONOS Cloud API: _links.next does not move forward")}
+	}
+	// Offsets are int32 in the SDK: past that, cur+got would wrap negative
+	// and restart the listing (found by FuzzNextOffset).
+	if next > math.MaxInt32 {
+		return 0, false, &source.DecodeError{Err: errors.New("IONOS Cloud API: _links.next is past the largest offset")}
 	}
 	return int32(next), true, nil
 }

@@ -133,25 +133,33 @@ func (c *Collector) parse(path string) (fileResult, error) {
 	if err != nil {
 		return fileResult{}, err
 	}
-	res := fileResult{mtime: st.ModTime()}
+	res, err := c.parseText(filepath.Base(path), f)
+	res.mtime = st.ModTime()
+	return res, err
+}
+
+// parseText parses one file's contents; name (the file's base name) starts
+// every error, which also says what to do.
+func (c *Collector) parseText(name string, r io.Reader) (fileResult, error) {
+	var res fileResult
 	parser := expfmt.NewTextParser(model.LegacyValidation)
-	mfs, err := parser.TextToMetricFamilies(f)
+	mfs, err := parser.TextToMetricFamilies(r)
 	if err != nil {
-		return res, fmt.Errorf("%s: %w", filepath.Base(path), err)
+		return res, fmt.Errorf("%s: %w; fix the program that writes it (check it with promtool check metrics)", name, err)
 	}
 	names := make([]string, 0, len(mfs))
-	for name := range mfs {
-		if c.cfg.Reserved[name] || reservedPrefix(name) {
-			return res, fmt.Errorf("%s defines %s, a metric Vigil itself exposes", filepath.Base(path), name)
+	for fam := range mfs {
+		if c.cfg.Reserved[fam] || reservedPrefix(fam) {
+			return res, fmt.Errorf("%s defines %s, a metric Vigil itself exposes; rename the metric in the program that writes the file", name, fam)
 		}
-		names = append(names, name)
+		names = append(names, fam)
 	}
 	sort.Strings(names)
-	for _, name := range names {
-		mf := mfs[name]
+	for _, fam := range names {
+		mf := mfs[fam]
 		for i, m := range mf.Metric {
 			if m.TimestampMs != nil {
-				return res, fmt.Errorf("%s: %s has a timestamp; textfiles must not carry timestamps", filepath.Base(path), name)
+				return res, fmt.Errorf("%s: %s has a timestamp; textfiles must not carry timestamps, remove it", name, fam)
 			}
 			// Once per refresh here, not on every scrape.
 			mf.Metric[i] = exposition.WithDefaultLabel(m, "environment", c.cfg.Environment)

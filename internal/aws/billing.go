@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,6 +23,8 @@ import (
 	btypes "github.com/aws/aws-sdk-go-v2/service/budgets/types"
 	"github.com/aws/aws-sdk-go-v2/service/costexplorer"
 	cetypes "github.com/aws/aws-sdk-go-v2/service/costexplorer/types"
+
+	"github.com/vigil-monitoring/vigil/internal/source"
 )
 
 // BillingRegion is where Cost Explorer and Budgets answer.
@@ -134,6 +137,7 @@ func (b *BillingClient) CostAndUsage(ctx context.Context, metric string, now tim
 		Current:  MonthCost{Month: cur.Format("2006-01"), Services: map[string]float64{}},
 		Previous: MonthCost{Month: prev.Format("2006-01"), Services: map[string]float64{}},
 	}
+	var pager pages
 	for {
 		out, err := client.GetCostAndUsage(ctx, in)
 		if err != nil {
@@ -169,7 +173,11 @@ func (b *BillingClient) CostAndUsage(ctx context.Context, metric string, now tim
 				m.Services[g.Keys[0]] += amount
 			}
 		}
-		if out.NextPageToken == nil || *out.NextPageToken == "" {
+		more, err := pager.next("cost explorer GetCostAndUsage", out.NextPageToken)
+		if err != nil {
+			return CostReport{}, err
+		}
+		if !more {
 			return rep, nil
 		}
 		in.NextPageToken = out.NextPageToken
@@ -248,6 +256,7 @@ func (b *BillingClient) Budgets(ctx context.Context) ([]Budget, error) {
 	client := budgets.NewFromConfig(b.cfg)
 	in := &budgets.DescribeBudgetsInput{AccountId: awssdk.String(accountID), MaxResults: awssdk.Int32(100)}
 	var out []Budget
+	var pager pages
 	for {
 		page, err := client.DescribeBudgets(ctx, in)
 		if err != nil {
@@ -285,7 +294,11 @@ func (b *BillingClient) Budgets(ctx context.Context) ([]Budget, error) {
 			}
 			out = append(out, bud)
 		}
-		if page.NextToken == nil || *page.NextToken == "" {
+		more, err := pager.next("budgets DescribeBudgets", page.NextToken)
+		if err != nil {
+			return nil, err
+		}
+		if !more {
 			return out, nil
 		}
 		in.NextToken = page.NextToken
@@ -295,6 +308,7 @@ func (b *BillingClient) Budgets(ctx context.Context) ([]Budget, error) {
 func notifications(ctx context.Context, client *budgets.Client, accountID string, b Budget) ([]BudgetNotification, error) {
 	in := &budgets.DescribeNotificationsForBudgetInput{AccountId: awssdk.String(accountID), BudgetName: awssdk.String(b.Name), MaxResults: awssdk.Int32(100)}
 	var out []BudgetNotification
+	var pager pages
 	for {
 		page, err := client.DescribeNotificationsForBudget(ctx, in)
 		if err != nil {
@@ -314,11 +328,44 @@ func notifications(ctx context.Context, client *budgets.Client, accountID string
 			}
 			out = append(out, BudgetNotification{Type: string(n.NotificationType), Comparison: string(n.ComparisonOperator), Ratio: ratio})
 		}
-		if page.NextToken == nil || *page.NextToken == "" {
+		more, err := pager.next("budgets DescribeNotificationsForBudget", page.NextToken)
+		if err != nil {
+			return nil, err
+		}
+		if !more {
 			return out, nil
 		}
 		in.NextToken = page.NextToken
 	}
+}
+
+// maxBillingPages bounds one paginated call: a real account needs a few
+// pages; more means a server that never stops, and Cost Explorer bills
+// every page.
+const maxBillingPages = 100
+
+// pages follows one call's page tokens. A token seen before, or more than
+// maxBillingPages pages, is a broken answer: stop with a decode error rather
+// than loop (and pay) forever (FuzzBillingAnswers' repeating-token seed).
+type pages struct {
+	seen map[string]bool
+}
+
+func (p *pages) next(api string, token *string) (bool, error) {
+	if token == nil || *token == "" {
+		return false, nil
+	}
+	if p.seen == nil {
+		p.seen = map[string]bool{}
+	}
+	if p.seen[*token] {
+		return false, fmt.Errorf("%s: the answer's page token repeats an earlier one: %w", api, &source.DecodeError{Err: errors.New("pagination loops")})
+	}
+	if len(p.seen) >= maxBillingPages {
+		return false, fmt.Errorf("%s: more than %d pages: %w", api, maxBillingPages, &source.DecodeError{Err: errors.New("too many pages")})
+	}
+	p.seen[*token] = true
+	return true, nil
 }
 
 // parseAmount reads the decimal strings AWS sends for money.
@@ -327,8 +374,10 @@ func parseAmount(s *string) (float64, error) {
 		return 0, errors.New("amount missing")
 	}
 	v, err := strconv.ParseFloat(*s, 64)
-	if err != nil {
-		return 0, fmt.Errorf("amount %q is not a number", *s)
+	// ParseFloat also reads "NaN" and "Inf": no amount of money (found by
+	// FuzzParseAmount).
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("amount %q is not a finite number", *s)
 	}
 	return v, nil
 }

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -39,8 +40,10 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 		b = []byte(strings.TrimSpace(s))
 	}
 	v, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
-		return fmt.Errorf("%q is not a decimal number", string(b))
+	// ParseFloat also reads "NaN" and "Inf", which are no amount of money
+	// and would poison every sum they enter (found by FuzzDecimal).
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Errorf("%q is not a finite decimal number", string(b))
 	}
 	*d = Decimal(v)
 	return nil
