@@ -56,6 +56,8 @@ tools-lint:
 ## promtool 2.42 and 3.x, amtool, terraform, envtest, end to end).
 test: tools lint
 	$(GO) test $(TEST_FLAGS) ./...
+	# The Helm chart's tests: a module of their own (Helm's dependencies).
+	cd test/helm && $(GO) test $(TEST_FLAGS) ./...
 	cd test/browser && $(GO) test $(TEST_FLAGS) ./...
 
 ## lint: gofmt, go vet, staticcheck, govulncheck (offline database, allow-list
@@ -70,11 +72,13 @@ lint: tools-prometheus tools-lint
 	promtool3 check rules alerts/*.yml
 	scripts/check-sandbox-metrics.sh
 
-## generate: regenerate the committed dashboards, docs/metrics.md and deploy/ files.
+## generate: regenerate the committed dashboards, docs/metrics.md, deploy/ and
+## charts/vigil/files, and the chart's golden test/helm/testdata/default.golden.yaml.
 generate:
 	$(GO) run ./dashboards/gen
 	$(GO) run ./internal/catalogue/gen
 	$(GO) run ./deploy/gen
+	cd test/helm && $(GO) test -count=1 -run '^TestDefaultsGolden$$' . -update
 
 ## fuzz: run every Go fuzz target for FUZZTIME each (default 60s), one at a
 ## time; `make test` replays their committed seed corpora (testdata/fuzz).

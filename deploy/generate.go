@@ -180,6 +180,40 @@ func kustomization(cms []dashboardConfigMap) []byte {
 // nodes, so expressions keep their layout and nothing is lost or reordered;
 // the API server checks them against the operator's CRD schema (tested).
 func prometheusRule(repoRoot string, settings Settings) ([]byte, error) {
+	groups, err := allRuleGroups(repoRoot, settings.RunbookURLPattern)
+	if err != nil {
+		return nil, err
+	}
+	doc := mapping(
+		"apiVersion", scalar("monitoring.coreos.com/v1"),
+		"kind", scalar("PrometheusRule"),
+		"metadata", mapping(
+			"name", scalar("vigil"),
+			"labels", mapping("app.kubernetes.io/name", scalar("vigil")),
+		),
+		"spec", mapping("groups", groups),
+	)
+	return encodeYAML(fmt.Sprintf(header, "alerts/*.yml"), doc, "the PrometheusRule")
+}
+
+// encodeYAML writes head, then doc with two-space indentation.
+func encodeYAML(head string, doc *yaml.Node, what string) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(head)
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return nil, fmt.Errorf("encoding %s: %w", what, err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("encoding %s: %w", what, err)
+	}
+	return b.Bytes(), nil
+}
+
+// allRuleGroups returns the groups of every alerts/*.yml, in file-name order,
+// each runbook_url rewritten with pattern.
+func allRuleGroups(repoRoot, pattern string) (*yaml.Node, error) {
 	paths, err := filepath.Glob(filepath.Join(repoRoot, "alerts", "*.yml"))
 	if err != nil {
 		return nil, fmt.Errorf("listing rule files: %w", err)
@@ -206,33 +240,13 @@ func prometheusRule(repoRoot string, settings Settings) ([]byte, error) {
 				return nil, fmt.Errorf("%s:%d: group %q is also defined in %s: group names must be unique across alerts/", rel, g.Line, name, other)
 			}
 			seen[name] = rel
-			if err := rewriteRunbookURLs(g, rel, settings.RunbookURLPattern); err != nil {
+			if err := rewriteRunbookURLs(g, rel, pattern); err != nil {
 				return nil, err
 			}
 			groups.Content = append(groups.Content, g)
 		}
 	}
-
-	doc := mapping(
-		"apiVersion", scalar("monitoring.coreos.com/v1"),
-		"kind", scalar("PrometheusRule"),
-		"metadata", mapping(
-			"name", scalar("vigil"),
-			"labels", mapping("app.kubernetes.io/name", scalar("vigil")),
-		),
-		"spec", mapping("groups", groups),
-	)
-	var b bytes.Buffer
-	fmt.Fprintf(&b, header, "alerts/*.yml")
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(doc); err != nil {
-		return nil, fmt.Errorf("encoding the PrometheusRule: %w", err)
-	}
-	if err := enc.Close(); err != nil {
-		return nil, fmt.Errorf("encoding the PrometheusRule: %w", err)
-	}
-	return b.Bytes(), nil
+	return groups, nil
 }
 
 // ruleGroups returns the `groups` sequence of one rule file, or nil for a
@@ -342,7 +356,12 @@ func relPath(root, path string) string {
 // Write replaces the contents of GeneratedDir under repoRoot with files,
 // removing generated files that no longer have a source.
 func Write(repoRoot string, files map[string][]byte) error {
-	dir := filepath.Join(repoRoot, GeneratedDir)
+	return WriteDir(filepath.Join(repoRoot, GeneratedDir), files)
+}
+
+// WriteDir replaces the generated files of dir with files (Write for any
+// generated directory, such as ChartFilesDir).
+func WriteDir(dir string, files map[string][]byte) error {
 	existing, err := listFiles(dir)
 	if err != nil {
 		return err
@@ -369,7 +388,11 @@ func Write(repoRoot string, files map[string][]byte) error {
 // Stale lists the files of GeneratedDir under repoRoot that differ from
 // files: changed, missing or no longer generated. Empty means in step.
 func Stale(repoRoot string, files map[string][]byte) ([]string, error) {
-	dir := filepath.Join(repoRoot, GeneratedDir)
+	return StaleDir(filepath.Join(repoRoot, GeneratedDir), files)
+}
+
+// StaleDir is Stale for any generated directory, such as ChartFilesDir.
+func StaleDir(dir string, files map[string][]byte) ([]string, error) {
 	existing, err := listFiles(dir)
 	if err != nil {
 		return nil, err

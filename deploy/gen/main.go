@@ -1,5 +1,5 @@
-// Command gen writes deploy/base/generated from alerts/*.yml and
-// dashboards/*.json. Run it from the repository root: `go run ./deploy/gen`
+// Command gen writes deploy/base/generated and charts/vigil/files from
+// alerts/*.yml and dashboards/*.json. Run it from the repository root: `go run ./deploy/gen`
 // (make generate runs it after the dashboards are generated). Its settings
 // (the runbook URL pattern) are in deploy/gen.yaml.
 package main
@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/vigil-monitoring/vigil/deploy"
 )
@@ -34,6 +35,17 @@ func main() {
 		os.Exit(1)
 	}
 	if err := deploy.Write(*root, files); err != nil {
+		fmt.Fprintf(os.Stderr, "deploy/gen: %v\n", err)
+		os.Exit(1)
+	}
+	// The Helm chart's copies: its runbook URL pattern is a value of the
+	// chart (prometheusRule.runbookURLPattern), not this setting.
+	chart, err := deploy.GenerateChart(*root)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "deploy/gen: %v\n", err)
+		os.Exit(1)
+	}
+	if err := deploy.WriteDir(filepath.Join(*root, deploy.ChartFilesDir), chart); err != nil {
 		fmt.Fprintf(os.Stderr, "deploy/gen: %v\n", err)
 		os.Exit(1)
 	}
