@@ -14,7 +14,11 @@
 // informer, one series set per schedule (its interval from its own cron);
 // a deleted schedule's series go at once.
 //
-// Not read yet: RDS snapshots, IONOS volume snapshots.
+// RDS targets read every DB instance's automated and manual snapshots
+// (newest available one's time, newest one's status) and its automated
+// backup retention.
+//
+// Not read yet: IONOS volume snapshots.
 package backup
 
 import (
@@ -42,11 +46,11 @@ var kindName = []string{"kind", "name"}
 // Catalogue lists the collector's metrics.
 var Catalogue = []metricdoc.Desc{
 	{Name: "vigil_backup_last_success_timestamp_seconds", Type: metricdoc.Gauge, Labels: kindName,
-		Help: "Time of the target's newest backup (file mtime, S3 LastModified, completion of the Velero schedule's newest Completed backup); absent while the target holds none."},
+		Help: "Time of the target's newest backup (file mtime, S3 LastModified, completion of the Velero schedule's newest Completed backup, creation of the RDS instance's newest available snapshot); absent while the target holds none."},
 	{Name: "vigil_backup_size_bytes", Type: metricdoc.Gauge, Labels: kindName,
 		Help: "Size of the target's newest backup in bytes."},
 	{Name: "vigil_backup_objects", Type: metricdoc.Gauge, Labels: kindName,
-		Help: "Number of backups the target holds (files matching the glob, objects under the prefix with every page listed, Completed backups of the Velero schedule)."},
+		Help: "Number of backups the target holds (files matching the glob, objects under the prefix with every page listed, Completed backups of the Velero schedule, available RDS snapshots)."},
 	{Name: "vigil_backup_total_size_bytes", Type: metricdoc.Gauge, Labels: kindName,
 		Help: "Sum of the sizes of every backup the target holds, in bytes."},
 	{Name: "vigil_backup_expected_interval_seconds", Type: metricdoc.Gauge, Labels: kindName,
@@ -58,7 +62,9 @@ var Catalogue = []metricdoc.Desc{
 	{Name: "vigil_backup_expiry_timestamp_seconds", Type: metricdoc.Gauge, Labels: kindName,
 		Help: "When the newest good backup expires and is deleted (Velero's status.expiration of the newest Completed backup of the schedule)."},
 	{Name: "vigil_backup_phase", Type: metricdoc.Gauge, Labels: []string{"kind", "name", "phase"},
-		Help: "1 for the phase of the Velero schedule's newest backup (status.phase), 0 for each other phase of Velero's Backup CRD; absent before its first backup."},
+		Help: "1 for the phase of the target's newest backup, 0 for each other phase of its kind (Velero: status.phase over every phase of Velero's Backup CRD; RDS: the snapshot's status); absent before its first backup."},
+	{Name: "vigil_backup_retention_seconds", Type: metricdoc.Gauge, Labels: kindName,
+		Help: "How long the target keeps its backups, from the upstream (RDS: the instance's automated backup retention period; 0: automated backups are off)."},
 	{Name: "vigil_backup_severity", Type: metricdoc.Gauge, Labels: []string{"kind", "name", "severity"},
 		Help: "1 for the severity (page or ticket) the target's backup alerts take, from the configuration; the rules join on it."},
 }
@@ -94,6 +100,8 @@ type TargetConfig struct {
 	Key string
 	// Velero is the dynamic client a velero target watches through.
 	Velero dynamic.Interface
+	// RDS builds the target's RDS client sending through rt (rds only).
+	RDS func(rt http.RoundTripper) RDSAPI
 }
 
 // Config of the collector.
@@ -104,8 +112,9 @@ type Config struct {
 
 type target struct {
 	cfg    TargetConfig
-	src    *source.Source[Found] // files, s3
-	velero *veleroWatch          // velero
+	src    *source.Source[Found]    // files, s3
+	rds    *source.Source[RDSFound] // rds
+	velero *veleroWatch             // velero
 }
 
 // Collector reads every target and renders the result.
@@ -138,6 +147,12 @@ func New(cfg Config, group *source.Group, logger *slog.Logger) *Collector {
 		switch tc.Kind {
 		case KindFiles:
 			t.src = source.Add(group, opts, func(context.Context) (Found, error) { return readFiles(tc.Directory, tc.Glob) })
+		case KindRDS:
+			var client RDSAPI
+			t.rds = source.Add(group, opts, func(ctx context.Context) (RDSFound, error) {
+				return readRDS(ctx, client, tc.Instances)
+			})
+			client = tc.RDS(t.rds.Transport(nil, RDSAPIName))
 		case KindS3:
 			var client S3Lister
 			t.src = source.Add(group, opts, func(ctx context.Context) (Found, error) {
@@ -229,8 +244,12 @@ type row struct {
 	interval   time.Duration // 0: unknown (an unreadable cron), no series
 	found      *Found        // nil: not read yet
 	noSize     bool          // the kind has no sizes (Velero)
-	phase      string        // velero: the newest backup's phase; "": none
+	phase      string        // velero, rds: the newest backup's phase; "": none
+	phases     []string      // the kind's closed set of phases
 	expiry     time.Time     // velero: when the newest good backup expires
+	// retention: rds automated backup retention, when hasRetention.
+	retention    time.Duration
+	hasRetention bool
 }
 
 // rows lists what every target last read; files and s3 targets are one
@@ -241,6 +260,10 @@ func (c *Collector) rows() []row {
 	for _, t := range c.targets {
 		if t.velero != nil {
 			rows = append(rows, t.velero.rows(t)...)
+			continue
+		}
+		if t.rds != nil {
+			rows = append(rows, t.rdsRows()...)
 			continue
 		}
 		r := row{kind: t.cfg.Kind, name: t.cfg.Name, t: t, interval: t.cfg.Interval.Std()}
@@ -297,6 +320,7 @@ func (c *Collector) Render(w *exposition.Writer) error {
 	family("vigil_backup_expiry_timestamp_seconds", func(r *row) (float64, bool) {
 		return float64(r.expiry.Unix()), !r.expiry.IsZero()
 	})
+	family("vigil_backup_retention_seconds", func(r *row) (float64, bool) { return r.retention.Seconds(), r.hasRetention })
 	family("vigil_backup_expected_interval_seconds", func(r *row) (float64, bool) { return r.interval.Seconds(), r.interval > 0 })
 	family("vigil_backup_factor", func(r *row) (float64, bool) { return r.t.cfg.Factor, true })
 	family("vigil_backup_rpo_seconds", func(r *row) (float64, bool) { return r.t.cfg.RPO.Std().Seconds(), true })
@@ -311,7 +335,7 @@ func (c *Collector) Render(w *exposition.Writer) error {
 		if rows[i].phase == "" {
 			continue
 		}
-		for _, p := range VeleroPhases {
+		for _, p := range rows[i].phases {
 			series(&rows[i])
 			w.Label(lPhase, p)
 			w.Bool(rows[i].phase == p)

@@ -146,6 +146,8 @@ func TestDefaultsAndValidation(t *testing.T) {
 		{Name: "v", Kind: KindVelero, Interval: config.Duration(time.Hour), RefreshInterval: config.Duration(time.Minute),
 			Context: "c", Namespace: "Not a namespace"},
 		{Name: "w", Kind: KindVelero, Kubeconfig: "/does/not/exist"},
+		{Name: "r", Kind: KindRDS, Interval: config.Duration(time.Hour)},
+		{Name: "m", Kind: KindFiles, Directory: "/x", Interval: config.Duration(time.Hour), ManualInterval: config.Duration(time.Hour)},
 	}}
 	bad.ApplyDefaults()
 	var fields []string
@@ -159,6 +161,8 @@ func TestDefaultsAndValidation(t *testing.T) {
 		"targets[3].name",
 		"targets[4].interval", "targets[4].refresh_interval", "targets[4].context", "targets[4].namespace",
 		"targets[5].kubeconfig",
+		"targets[6].account", "targets[6].interval",
+		"targets[7].manual_interval",
 	}, fields)
 	v := &Section{Targets: []Target{{Name: "v", Kind: KindVelero}}}
 	v.ApplyDefaults()
@@ -172,7 +176,8 @@ func TestDefaultsAndValidation(t *testing.T) {
 // target is past its 24h RPO and pg-dumps is fresh, so `make run` shows
 // BackupTooOld for exactly one of them; of its Velero schedules,
 // volumes-6h's newest backup PartiallyFailed and its newest good one is
-// past 6h * 1.5, cluster-daily's is Completed and fresh.
+// past 6h * 1.5, cluster-daily's is Completed and fresh; RDS instance
+// legacy's newest automated snapshot is past 24h, orders' is fresh.
 func TestSandboxHasAFreshAndAStaleBackup(t *testing.T) {
 	env := &collector.SandboxEnv{}
 	t.Cleanup(env.Cleanup)
@@ -189,8 +194,15 @@ func TestSandboxHasAFreshAndAStaleBackup(t *testing.T) {
 	now := time.Now()
 	var velero []row
 	for _, r := range c.rows() {
-		if r.kind == KindVelero {
+		switch r.kind {
+		case KindVelero:
 			velero = append(velero, r)
+		case KindRDS:
+			if r.interval == 0 {
+				continue // manual snapshots with no manual_interval: never late
+			}
+			limit := min(time.Duration(float64(r.interval)*r.t.cfg.Factor), r.t.cfg.RPO.Std())
+			assert.Equal(t, r.name == "legacy/automated", now.Sub(r.found.Newest) > limit, r.name)
 		}
 	}
 	require.Len(t, velero, 2)
@@ -200,7 +212,7 @@ func TestSandboxHasAFreshAndAStaleBackup(t *testing.T) {
 		assert.Equal(t, map[string]string{"volumes-6h": "PartiallyFailed", "cluster-daily": "Completed"}[r.name], r.phase)
 	}
 	for _, tc := range cfg.Targets {
-		if tc.Kind == KindVelero {
+		if tc.Kind == KindVelero || tc.Kind == KindRDS {
 			continue
 		}
 		f, _, ok := c.targets[0].src.Get()

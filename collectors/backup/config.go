@@ -45,8 +45,14 @@ type Target struct {
 	Context    string `yaml:"context"`
 	Namespace  string `yaml:"namespace"`
 
+	// rds: an account of the aws: section (and Region, above), and the DB
+	// instances to watch (default every instance). Automated snapshots are
+	// expected daily; manual ones every ManualInterval, when set.
+	Instances      []string        `yaml:"instances"`
+	ManualInterval config.Duration `yaml:"manual_interval"`
+
 	// Interval is how often a backup is expected (the cron's period); not
-	// for velero, whose schedules say it themselves.
+	// for velero, whose schedules say it themselves, nor rds.
 	Interval config.Duration `yaml:"interval"`
 	// Factor: the backup is late after Interval * Factor (default 1.5).
 	Factor float64 `yaml:"factor"`
@@ -64,6 +70,7 @@ const (
 	KindFiles  = "files"
 	KindS3     = "s3"
 	KindVelero = "velero"
+	KindRDS    = "rds"
 )
 
 // Defaults.
@@ -73,7 +80,8 @@ const (
 	DefaultGlob          = "*"
 	DefaultFilesInterval = time.Minute
 	// DefaultS3Interval: a ListObjectsV2 page costs money and a backup
-	// expected daily does not need a fresher answer.
+	// expected daily does not need a fresher answer (rds targets too: their
+	// snapshots are daily).
 	DefaultS3Interval = 15 * time.Minute
 	// DefaultVeleroNamespace is where Velero's install puts its objects.
 	DefaultVeleroNamespace = "velero"
@@ -105,7 +113,7 @@ func (s *Section) ApplyDefaults() {
 		// Velero is watched, not polled: no refresh interval.
 		if t.RefreshInterval == 0 && t.Kind != KindVelero {
 			t.RefreshInterval = config.Duration(DefaultFilesInterval)
-			if t.Kind == KindS3 {
+			if t.Kind == KindS3 || t.Kind == KindRDS {
 				t.RefreshInterval = config.Duration(DefaultS3Interval)
 			}
 		}
@@ -162,12 +170,22 @@ func (s *Section) Validate() []*config.Error {
 			}
 		case KindVelero:
 			validateVelero(t, at, add)
+		case KindRDS:
+			if t.Account == "" {
+				add(at("account"), "is required for kind rds", "name an account of the aws: section (its credentials describe the snapshots)")
+			}
+			if t.Interval != 0 {
+				add(at("interval"), "is not read for kind rds", "leave it out: RDS takes automated snapshots daily; set manual_interval for manual ones")
+			}
 		case "":
-			add(at("kind"), "is required", "write files, s3 or velero")
+			add(at("kind"), "is required", "write files, s3, velero or rds")
 		default:
-			add(at("kind"), fmt.Sprintf("%q is not a known kind", t.Kind), "write files, s3 or velero (rds and ionos snapshots are not read yet)")
+			add(at("kind"), fmt.Sprintf("%q is not a known kind", t.Kind), "write files, s3, velero or rds (ionos snapshots are not read yet)")
 		}
-		if t.Interval.Std() <= 0 && t.Kind != KindVelero {
+		if t.ManualInterval != 0 && t.Kind != KindRDS {
+			add(at("manual_interval"), "is read for kind rds only", "leave it out, or use interval")
+		}
+		if t.Interval.Std() <= 0 && t.Kind != KindVelero && t.Kind != KindRDS {
 			add(at("interval"), "is required", "write how often a backup is made, e.g. 24h for a daily cron")
 		}
 		if t.Factor < 1 {

@@ -47,21 +47,36 @@ func resolve(s *Section, deps *collector.Deps) (Config, error) {
 			}
 			tc.Velero = client
 		}
-		if t.Kind == KindS3 {
-			built, err := deps.Provider("aws")
+		switch {
+		case t.Kind == KindRDS && deps.Sandbox:
+			tc.RDS = func(http.RoundTripper) RDSAPI { return SandboxRDS(time.Now()) }
+		case t.Kind == KindS3 || t.Kind == KindRDS:
+			acct, err := accountOf(t, deps)
 			if err != nil {
-				return Config{}, fmt.Errorf("targets[%d]: %w", i, err)
+				return Config{}, fmt.Errorf("targets[%d]%w", i, err)
 			}
-			p := built.(*aws.Provider)
-			acct, ok := p.Account(t.Account)
-			if !ok {
-				return Config{}, fmt.Errorf("targets[%d].account: %q is not an account of the aws: section; name one listed there", i, t.Account)
+			if t.Kind == KindS3 {
+				tc.S3 = S3Client(acct, t.Region, t.Endpoint)
+			} else {
+				tc.RDS = RDSClient(func(rt http.RoundTripper) awssdk.Config { return acct.Config(t.Region, rt) })
 			}
-			tc.S3 = S3Client(acct, t.Region, t.Endpoint)
 		}
 		cfg.Targets = append(cfg.Targets, tc)
 	}
 	return cfg, nil
+}
+
+// accountOf finds the target's account in the aws: provider.
+func accountOf(t Target, deps *collector.Deps) (aws.Account, error) {
+	built, err := deps.Provider("aws")
+	if err != nil {
+		return aws.Account{}, fmt.Errorf(": %w", err)
+	}
+	acct, ok := built.(*aws.Provider).Account(t.Account)
+	if !ok {
+		return aws.Account{}, fmt.Errorf(".account: %q is not an account of the aws: section; name one listed there", t.Account)
+	}
+	return acct, nil
 }
 
 // veleroFor connects a velero target: the sandbox's in-memory objects, or
@@ -129,7 +144,7 @@ func sandboxSection(env *collector.SandboxEnv) (config.Section, error) {
 		s.Targets = append(s.Targets, Target{Name: name, Kind: KindFiles, Directory: dir, Glob: "*.gz",
 			Interval: config.Duration(24 * time.Hour)})
 	}
-	s.Targets = append(s.Targets, Target{Name: "velero", Kind: KindVelero})
+	s.Targets = append(s.Targets, Target{Name: "velero", Kind: KindVelero}, Target{Name: "rds", Kind: KindRDS, Account: "sandbox"})
 	s.ApplyDefaults()
 	return s, nil
 }

@@ -203,7 +203,7 @@ func (v *veleroWatch) rows(t *target) []row {
 		if !ok {
 			continue
 		}
-		r := row{kind: KindVelero, name: s.Name, t: t, interval: s.interval, found: &Found{}}
+		r := row{kind: KindVelero, name: s.Name, t: t, interval: s.interval, found: &Found{}, phases: VeleroPhases}
 		var last *veleroBackup
 		for _, b := range perSchedule[s.Name] {
 			if last == nil || b.started.After(last.started) || (b.started.Equal(last.started) && b.Name > last.Name) {
