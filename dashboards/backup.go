@@ -42,6 +42,9 @@ func Backup() *sdk.Board {
 	b.table("Newest good backup expires", "When the newest Completed backup of each schedule is deleted by its TTL: after that, only older ones remain, or none.", "dateTimeAsIso",
 		a("vigil_backup_expiry_timestamp_seconds")+` * 1000`, 12, 8)
 
+	b.table("RDS automated backup retention", "How long each RDS instance keeps its automated snapshots; 0 means automated backups are off.", "s",
+		a("vigil_backup_retention_seconds"), 24, 6)
+
 	b.row("Size and count")
 	b.timeseries("Size of the newest backup", "A backup that shrinks suddenly is worth a look: an empty dump uploads fine.", "bytes", 12, 8,
 		target{expr: a("vigil_backup_size_bytes"), legend: "{{environment}} {{kind}} {{name}}"})
