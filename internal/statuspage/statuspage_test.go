@@ -34,6 +34,8 @@ vigil_source_info{environment="staging",source="textfile",criticality="ticket"} 
 # TYPE vigil_source_api_requests_total counter
 vigil_source_api_requests_total{environment="staging",source="billing_aws",api="GetCostAndUsage"} 7
 vigil_source_api_requests_total{environment="staging",source="billing_aws",api="DescribeBudgets"} 4
+vigil_source_api_requests_total{environment="staging",source="kubernetes-informers",api="list pods"} 1
+vigil_source_api_requests_total{environment="staging",source="kubernetes-informers",api="watch pods"} 3
 # HELP vigil_cluster_pod_info Pods.
 # TYPE vigil_cluster_pod_info gauge
 vigil_cluster_pod_info{environment="staging",pod="a"} 1
@@ -158,6 +160,7 @@ func TestPageShowsEverySection(t *testing.T) {
 	assert.Equal(t, []string{
 		"down | billing_aws | 3h 0m | auth | in 1m | 11 | page",
 		"starting | kubernetes-metrics | never | | now | 0 |",
+		"watching | kubernetes-informers | live | | watch | 4 |",
 		"up | textfile | 20s | | in 10s | 0 | ticket",
 	}, rows(t, page, "sources"))
 

@@ -172,9 +172,28 @@ func sourceRows(fams map[string]*dto.MetricFamily, statuses []source.Status, now
 		}
 		rows = append(rows, r)
 	}
+	rows = append(rows, watchRows(requests, statuses, crit)...)
 	slices.SortFunc(rows, func(a, b SourceRow) int {
 		return cmp.Or(cmp.Compare(rank(a.State), rank(b.State)), cmp.Compare(a.Name, b.Name))
 	})
+	return rows
+}
+
+// watchRows are the parts that count requests under a source label without
+// being refresh sources (the Kubernetes informers, which watch instead of
+// poll): they have no schedule, but what they cost upstream belongs here.
+func watchRows(requests map[string]float64, statuses []source.Status, crit map[string]string) []SourceRow {
+	known := map[string]bool{}
+	for _, st := range statuses {
+		known[st.Name] = true
+	}
+	var rows []SourceRow
+	for name, n := range requests {
+		if !known[name] {
+			rows = append(rows, SourceRow{Name: name, Criticality: crit[name], State: OK, Up: "watching",
+				Age: "live", Next: "watch", Requests: int64(n)})
+		}
+	}
 	return rows
 }
 
