@@ -189,6 +189,9 @@ var notFound = &apiError{http.StatusNotFound, "309", "Resource does not exist"}
 func (s *Server) route(path string, r *http.Request, depth int) (any, bool, *apiError) {
 	seg := strings.Split(path, "/")
 	base := s.srv.URL + BasePath
+	if body, list, aerr, ok := s.routeSnapshots(seg, depth); ok {
+		return body, list, aerr
+	}
 	switch {
 	case len(seg) == 1 && seg[0] == "datacenters":
 		items := make([]obj, len(s.world.Datacenters))

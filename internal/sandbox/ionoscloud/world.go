@@ -1,5 +1,5 @@
 // Package ionoscloud is an in-process emulator of the IONOS Cloud API v6
-// (/cloudapi/v6): data centers, LANs, IP blocks, managed Kubernetes
+// (/cloudapi/v6): data centers, LANs, IP blocks, volume snapshots, managed Kubernetes
 // clusters, node pools and nodes. It speaks the wire format sdk-go/v6
 // v6.3.11 parses (see ../../../docs and the shared wire-format reference):
 // the collection envelope, DatacenterElementMetadata, timestamps ending in
@@ -30,6 +30,7 @@ type World struct {
 	Datacenters []Datacenter
 	Clusters    []Cluster
 	IPBlocks    []IPBlock
+	Snapshots   []Snapshot // snapshots.go
 }
 
 // Datacenter is a virtual data center and its LANs.

@@ -65,5 +65,6 @@ func Faulty(now time.Time) World {
 	wk.Nodes = nodes("workers", 8, "1.31.4", 20)
 	wk.Nodes[7].State = "REBUILDING"
 	wk.K8sVersion = "1.30.8"
+	w.Snapshots = SandboxSnapshots(now) // the backup collector's ionos targets
 	return w
 }
