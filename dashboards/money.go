@@ -44,6 +44,14 @@ func Money() *sdk.Board {
 	b.table("AWS Budgets notification thresholds", "The alert thresholds of each AWS budget as a fraction of its limit (AWS Budgets notifies at them itself).", "percentunit",
 		m("vigil_budget_aws_notification_threshold_ratio"), 24, 6, "threshold")
 
+	b.row("IONOS estimate from inventory (not a bill)")
+	b.table("Estimate / budget", "ESTIMATE (estimate=\"true\"), for environments without Billing API access: a month of the current IONOS inventory at the prices of billing.ionos_estimate, over the budget (BillingEstimateOverBudget above 1, only where nothing is billed). Never added to billed spend.", "percentunit",
+		`sum by (`+key+`) (`+m("vigil_billing_estimate_monthly", `estimate="true"`)+`) / on (`+key+`) `+budget, 8, 8)
+	b.table("Estimate by product (a month)", "What a month of each product of the current inventory costs at the configured prices; the month's share so far is in the next panel.", "none",
+		`sort_desc(`+m("vigil_billing_estimate_monthly", `estimate="true"`)+`)`, 8, 8)
+	b.table("Estimate: month to date and inventory", "The estimate's month to date (linear in the hours of the month), and the inventory it prices: cores and GB of the node pools, reserved IPs, registries.", "none",
+		m("vigil_billing_estimate_month_to_date", `estimate="true"`)+` or `+m("vigil_billing_estimate_quantity", `estimate="true"`), 8, 8)
+
 	b.row("What Vigil costs")
 	b.stat("Vigil's billing requests today (USD)", "What Vigil's own Cost Explorer requests cost over the last 24 hours (USD 0.01 a request, every page counted; Budgets and IONOS are free).", "currencyUSD",
 		`sum(increase(`+m("vigil_billing_exporter_cost_total")+`[24h])) or vector(0)`, thresholds(0.5, "orange", 1.0, "red"), 6, 6)

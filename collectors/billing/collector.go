@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -74,9 +75,11 @@ type IONOSTarget struct {
 
 // Config of the collector.
 type Config struct {
-	AWS     []AWSTarget
-	IONOS   *IONOSTarget
-	Budgets []Budget
+	AWS   []AWSTarget
+	IONOS *IONOSTarget
+	// Estimate prices the IONOS inventory (users without billing access).
+	Estimate *EstimateTarget
+	Budgets  []Budget
 	// Base is the transport under every source's (nil: the default).
 	Base http.RoundTripper
 	// Now is the clock (tests); nil is time.Now.
@@ -88,6 +91,7 @@ type Collector struct {
 	cfg      Config
 	aws      []*awsAccount
 	ionos    *source.Source[ionosSnapshot]
+	estimate *source.Source[inventory]
 	requests *requestCounter
 }
 
@@ -170,7 +174,38 @@ func New(cfg Config, group *source.Group, logger *slog.Logger) *Collector {
 		})
 		rt = c.ionos.Transport(c.requests.transport(cfg.Base, "ionos", "", ionosAPI), ionosAPI)
 	}
+	if t := cfg.Estimate; t != nil {
+		c.estimate = addEstimate(group, cfg.Base, t)
+	}
 	return c
+}
+
+// addEstimate adds the source counting the IONOS inventory. Its requests
+// are free (Cloud API and registry reads): they count in
+// vigil_source_api_requests_total, not in the billing API families.
+func addEstimate(group *source.Group, base http.RoundTripper, t *EstimateTarget) *source.Source[inventory] {
+	var rt http.RoundTripper
+	src := source.Add(group, source.Options{
+		Name: SourceIONOSEstimate, Interval: t.Config.RefreshInterval.Std(),
+		Key:         config.Combine("billing-ionos-estimate", t.Key),
+		Criticality: source.CriticalityTicket, Timeout: time.Minute,
+	}, func(ctx context.Context) (inventory, error) {
+		return fetchInventory(ctx, t.CloudAPI(rt), t.Registries(rt), t.Config)
+	})
+	rt = src.Transport(base, estimateAPI)
+	return src
+}
+
+// estimateAPI is the bounded api label of an estimate request: its route
+// with ids replaced (Cloud API and Container Registry API).
+func estimateAPI(r *http.Request) string {
+	p := r.URL.Path
+	for _, prefix := range []string{"/cloudapi/v6", "/containerregistries"} {
+		if i := strings.Index(p, prefix); i >= 0 {
+			p = p[i+len(prefix):]
+		}
+	}
+	return r.Method + " " + p
 }
 
 func ionosAPI(r *http.Request) string {

@@ -18,6 +18,10 @@ type Section struct {
 	// IONOS reads the contract's Billing API (contract owners and admins
 	// only) with the ionos: section's credentials.
 	IONOS *IONOSBilling `yaml:"ionos"`
+	// IONOSEstimate prices the IONOS inventory (Cloud API node pools and
+	// IP blocks, container registries) for users who cannot read the
+	// Billing API; exported apart, as vigil_billing_estimate_*.
+	IONOSEstimate *IONOSEstimate `yaml:"ionos_estimate"`
 	// Budgets are this environment's monthly budgets, per provider.
 	Budgets []Budget `yaml:"budgets"`
 
@@ -91,6 +95,9 @@ func (s *Section) ApplyDefaults() {
 			a.BudgetsRefreshInterval = config.Duration(DefaultBudgetsInterval)
 		}
 	}
+	if s.IONOSEstimate != nil {
+		s.IONOSEstimate.applyDefaults()
+	}
 	if s.IONOS != nil && s.IONOS.RefreshInterval == 0 {
 		s.IONOS.RefreshInterval = config.Duration(DefaultIONOSInterval)
 	}
@@ -115,8 +122,11 @@ func (s *Section) Validate() []*config.Error {
 	add := func(field, msg, hint string) {
 		errs = append(errs, &config.Error{Field: field, Msg: msg, Hint: hint})
 	}
-	if len(s.AWS) == 0 && s.IONOS == nil {
-		add("aws", "no provider to read", "list AWS accounts under aws, or add ionos: {} to read the IONOS Billing API")
+	if len(s.AWS) == 0 && s.IONOS == nil && s.IONOSEstimate == nil {
+		add("aws", "no provider to read", "list AWS accounts under aws, add ionos: {} to read the IONOS Billing API, or ionos_estimate: {} to price the IONOS inventory")
+	}
+	if s.IONOSEstimate != nil {
+		s.IONOSEstimate.validate(add)
 	}
 	seen := map[string]bool{}
 	for i, a := range s.AWS {

@@ -22,6 +22,9 @@ var (
 // sandboxUpstreams are the in-process emulators the sandbox section reads.
 type sandboxUpstreams struct {
 	awsURL, ionosURL, ionosToken, contract string
+	// registries serves the estimate's container registries (the ionos
+	// provider's sandbox serves the Cloud API).
+	registries *sandbox.IONOSTokens
 }
 
 const sandboxAccountID = "123456789012"
@@ -49,6 +52,13 @@ func init() {
 // sandbox's emulators).
 func targets(s *Section, deps *collector.Deps) (Config, error) {
 	cfg := Config{Budgets: s.Budgets}
+	if s.IONOSEstimate != nil {
+		t, err := estimateTarget(*s.IONOSEstimate, s.sandbox, deps)
+		if err != nil {
+			return Config{}, err
+		}
+		cfg.Estimate = t
+	}
 	if sb := s.sandbox; sb != nil {
 		for _, a := range s.AWS {
 			cfg.AWS = append(cfg.AWS, AWSTarget{Name: a.Account, Config: a, Key: "sandbox",
@@ -93,6 +103,29 @@ func targets(s *Section, deps *collector.Deps) (Config, error) {
 	}
 	return cfg, nil
 }
+
+// estimateTarget prices the inventory the ionos provider reads (the
+// sandbox's provider reads the Cloud API emulator; its registries come
+// from the sandbox's registry emulator).
+func estimateTarget(e IONOSEstimate, sb *sandboxUpstreams, deps *collector.Deps) (*EstimateTarget, error) {
+	built, err := deps.Provider("ionos")
+	if err != nil {
+		return nil, fmt.Errorf("ionos_estimate: %w", err)
+	}
+	p, ok := built.(*ionos.Provider)
+	if !ok {
+		return nil, fmt.Errorf("ionos_estimate: the ionos provider is not an IONOS client set")
+	}
+	t := &EstimateTarget{Config: e, Key: p.Fingerprint(), CloudAPI: p.CloudAPI, Registries: p.Tokens}
+	if sb != nil && sb.registries != nil {
+		t.Registries = func(rt http.RoundTripper) *ionos.TokenClient {
+			return ionos.NewTokenClient(sb.registries.RegistryURL(), sb.registries.AuthURL(), &http.Client{Transport: bearer(sandboxRegistryBearer, rt)})
+		}
+	}
+	return t, nil
+}
+
+const sandboxRegistryBearer = "sandbox-billing-registry-token"
 
 func bearer(token string, next http.RoundTripper) http.RoundTripper {
 	return roundTripperFunc(func(r *http.Request) (*http.Response, error) {
@@ -161,6 +194,8 @@ func sandboxSection(env *collector.SandboxEnv) (config.Section, error) {
 	ib := sandboxIONOS(time.Now())
 	ionosSrv := httptest.NewServer(http.StripPrefix("/billing", ib))
 	env.OnStop(ionosSrv.Close)
+	regs := sandbox.StartIONOSTokens(sandboxRegistryBearer, 0, []sandbox.SandboxRegistry{{ID: "3f1d2c4e-8a7b-4c1d-9e2f-0a1b2c3d4e60", Name: "vigil-sandbox"}}, nil)
+	env.OnStop(regs.Close)
 	s := &Section{
 		AWS:   []AWSAccount{{Account: "production", Budgets: true}},
 		IONOS: &IONOSBilling{},
@@ -168,7 +203,9 @@ func sandboxSection(env *collector.SandboxEnv) (config.Section, error) {
 			{Provider: "aws", Amount: SandboxBudgetAWS, Currency: "USD"},
 			{Provider: "ionos", Amount: 177, Currency: "EUR"},
 		},
-		sandbox: &sandboxUpstreams{awsURL: awsSrv.URL, ionosURL: ionosSrv.URL + "/billing", ionosToken: ib.Token, contract: ib.Contract},
+		IONOSEstimate: &IONOSEstimate{},
+		sandbox: &sandboxUpstreams{awsURL: awsSrv.URL, ionosURL: ionosSrv.URL + "/billing", ionosToken: ib.Token, contract: ib.Contract,
+			registries: regs},
 	}
 	s.ApplyDefaults()
 	return s, nil

@@ -26,6 +26,9 @@ var (
 	famMTD      = "vigil_billing_cost_month_to_date"
 	famPrev     = "vigil_billing_cost_previous_month"
 	famForcast  = "vigil_billing_forecast_month_end"
+	lProduct    = exposition.NewLabel("product")
+	lUnit       = exposition.NewLabel("unit")
+	lEstimate   = exposition.NewLabel("estimate")
 )
 
 // spend is one provider account's figures, as rendered.
@@ -235,6 +238,7 @@ func (c *Collector) Render(t *exposition.Writer) error {
 			}
 		}
 	}
+	c.renderEstimate(t, now)
 	t.Family(headers, "vigil_budget_aws_notification_threshold_ratio")
 	for _, a := range c.aws {
 		if a.budgets == nil {
