@@ -18,7 +18,9 @@
 // (newest available one's time, newest one's status) and its automated
 // backup retention.
 //
-// Not read yet: IONOS volume snapshots.
+// IONOS targets read the Cloud API's /snapshots (one unpaged request): the
+// AVAILABLE snapshots whose name matches the glob, and the newest one's
+// state.
 package backup
 
 import (
@@ -34,6 +36,7 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	ionoscloud "github.com/ionos-cloud/sdk-go/v6"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/vigil-monitoring/vigil/internal/exposition"
@@ -46,11 +49,11 @@ var kindName = []string{"kind", "name"}
 // Catalogue lists the collector's metrics.
 var Catalogue = []metricdoc.Desc{
 	{Name: "vigil_backup_last_success_timestamp_seconds", Type: metricdoc.Gauge, Labels: kindName,
-		Help: "Time of the target's newest backup (file mtime, S3 LastModified, completion of the Velero schedule's newest Completed backup, creation of the RDS instance's newest available snapshot); absent while the target holds none."},
+		Help: "Time of the target's newest backup (file mtime, S3 LastModified, completion of the Velero schedule's newest Completed backup, creation of the newest available RDS or IONOS snapshot); absent while the target holds none."},
 	{Name: "vigil_backup_size_bytes", Type: metricdoc.Gauge, Labels: kindName,
 		Help: "Size of the target's newest backup in bytes."},
 	{Name: "vigil_backup_objects", Type: metricdoc.Gauge, Labels: kindName,
-		Help: "Number of backups the target holds (files matching the glob, objects under the prefix with every page listed, Completed backups of the Velero schedule, available RDS snapshots)."},
+		Help: "Number of backups the target holds (files matching the glob, objects under the prefix with every page listed, Completed backups of the Velero schedule, available RDS and IONOS snapshots)."},
 	{Name: "vigil_backup_total_size_bytes", Type: metricdoc.Gauge, Labels: kindName,
 		Help: "Sum of the sizes of every backup the target holds, in bytes."},
 	{Name: "vigil_backup_expected_interval_seconds", Type: metricdoc.Gauge, Labels: kindName,
@@ -62,7 +65,7 @@ var Catalogue = []metricdoc.Desc{
 	{Name: "vigil_backup_expiry_timestamp_seconds", Type: metricdoc.Gauge, Labels: kindName,
 		Help: "When the newest good backup expires and is deleted (Velero's status.expiration of the newest Completed backup of the schedule)."},
 	{Name: "vigil_backup_phase", Type: metricdoc.Gauge, Labels: []string{"kind", "name", "phase"},
-		Help: "1 for the phase of the target's newest backup, 0 for each other phase of its kind (Velero: status.phase over every phase of Velero's Backup CRD; RDS: the snapshot's status); absent before its first backup."},
+		Help: "1 for the phase of the target's newest backup, 0 for each other phase of its kind (Velero: status.phase over every phase of Velero's Backup CRD; RDS: the snapshot's status; IONOS: the snapshot's state); absent before its first backup."},
 	{Name: "vigil_backup_retention_seconds", Type: metricdoc.Gauge, Labels: kindName,
 		Help: "How long the target keeps its backups, from the upstream (RDS: the instance's automated backup retention period; 0: automated backups are off)."},
 	{Name: "vigil_backup_severity", Type: metricdoc.Gauge, Labels: []string{"kind", "name", "severity"},
@@ -75,6 +78,8 @@ type Found struct {
 	TotalBytes int64     `json:"total_bytes"`
 	Newest     time.Time `json:"newest"` // zero: no backup
 	NewestSize int64     `json:"newest_size"`
+	// Phase is the newest backup's state, whatever it is (ionos); "" none.
+	Phase string `json:"phase,omitempty"`
 }
 
 func (f *Found) add(at time.Time, size int64) {
@@ -102,6 +107,9 @@ type TargetConfig struct {
 	Velero dynamic.Interface
 	// RDS builds the target's RDS client sending through rt (rds only).
 	RDS func(rt http.RoundTripper) RDSAPI
+	// IONOS builds the target's Cloud API client sending through rt (ionos
+	// only).
+	IONOS func(rt http.RoundTripper) *ionoscloud.APIClient
 }
 
 // Config of the collector.
@@ -153,6 +161,10 @@ func New(cfg Config, group *source.Group, logger *slog.Logger) *Collector {
 				return readRDS(ctx, client, tc.Instances)
 			})
 			client = tc.RDS(t.rds.Transport(nil, RDSAPIName))
+		case KindIONOS:
+			var client *ionoscloud.APIClient
+			t.src = source.Add(group, opts, func(ctx context.Context) (Found, error) { return readIONOS(ctx, client, tc.Glob) })
+			client = tc.IONOS(t.src.Transport(nil, func(*http.Request) string { return "GET /snapshots" }))
 		case KindS3:
 			var client S3Lister
 			t.src = source.Add(group, opts, func(ctx context.Context) (Found, error) {
@@ -269,6 +281,9 @@ func (c *Collector) rows() []row {
 		r := row{kind: t.cfg.Kind, name: t.cfg.Name, t: t, interval: t.cfg.Interval.Std()}
 		if f, _, ok := t.src.Get(); ok {
 			r.found = &f
+			if t.cfg.Kind == KindIONOS {
+				r.phase, r.phases = f.Phase, IONOSStates
+			}
 		}
 		rows = append(rows, r)
 	}

@@ -24,7 +24,8 @@ type Target struct {
 	// Kind is files, s3 or velero.
 	Kind string `yaml:"kind"`
 
-	// files: a directory and a glob of the backup files in it.
+	// files: a directory and a glob of the backup files in it. ionos: the
+	// glob matches the names of the Cloud API's volume snapshots.
 	Directory string `yaml:"directory"`
 	Glob      string `yaml:"glob"`
 
@@ -71,6 +72,7 @@ const (
 	KindS3     = "s3"
 	KindVelero = "velero"
 	KindRDS    = "rds"
+	KindIONOS  = "ionos"
 )
 
 // Defaults.
@@ -98,7 +100,7 @@ var (
 func (s *Section) ApplyDefaults() {
 	for i := range s.Targets {
 		t := &s.Targets[i]
-		if t.Kind == KindFiles && t.Glob == "" {
+		if (t.Kind == KindFiles || t.Kind == KindIONOS) && t.Glob == "" {
 			t.Glob = DefaultGlob
 		}
 		if t.Factor == 0 {
@@ -113,7 +115,7 @@ func (s *Section) ApplyDefaults() {
 		// Velero is watched, not polled: no refresh interval.
 		if t.RefreshInterval == 0 && t.Kind != KindVelero {
 			t.RefreshInterval = config.Duration(DefaultFilesInterval)
-			if t.Kind == KindS3 || t.Kind == KindRDS {
+			if t.Kind == KindS3 || t.Kind == KindRDS || t.Kind == KindIONOS {
 				t.RefreshInterval = config.Duration(DefaultS3Interval)
 			}
 		}
@@ -170,6 +172,10 @@ func (s *Section) Validate() []*config.Error {
 			}
 		case KindVelero:
 			validateVelero(t, at, add)
+		case KindIONOS:
+			if _, err := filepath.Match(t.Glob, "x"); err != nil {
+				add(at("glob"), fmt.Sprintf("%q is not a valid glob", t.Glob), "write a pattern of snapshot names such as db-nightly-*")
+			}
 		case KindRDS:
 			if t.Account == "" {
 				add(at("account"), "is required for kind rds", "name an account of the aws: section (its credentials describe the snapshots)")
@@ -178,9 +184,9 @@ func (s *Section) Validate() []*config.Error {
 				add(at("interval"), "is not read for kind rds", "leave it out: RDS takes automated snapshots daily; set manual_interval for manual ones")
 			}
 		case "":
-			add(at("kind"), "is required", "write files, s3, velero or rds")
+			add(at("kind"), "is required", "write files, s3, velero, rds or ionos")
 		default:
-			add(at("kind"), fmt.Sprintf("%q is not a known kind", t.Kind), "write files, s3, velero or rds (ionos snapshots are not read yet)")
+			add(at("kind"), fmt.Sprintf("%q is not a known kind", t.Kind), "write files, s3, velero, rds or ionos")
 		}
 		if t.ManualInterval != 0 && t.Kind != KindRDS {
 			add(at("manual_interval"), "is read for kind rds only", "leave it out, or use interval")

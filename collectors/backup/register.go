@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-monitoring/vigil/internal/aws"
 	"github.com/vigil-monitoring/vigil/internal/collector"
 	"github.com/vigil-monitoring/vigil/internal/config"
+	"github.com/vigil-monitoring/vigil/internal/ionos"
 )
 
 func init() {
@@ -22,7 +23,7 @@ func init() {
 		Section:    "backup",
 		NewSection: func() config.Section { return &Section{} },
 		Catalogue:  Catalogue,
-		Uses:       []string{"aws"},
+		Uses:       []string{"aws", "ionos"},
 		Sandbox:    sandboxSection,
 		Build: func(sec config.Section, deps *collector.Deps) (collector.Collector, error) {
 			cfg, err := resolve(sec.(*Section), deps)
@@ -48,6 +49,12 @@ func resolve(s *Section, deps *collector.Deps) (Config, error) {
 			tc.Velero = client
 		}
 		switch {
+		case t.Kind == KindIONOS:
+			built, err := deps.Provider("ionos")
+			if err != nil {
+				return Config{}, fmt.Errorf("targets[%d]: %w", i, err)
+			}
+			tc.IONOS = built.(*ionos.Provider).CloudAPI
 		case t.Kind == KindRDS && deps.Sandbox:
 			tc.RDS = func(http.RoundTripper) RDSAPI { return SandboxRDS(time.Now()) }
 		case t.Kind == KindS3 || t.Kind == KindRDS:
@@ -144,7 +151,10 @@ func sandboxSection(env *collector.SandboxEnv) (config.Section, error) {
 		s.Targets = append(s.Targets, Target{Name: name, Kind: KindFiles, Directory: dir, Glob: "*.gz",
 			Interval: config.Duration(24 * time.Hour)})
 	}
-	s.Targets = append(s.Targets, Target{Name: "velero", Kind: KindVelero}, Target{Name: "rds", Kind: KindRDS, Account: "sandbox"})
+	s.Targets = append(s.Targets, Target{Name: "velero", Kind: KindVelero}, Target{Name: "rds", Kind: KindRDS, Account: "sandbox"},
+		// The ionos provider's sandbox serves ionoscloud.SandboxSnapshots.
+		Target{Name: "db-volume", Kind: KindIONOS, Glob: "db-nightly-*", Interval: config.Duration(24 * time.Hour)},
+		Target{Name: "etcd-volume", Kind: KindIONOS, Glob: "etcd-weekly-*", Interval: config.Duration(7 * 24 * time.Hour), RPO: config.Duration(8 * 24 * time.Hour)})
 	s.ApplyDefaults()
 	return s, nil
 }
