@@ -77,5 +77,36 @@ func Infra() *sdk.Board {
 	b.table("Targets not healthy, with reason", "Each target that is not healthy, with its state and AWS's reason code (Target.Timeout, Target.ResponseCodeMismatch...).", "none",
 		i("vigil_infra_aws_elb_target_unhealthy_reason"), 12, 8, "Value")
 	b.table("Load balancers", "The state of each load balancer of the read target groups.", "none", i("vigil_infra_aws_elb_load_balancer_state")+` == 1`, 24, 6, "Value")
+	awsServices(b, i)
 	return b.board
+}
+
+// awsServices is the row of the managed services around the nodes: WAF,
+// SQS, RDS, Scheduler, and what CloudWatch costs Vigil.
+func awsServices(b *builder, i func(string, ...string) string) {
+	b.row("AWS: WAF, SQS, RDS, schedules")
+	b.problemCount("ALBs without WAF", "Configured ALBs with no WAFv2 web ACL associated (WAFDetached).",
+		orZero(`count(`+i("vigil_infra_aws_waf_web_acl_associated")+` == 0)`))
+	b.problemCount("Dead-letter messages", "Messages waiting in the queues' dead-letter queues (SQSDeadLetterQueueNotEmpty).",
+		orZero(`sum(`+i("vigil_infra_aws_sqs_dead_letter_queue_messages")+`)`))
+	b.problemCount("RDS instances not available", "RDS DB instances in a status that refuses connections (RDSInstanceNotAvailable).",
+		orZero(`count(sum without (status) (`+i("vigil_infra_aws_rds_instance_status", `status=~"available|backing-up|configuring-.*|modifying|renaming|resetting-master-credentials|storage-optimization|storage-config-upgrade"`)+`) == 0)`))
+	b.problemCount("Schedules disabled", "EventBridge Scheduler schedules in the DISABLED state.",
+		orZero(`count(`+i("vigil_infra_aws_scheduler_schedule_enabled")+` == 0)`))
+	b.stat("CloudWatch cost, 24 h", "What Vigil's GetMetricData calls cost in the last 24 hours (USD 0.01 per 1,000 metrics requested; vigil_infra_exporter_cost_total).", "currencyUSD",
+		`sum(increase(`+i("vigil_infra_exporter_cost_total")+`[24h])) or vector(0)`, thresholds(0.5, "orange", 1.0, "red"), 4, 4)
+	b.stat("CloudWatch metrics, 24 h", "Metrics Vigil requested from CloudWatch GetMetricData in the last 24 hours.", "none",
+		`sum(increase(`+i("vigil_infra_aws_cloudwatch_metrics_requested_total")+`[24h])) or vector(0)`, thresholds(100000.0, "orange", 1000000.0, "red"), 4, 4)
+	b.table("WAF web ACL per ALB", "The web ACL associated with each configured ALB.", "none", i("vigil_infra_aws_waf_web_acl_info"), 12, 6, "Value")
+	b.table("Schedules", "Each EventBridge Scheduler schedule: 1 enabled, 0 disabled.", "none", i("vigil_infra_aws_scheduler_schedule_enabled"), 12, 6)
+	b.timeseries("SQS messages", "Visible, in-flight and delayed messages per queue, with each queue's configured backlog depth (SQSBacklogGrowing fires above it while growing).", "none", 12, 8,
+		target{expr: i("vigil_infra_aws_sqs_messages"), legend: "{{queue}} {{state}}"},
+		target{expr: i("vigil_infra_aws_sqs_backlog_threshold_messages"), legend: "{{queue}} backlog depth"})
+	b.timeseries("SQS oldest message age", "Age of each queue's oldest message (CloudWatch, 3 minutes behind) against its configured maximum.", "s", 12, 8,
+		target{expr: i("vigil_infra_aws_sqs_oldest_message_age_seconds"), legend: "{{queue}}"},
+		target{expr: i("vigil_infra_aws_sqs_oldest_message_age_threshold_seconds"), legend: "{{queue}} maximum"})
+	b.timeseries("RDS free storage", "Free storage of each DB instance as a fraction of its allocated storage, against the configured minimum.", "percentunit", 12, 8,
+		target{expr: i("vigil_infra_aws_rds_free_storage_bytes") + ` / on (environment, account, region, db_instance) ` + i("vigil_infra_aws_rds_allocated_storage_bytes"), legend: "{{db_instance}}"},
+		target{expr: i("vigil_infra_aws_rds_free_storage_min_ratio"), legend: "{{db_instance}} minimum"})
+	b.table("RDS instances", "The status of each DB instance.", "none", i("vigil_infra_aws_rds_instance_status")+` == 1`, 12, 8, "Value")
 }

@@ -6,22 +6,31 @@ package infra
 // refresh sends one request per API per page: DescribeInstances,
 // DescribeInstanceStatus (IncludeAllInstances, for the selected IDs),
 // DescribeTargetGroups, one DescribeTargetHealth per target group, and
-// DescribeLoadBalancers.
+// DescribeLoadBalancers; then, as configured, one GetWebACLForResource per
+// ALB, ListQueues and one GetQueueAttributes per queue and dead-letter
+// queue, DescribeDBInstances, ListSchedules and one GetMetricData for every
+// queue's and DB instance's CloudWatch values (aws_services.go,
+// cloudwatch.go).
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"sort"
+	"sync/atomic"
+	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/wafv2"
 	"github.com/aws/smithy-go"
 
 	"github.com/vigil-monitoring/vigil/internal/source"
@@ -54,9 +63,13 @@ type AWSTarget struct {
 }
 
 type awsSnapshot struct {
-	Instances     []ec2Info `json:"instances"`
-	TargetGroups  []tgInfo  `json:"target_groups"`
-	LoadBalancers []lbInfo  `json:"load_balancers"`
+	Instances     []ec2Info      `json:"instances"`
+	TargetGroups  []tgInfo       `json:"target_groups"`
+	LoadBalancers []lbInfo       `json:"load_balancers"`
+	WAF           []wafInfo      `json:"waf"`
+	Queues        []queueInfo    `json:"queues"`
+	DBs           []dbInfo       `json:"db_instances"`
+	Schedules     []scheduleInfo `json:"schedules"`
 }
 
 type ec2Info struct {
@@ -82,41 +95,38 @@ type awsSource struct {
 	src    *source.Source[awsSnapshot]
 	ec2    *ec2.Client
 	elb    *elbv2.Client
+	waf    *wafv2.Client
+	sqs    *sqs.Client
+	rds    *rds.Client
+	cw     *cloudwatch.Client
+	sched  *scheduler.Client
+	now    func() time.Time
+	// metricsRequested counts the CloudWatch metrics asked since start,
+	// what GetMetricData bills.
+	metricsRequested atomic.Int64
 }
 
-// awsAPIName is the bounded api label of a request: the Action of its
-// ec2Query or awsQuery form body (a few hundred bytes, read and put back
-// for the transport that sends it); anything else counts as "other".
+// awsAPIName is the bounded api label of a request: the SDK operation that
+// sends it (DescribeInstances, GetMetricData, …), which the SDK's
+// middleware puts in the request's context whatever the wire protocol
+// (ec2Query, awsQuery, JSON, REST); the operations are the SDK's fixed set.
 func awsAPIName(r *http.Request) string {
-	if r.Body == nil || r.Body == http.NoBody {
-		return "other"
-	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	_ = r.Body.Close()
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
-	if err != nil {
-		return "other"
-	}
-	form, err := url.ParseQuery(string(b))
-	if err != nil {
-		return "other"
-	}
-	switch v := form.Get("Action"); v {
-	case "DescribeInstances", "DescribeInstanceStatus", "DescribeTargetGroups", "DescribeTargetHealth", "DescribeLoadBalancers":
-		return v
+	if op := awsmiddleware.GetOperationName(r.Context()); op != "" {
+		return op
 	}
 	return "other"
 }
 
 func (c *Collector) addAWS(t AWSTarget) {
 	name := AWSSourceName(t.Name, t.Region)
-	a := &awsSource{target: t}
+	a := &awsSource{target: t, now: c.now}
 	// Page: a blind eye on whether the nodes run is what this exists for.
 	a.src = source.Add(c.group, source.Options{Name: name, Interval: c.cfg.AWS.RefreshInterval.Std(),
 		Key: t.Key + "|" + fmt.Sprint(t.Select), Criticality: source.CriticalityPage}, a.fetch)
 	cfg := t.Config(a.src.Transport(nil, awsAPIName))
 	a.ec2, a.elb = ec2.NewFromConfig(cfg), elbv2.NewFromConfig(cfg)
+	a.waf, a.sqs, a.rds, a.sched = wafv2.NewFromConfig(cfg), sqs.NewFromConfig(cfg), rds.NewFromConfig(cfg), scheduler.NewFromConfig(cfg)
+	a.cw = newCloudWatch(cfg)
 	c.aws = append(c.aws, a)
 }
 
@@ -130,8 +140,15 @@ func awsError(ctx context.Context, api string, err error) error {
 	if errors.As(err, &re) && re.HTTPStatusCode() != 0 {
 		e := &source.HTTPError{API: "AWS " + api, StatusCode: re.HTTPStatusCode()}
 		var ae smithy.APIError
-		if errors.As(err, &ae) && (ae.ErrorCode() == "Throttling" || ae.ErrorCode() == "RequestLimitExceeded") {
-			e.StatusCode = http.StatusTooManyRequests
+		if errors.As(err, &ae) {
+			// AWS's error code (AccessDenied, ThrottlingException, …) is
+			// a fixed vocabulary and says what to fix; its message may
+			// name ARNs, so it stays out.
+			e.API += " (" + ae.ErrorCode() + ")"
+			switch ae.ErrorCode() {
+			case "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException":
+				e.StatusCode = http.StatusTooManyRequests
+			}
 		}
 		return e
 	}
@@ -144,6 +161,46 @@ func awsError(ctx context.Context, api string, err error) error {
 
 func (a *awsSource) fetch(ctx context.Context) (awsSnapshot, error) {
 	var snap awsSnapshot
+	for _, step := range []func(context.Context, *awsSnapshot) error{a.fetchEC2, a.fetchELB, a.fetchServices} {
+		if err := step(ctx, &snap); err != nil {
+			return snap, err
+		}
+	}
+	return snap, nil
+}
+
+// fetchServices reads what the account's selection names beyond EC2 and
+// ELBv2, then CloudWatch once for all of it.
+func (a *awsSource) fetchServices(ctx context.Context, snap *awsSnapshot) error {
+	sel := a.target.Select
+	if len(sel.WAFLoadBalancerARNs) > 0 {
+		if err := a.fetchWAF(ctx, snap); err != nil {
+			return err
+		}
+	}
+	if sel.SQS != nil {
+		if err := a.fetchSQS(ctx, snap); err != nil {
+			return err
+		}
+	}
+	if sel.RDS != nil {
+		if err := a.fetchRDS(ctx, snap); err != nil {
+			return err
+		}
+	}
+	if sel.Schedules {
+		if err := a.fetchSchedules(ctx, snap); err != nil {
+			return err
+		}
+	}
+	if len(snap.Queues)+len(snap.DBs) == 0 {
+		return nil
+	}
+	return a.fetchCloudWatch(ctx, snap, a.now())
+}
+
+// fetchEC2 reads the selected instances and their status checks.
+func (a *awsSource) fetchEC2(ctx context.Context, snap *awsSnapshot) error {
 	sel := a.target.Select
 
 	in := &ec2.DescribeInstancesInput{}
@@ -162,7 +219,7 @@ func (a *awsSource) fetch(ctx context.Context) (awsSnapshot, error) {
 	for p := ec2.NewDescribeInstancesPaginator(a.ec2, in); p.HasMorePages(); {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			return snap, awsError(ctx, "ec2:DescribeInstances", err)
+			return awsError(ctx, "ec2:DescribeInstances", err)
 		}
 		for _, r := range out.Reservations {
 			for _, i := range r.Instances {
@@ -188,7 +245,7 @@ func (a *awsSource) fetch(ctx context.Context) (awsSnapshot, error) {
 		for p := ec2.NewDescribeInstanceStatusPaginator(a.ec2, &ec2.DescribeInstanceStatusInput{InstanceIds: ids, IncludeAllInstances: awssdk.Bool(true)}); p.HasMorePages(); {
 			out, err := p.NextPage(ctx)
 			if err != nil {
-				return snap, awsError(ctx, "ec2:DescribeInstanceStatus", err)
+				return awsError(ctx, "ec2:DescribeInstanceStatus", err)
 			}
 			for _, st := range out.InstanceStatuses {
 				j, ok := byID[awssdk.ToString(st.InstanceId)]
@@ -205,6 +262,13 @@ func (a *awsSource) fetch(ctx context.Context) (awsSnapshot, error) {
 		}
 	}
 
+	return nil
+}
+
+// fetchELB reads the target groups, their targets' health and the load
+// balancers they serve.
+func (a *awsSource) fetchELB(ctx context.Context, snap *awsSnapshot) error {
+	sel := a.target.Select
 	tgIn := &elbv2.DescribeTargetGroupsInput{}
 	if len(sel.TargetGroupARNs) > 0 {
 		tgIn.TargetGroupArns = sel.TargetGroupARNs
@@ -214,7 +278,7 @@ func (a *awsSource) fetch(ctx context.Context) (awsSnapshot, error) {
 	for p := elbv2.NewDescribeTargetGroupsPaginator(a.elb, tgIn); p.HasMorePages(); {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			return snap, awsError(ctx, "elbv2:DescribeTargetGroups", err)
+			return awsError(ctx, "elbv2:DescribeTargetGroups", err)
 		}
 		for _, g := range out.TargetGroups {
 			tgARNs = append(tgARNs, awssdk.ToString(g.TargetGroupArn))
@@ -227,7 +291,7 @@ func (a *awsSource) fetch(ctx context.Context) (awsSnapshot, error) {
 	for i, arn := range tgARNs {
 		out, err := a.elb.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: awssdk.String(arn)})
 		if err != nil {
-			return snap, awsError(ctx, "elbv2:DescribeTargetHealth", err)
+			return awsError(ctx, "elbv2:DescribeTargetHealth", err)
 		}
 		for _, d := range out.TargetHealthDescriptions {
 			t := targetInfo{}
@@ -252,7 +316,7 @@ func (a *awsSource) fetch(ctx context.Context) (awsSnapshot, error) {
 		for p := elbv2.NewDescribeLoadBalancersPaginator(a.elb, &elbv2.DescribeLoadBalancersInput{LoadBalancerArns: arns}); p.HasMorePages(); {
 			out, err := p.NextPage(ctx)
 			if err != nil {
-				return snap, awsError(ctx, "elbv2:DescribeLoadBalancers", err)
+				return awsError(ctx, "elbv2:DescribeLoadBalancers", err)
 			}
 			for _, lb := range out.LoadBalancers {
 				l := lbInfo{Name: awssdk.ToString(lb.LoadBalancerName)}
@@ -263,5 +327,5 @@ func (a *awsSource) fetch(ctx context.Context) (awsSnapshot, error) {
 			}
 		}
 	}
-	return snap, nil
+	return nil
 }

@@ -21,7 +21,7 @@ var (
 const fromIONOS = " (IONOS Cloud API v6"
 
 // Catalogue lists every family of the infra collector.
-var Catalogue = append(slices.Clip(ionosCatalogue), awsCatalogue...)
+var Catalogue = slices.Concat(ionosCatalogue, awsCatalogue, awsServicesCatalogue)
 
 // The IONOS families.
 var ionosCatalogue = []metricdoc.Desc{
@@ -89,6 +89,38 @@ var awsCatalogue = []metricdoc.Desc{
 		Help: "1 for each target (id:port) of the target group that is not healthy, with its state and AWS's reason code, e.g. Target.ResponseCodeMismatch (elbv2:DescribeTargetHealth); absent while healthy."},
 	{Name: "vigil_infra_aws_elb_load_balancer_state", Type: metricdoc.Gauge, Labels: []string{"account", "region", "load_balancer", "state"},
 		Help: "1 for the load balancer's current state, 0 for every other of active, provisioning, active_impaired, failed (elbv2:DescribeLoadBalancers, the load balancers of the read target groups)."},
+}
+
+// The families of the AWS managed services around the nodes.
+var awsServicesCatalogue = []metricdoc.Desc{
+	{Name: "vigil_infra_aws_waf_web_acl_associated", Type: metricdoc.Gauge, Labels: []string{"account", "region", "load_balancer"},
+		Help: "1 when a WAFv2 web ACL is associated with the configured ALB, 0 when none is (wafv2:GetWebACLForResource; infra.aws.accounts[].waf_load_balancer_arns)."},
+	{Name: "vigil_infra_aws_waf_web_acl_info", Type: metricdoc.Gauge, Labels: []string{"account", "region", "load_balancer", "web_acl"},
+		Help: "1 for the web ACL associated with each configured ALB (wafv2:GetWebACLForResource); absent while none is."},
+	{Name: "vigil_infra_aws_sqs_messages", Type: metricdoc.Gauge, Labels: []string{"account", "region", "queue", "state"},
+		Help: "Messages in the SQS queue by state: visible (ApproximateNumberOfMessages), in_flight (ApproximateNumberOfMessagesNotVisible), delayed (ApproximateNumberOfMessagesDelayed) (sqs:GetQueueAttributes)."},
+	{Name: "vigil_infra_aws_sqs_dead_letter_queue_messages", Type: metricdoc.Gauge, Labels: []string{"account", "region", "queue", "dead_letter_queue"},
+		Help: "Messages in the queue's dead-letter queue (its RedrivePolicy's deadLetterTargetArn), visible, in flight and delayed together (sqs:GetQueueAttributes); absent without a RedrivePolicy or when the dead-letter queue is in another account or region."},
+	{Name: "vigil_infra_aws_sqs_oldest_message_age_seconds", Type: metricdoc.Gauge, Labels: []string{"account", "region", "queue"},
+		Help: "Age of the queue's oldest message: CloudWatch AWS/SQS ApproximateAgeOfOldestMessage, Maximum over the newest 1-minute period that ended at least 3 minutes ago (cloudwatch:GetMetricData); absent when CloudWatch has no datapoint in the last 20 minutes."},
+	{Name: "vigil_infra_aws_sqs_backlog_threshold_messages", Type: metricdoc.Gauge, Labels: []string{"account", "region", "queue"},
+		Help: "From Vigil's configuration (infra.aws.accounts[].sqs.backlog_depth): visible messages above which a backlog still growing over 30 minutes alerts."},
+	{Name: "vigil_infra_aws_sqs_oldest_message_age_threshold_seconds", Type: metricdoc.Gauge, Labels: []string{"account", "region", "queue"},
+		Help: "From Vigil's configuration (infra.aws.accounts[].sqs.max_message_age): age of the oldest message above which the queue alerts."},
+	{Name: "vigil_infra_aws_rds_instance_status", Type: metricdoc.Gauge, Labels: []string{"account", "region", "db_instance", "status"},
+		Help: "1 for the RDS DB instance's current DBInstanceStatus, 0 for every other status RDS documents (available, backing-up, …, upgrading; anything else is unknown) (rds:DescribeDBInstances)."},
+	{Name: "vigil_infra_aws_rds_allocated_storage_bytes", Type: metricdoc.Gauge, Labels: []string{"account", "region", "db_instance"},
+		Help: "Storage allocated to the RDS DB instance (AllocatedStorage GiB x 2^30; rds:DescribeDBInstances)."},
+	{Name: "vigil_infra_aws_rds_free_storage_bytes", Type: metricdoc.Gauge, Labels: []string{"account", "region", "db_instance"},
+		Help: "Free storage of the RDS DB instance: CloudWatch AWS/RDS FreeStorageSpace, Minimum over the newest 1-minute period that ended at least 3 minutes ago (cloudwatch:GetMetricData); absent when CloudWatch has no datapoint in the last 20 minutes."},
+	{Name: "vigil_infra_aws_rds_free_storage_min_ratio", Type: metricdoc.Gauge, Labels: []string{"account", "region", "db_instance"},
+		Help: "From Vigil's configuration (infra.aws.accounts[].rds.free_storage_min_ratio): free storage below this fraction of the allocated storage alerts."},
+	{Name: "vigil_infra_aws_scheduler_schedule_enabled", Type: metricdoc.Gauge, Labels: []string{"account", "region", "group", "schedule"},
+		Help: "1 when the EventBridge Scheduler schedule is ENABLED, 0 when DISABLED (scheduler:ListSchedules)."},
+	{Name: "vigil_infra_aws_cloudwatch_metrics_requested_total", Type: metricdoc.Counter, Labels: []string{"account", "region"},
+		Help: "CloudWatch metrics Vigil asked for in GetMetricData since it started (each query counts, with or without data): what CloudWatch bills."},
+	{Name: "vigil_infra_exporter_cost_total", Type: metricdoc.Counter, Labels: []string{"provider", "account", "currency"},
+		Help: "What Vigil's own infra requests cost since it started: CloudWatch GetMetricData at USD 0.01 per 1,000 metrics requested; the other infra calls are free. Add vigil_billing_exporter_cost_total for all Vigil costs."},
 }
 
 // infoOnly: every family is used by an alert or the Infrastructure dashboard.

@@ -46,6 +46,39 @@ type AWSAccount struct {
 	// TargetGroupARNs are the ELBv2 target groups to read; empty reads
 	// every target group of the region, and the load balancers they serve.
 	TargetGroupARNs []string `yaml:"target_group_arns"`
+	// WAFLoadBalancerARNs are the ALBs that must have a WAFv2 web ACL
+	// associated (wafv2:GetWebACLForResource, one request each).
+	WAFLoadBalancerARNs []string `yaml:"waf_load_balancer_arns"`
+	// SQS reads queue depths, dead-letter queues and message age.
+	SQS *AWSSQS `yaml:"sqs"`
+	// RDS reads DB instance status and storage.
+	RDS *AWSRDS `yaml:"rds"`
+	// Schedules reads every EventBridge Scheduler schedule of the region
+	// and whether it is enabled.
+	Schedules bool `yaml:"schedules"`
+}
+
+// AWSSQS selects the SQS queues and their alert thresholds.
+type AWSSQS struct {
+	// Queues are queue names; empty reads every queue of the region.
+	// Each queue's dead-letter queue (RedrivePolicy) is read too.
+	Queues []string `yaml:"queues"`
+	// BacklogDepth: visible messages above this, still growing over 30
+	// minutes, alert (SQSBacklogGrowing). Default 1000.
+	BacklogDepth int `yaml:"backlog_depth"`
+	// MaxMessageAge: the oldest message older than this alerts
+	// (SQSOldestMessageTooOld). Default 15m.
+	MaxMessageAge config.Duration `yaml:"max_message_age"`
+}
+
+// AWSRDS selects the RDS DB instances and the free storage threshold.
+type AWSRDS struct {
+	// Instances are DB instance identifiers; empty reads every instance of
+	// the region.
+	Instances []string `yaml:"instances"`
+	// FreeStorageMinRatio: free storage below this fraction of the
+	// allocated storage alerts (RDSFreeStorageLow). Default 0.1.
+	FreeStorageMinRatio float64 `yaml:"free_storage_min_ratio"`
 }
 
 // IONOSSection configures the IONOS part.
@@ -66,6 +99,9 @@ const (
 	DefaultIONOSInterval     = 5 * time.Minute
 	DefaultMaintenanceWindow = 4 * time.Hour
 	DefaultAWSInterval       = time.Minute
+	DefaultSQSBacklogDepth   = 1000
+	DefaultSQSMaxMessageAge  = 15 * time.Minute
+	DefaultRDSFreeStorageMin = 0.1
 )
 
 var (
@@ -83,8 +119,27 @@ func (s *Section) ApplyDefaults() {
 			s.IONOS.MaintenanceWindowDuration = config.Duration(DefaultMaintenanceWindow)
 		}
 	}
-	if s.AWS != nil && s.AWS.RefreshInterval == 0 {
-		s.AWS.RefreshInterval = config.Duration(DefaultAWSInterval)
+	if s.AWS != nil {
+		s.AWS.applyDefaults()
+	}
+}
+
+func (a *AWSSection) applyDefaults() {
+	if a.RefreshInterval == 0 {
+		a.RefreshInterval = config.Duration(DefaultAWSInterval)
+	}
+	for i := range a.Accounts {
+		if q := a.Accounts[i].SQS; q != nil {
+			if q.BacklogDepth == 0 {
+				q.BacklogDepth = DefaultSQSBacklogDepth
+			}
+			if q.MaxMessageAge == 0 {
+				q.MaxMessageAge = config.Duration(DefaultSQSMaxMessageAge)
+			}
+		}
+		if r := a.Accounts[i].RDS; r != nil && r.FreeStorageMinRatio == 0 {
+			r.FreeStorageMinRatio = DefaultRDSFreeStorageMin
+		}
 	}
 }
 
@@ -148,6 +203,38 @@ func (a *AWSSection) validate() []*config.Error {
 				add(fmt.Sprintf("aws.accounts[%d].target_group_arns[%d]", i, j), fmt.Sprintf("%q is not a target group ARN", arn), "copy it from `aws elbv2 describe-target-groups`: arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID")
 			}
 		}
+		errs = append(errs, ac.validateServices(i)...)
+	}
+	return errs
+}
+
+// validateServices checks the WAF, SQS and RDS selections of accounts[i].
+func (ac *AWSAccount) validateServices(i int) []*config.Error {
+	var errs []*config.Error
+	add := func(field, msg, hint string) {
+		errs = append(errs, &config.Error{Field: fmt.Sprintf("aws.accounts[%d].%s", i, field), Msg: msg, Hint: hint})
+	}
+	for j, arn := range ac.WAFLoadBalancerARNs {
+		if !strings.HasPrefix(arn, "arn:") || !strings.Contains(arn, ":loadbalancer/app/") {
+			add(fmt.Sprintf("waf_load_balancer_arns[%d]", j), fmt.Sprintf("%q is not an application load balancer ARN", arn),
+				"copy it from `aws elbv2 describe-load-balancers`: arn:aws:elasticloadbalancing:REGION:ACCOUNT:loadbalancer/app/NAME/ID (WAFv2 protects ALBs only)")
+		}
+	}
+	if q := ac.SQS; q != nil {
+		for j, n := range q.Queues {
+			if n == "" || strings.ContainsAny(n, "/:") {
+				add(fmt.Sprintf("sqs.queues[%d]", j), fmt.Sprintf("%q is not a queue name", n), "give the queue's name (e.g. orders or orders.fifo), not its URL or ARN")
+			}
+		}
+		if q.BacklogDepth < 0 {
+			add("sqs.backlog_depth", fmt.Sprintf("%d is negative", q.BacklogDepth), "give the visible messages above which a growing backlog alerts, e.g. 1000")
+		}
+		if q.MaxMessageAge.Std() < 0 {
+			add("sqs.max_message_age", "is negative", "give the age above which the oldest message alerts, e.g. 15m")
+		}
+	}
+	if r := ac.RDS; r != nil && (r.FreeStorageMinRatio < 0 || r.FreeStorageMinRatio >= 1) {
+		add("rds.free_storage_min_ratio", fmt.Sprintf("%g is not a fraction", r.FreeStorageMinRatio), "give a fraction of the allocated storage between 0 and 1, e.g. 0.1 for 10 %")
 	}
 	return errs
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -40,21 +41,49 @@ func init() {
 			srv := httptest.NewServer(SandboxAWSInfra())
 			env.OnStop(srv.Close)
 			s := &Section{IONOS: &IONOSSection{NodesHavePublicIPs: true},
-				AWS: &AWSSection{Accounts: []AWSAccount{{Account: SandboxAccount, Region: SandboxRegion,
-					InstanceTags: map[string]string{"role": "k3s"}}}},
+				AWS:     &AWSSection{Accounts: []AWSAccount{SandboxAWSSelection()}},
 				sandbox: &sandboxAWS{url: srv.URL}}
+			s.ApplyDefaults()
 			return s, nil
 		},
 		Build: build,
 	})
 }
 
+// The sandbox's ALBs: the ingress one has lost its web ACL.
+const (
+	sandboxIngressALB = "arn:aws:elasticloadbalancing:eu-central-1:123456789012:loadbalancer/app/k3s-ingress/50dc6c495c0c9188"
+	sandboxAdminALB   = "arn:aws:elasticloadbalancing:eu-central-1:123456789012:loadbalancer/app/k3s-admin/6d0ecf831eec9f09"
+)
+
+// SandboxAWSSelection is what the sandbox reads of its AWS account.
+func SandboxAWSSelection() AWSAccount {
+	return AWSAccount{Account: SandboxAccount, Region: SandboxRegion, InstanceTags: map[string]string{"role": "k3s"},
+		WAFLoadBalancerARNs: []string{sandboxIngressALB, sandboxAdminALB},
+		SQS:                 &AWSSQS{Queues: []string{"orders", "emails"}}, RDS: &AWSRDS{}, Schedules: true}
+}
+
 // SandboxAWSInfra is the sandbox's AWS account: three K3s nodes, one of
-// them failing its system status check, and an ALB whose target group has
-// one target failing its health check.
+// them failing its system status check; an ALB whose target group has one
+// target failing its health check and which has lost its WAF web ACL; an
+// orders queue whose consumer stopped (backlog above 1000 and growing,
+// oldest message ageing past 15 minutes, messages in its dead-letter
+// queue); an RDS instance with 6 % of its storage free; one disabled
+// schedule.
 func SandboxAWSInfra() *sandbox.AWSInfra {
-	const lb = "arn:aws:elasticloadbalancing:eu-central-1:123456789012:loadbalancer/app/k3s-ingress/50dc6c495c0c9188"
+	const lb = sandboxIngressALB
 	return &sandbox.AWSInfra{
+		WebACLs: map[string]string{sandboxAdminALB: "k3s-admin-edge"},
+		Queues: []sandbox.AWSQueue{
+			{Name: "orders", Visible: 1500, InFlight: 20, GrowthPerMinute: 25, DLQ: "orders-dlq", OldestAge: 20 * time.Minute},
+			{Name: "orders-dlq", Visible: 7},
+			{Name: "emails", Visible: 3, InFlight: 1, DLQ: "emails-dlq", OldestAge: 4 * time.Second},
+			{Name: "emails-dlq"},
+		},
+		DBInstances: []sandbox.AWSDBInstance{{ID: "app-db", Status: "available", AllocatedGiB: 100, FreeStorageBytes: 6 * (1 << 30)}},
+		Schedules: []sandbox.AWSSchedule{{Group: "default", Name: "nightly-pg-dump", Enabled: true},
+			{Group: "default", Name: "weekly-report", Enabled: false}},
+		Start: time.Now(),
 		Instances: []sandbox.AWSInstance{
 			{ID: "i-0a1b2c3d4e5f60001", Name: "k3s-server-1", State: "running", InstanceStatus: "ok", SystemStatus: "ok"},
 			{ID: "i-0a1b2c3d4e5f60002", Name: "k3s-agent-1", State: "running", InstanceStatus: "ok", SystemStatus: "impaired"},

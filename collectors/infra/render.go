@@ -335,4 +335,5 @@ func (c *Collector) renderAWS(t *exposition.Writer) {
 			set(lbStates, l.State, func() { acct(s); t.Label(lLB, l.Name) })
 		}
 	}
+	c.renderAWSServices(t, snaps)
 }

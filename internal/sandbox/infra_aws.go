@@ -2,7 +2,8 @@ package sandbox
 
 // AWSInfra is a small emulator of the EC2 and ELBv2 read calls the infra
 // collector sends, for what moto_server cannot produce: an impaired status
-// check and an unhealthy target with its reason. It speaks the wire formats
+// check and an unhealthy target with its reason (and, in
+// infra_aws_services.go, WAFv2, SQS, RDS, CloudWatch and Scheduler). It speaks the wire formats
 // of AWS's published API reference (EC2: ec2Query, namespace
 // http://ec2.amazonaws.com/doc/2016-11-15/; ELBv2: awsQuery, namespace
 // http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/), so the real
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // AWSInstance is one EC2 instance.
@@ -52,6 +54,16 @@ type AWSInfra struct {
 	Instances     []AWSInstance
 	TargetGroups  []AWSTargetGroup
 	LoadBalancers []AWSLoadBalancer
+	// WebACLs maps an ALB's ARN to the web ACL associated with it; an ALB
+	// not in it has none.
+	WebACLs     map[string]string
+	Queues      []AWSQueue
+	DBInstances []AWSDBInstance
+	Schedules   []AWSSchedule
+	// Start is when queues began to grow and age; Now the clock (nil is
+	// time.Now).
+	Start time.Time
+	Now   func() time.Time
 	// Fail, when not 0, is the HTTP status every call answers.
 	Fail int
 }
@@ -94,14 +106,22 @@ func check(s string) xmlStatus {
 }
 
 func (a *AWSInfra) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
 	a.Lock()
 	defer a.Unlock()
 	if a.Fail != 0 {
 		w.WriteHeader(a.Fail)
+		return
+	}
+	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		a.serveJSON(w, r, target)
+		return
+	}
+	if r.Method == http.MethodGet && r.URL.Path == "/schedules" {
+		a.serveSchedules(w)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
 		return
 	}
 	var body any
@@ -210,6 +230,10 @@ func (a *AWSInfra) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body = elbv2Response("DescribeLoadBalancers", struct {
 			LoadBalancers []lb `xml:"LoadBalancers>member"`
 		}{lbs})
+	case "DescribeDBInstances":
+		body = a.describeDBInstances()
+	case "GetMetricData":
+		body = a.getMetricData(r.PostForm)
 	default:
 		http.Error(w, "<Response><Errors><Error><Code>InvalidAction</Code><Message>The action "+xmlEscape(act)+" is not valid for this web service.</Message></Error></Errors></Response>", http.StatusBadRequest)
 		return
