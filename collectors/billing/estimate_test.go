@@ -138,6 +138,7 @@ func TestIONOSEstimateFromTheEmulator(t *testing.T) {
 	}
 	assert.Equal(t, []string{"GET /cloudapi/v6/k8s depth=3", "GET /cloudapi/v6/ipblocks depth=1"}, cloud)
 	assert.Len(t, h.regs.Requests(), 1, "one registries page")
+	t.Logf("requests per refresh: %d Cloud API (%v) + %d Container Registry API", len(cloud), cloud, len(h.regs.Requests()))
 }
 
 // A change of inventory (a pool scaled up) changes the estimate at the next
