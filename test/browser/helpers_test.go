@@ -81,7 +81,11 @@ func startExporter(t *testing.T, args ...string) string {
 	t.Helper()
 	addr := net.JoinHostPort("127.0.0.1", freePort(t))
 	out := &syncBuffer{}
-	cmd := exec.Command(exporterBinary(t), append(args, "--web.listen-address="+addr)...)
+	// Its own storage path and working directory: snapshots of an earlier
+	// run (the default --storage.path is ./data) must not leak in.
+	dir := t.TempDir()
+	cmd := exec.Command(exporterBinary(t), append(args, "--web.listen-address="+addr, "--storage.path="+filepath.Join(dir, "data"))...)
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
 	exited := make(chan struct{})
