@@ -48,6 +48,8 @@ func Backup() *sdk.Board {
 	b.row("Size and count")
 	b.timeseries("Size of the newest backup", "A backup that shrinks suddenly is worth a look: an empty dump uploads fine.", "bytes", 12, 8,
 		target{expr: a("vigil_backup_size_bytes"), legend: "{{environment}} {{kind}} {{name}}"})
+	b.table("Newest against the recent maximum", "Newest backup's size divided by the largest of the 7 before it; below the target's shrink_ratio BackupShrunk fires.", "percentunit",
+		`sort(`+a("vigil_backup_size_bytes")+` / on (environment, kind, name) `+a("vigil_backup_recent_max_size_bytes")+`)`, 12, 8)
 	b.timeseries("Backups held", "Files matching the glob, objects under the prefix (every page listed).", "none", 12, 8,
 		target{expr: a("vigil_backup_objects"), legend: "{{environment}} {{kind}} {{name}}"})
 	b.timeseries("Total size held", "Sum of every backup's size per target: what the retention costs.", "bytes", 24, 8,

@@ -52,6 +52,8 @@ var Catalogue = []metricdoc.Desc{
 		Help: "Time of the target's newest backup (file mtime, S3 LastModified, completion of the Velero schedule's newest Completed backup, creation of the newest available RDS or IONOS snapshot); absent while the target holds none."},
 	{Name: "vigil_backup_size_bytes", Type: metricdoc.Gauge, Labels: kindName,
 		Help: "Size of the target's newest backup in bytes."},
+	{Name: "vigil_backup_recent_max_size_bytes", Type: metricdoc.Gauge, Labels: kindName,
+		Help: "Largest size of the (up to 7) backups before the newest, in bytes; absent with fewer than two backups. BackupShrunk compares the newest with it."},
 	{Name: "vigil_backup_objects", Type: metricdoc.Gauge, Labels: kindName,
 		Help: "Number of backups the target holds (files matching the glob, objects under the prefix with every page listed, Completed backups of the Velero schedule, available RDS and IONOS snapshots)."},
 	{Name: "vigil_backup_total_size_bytes", Type: metricdoc.Gauge, Labels: kindName,
@@ -60,6 +62,8 @@ var Catalogue = []metricdoc.Desc{
 		Help: "How often a backup is expected at the target, from the configuration (Velero: the longest gap between two runs of the schedule's cron)."},
 	{Name: "vigil_backup_factor", Type: metricdoc.Gauge, Labels: kindName,
 		Help: "The backup is too old after expected interval times this factor (or the RPO, whichever is shorter), from the configuration."},
+	{Name: "vigil_backup_shrink_ratio", Type: metricdoc.Gauge, Labels: kindName,
+		Help: "The newest backup has shrunk suspiciously when smaller than this fraction of the recent maximum, from the configuration (kinds with sizes only)."},
 	{Name: "vigil_backup_rpo_seconds", Type: metricdoc.Gauge, Labels: kindName,
 		Help: "Recovery point objective of the target from the configuration: the backup is too old after this at the latest."},
 	{Name: "vigil_backup_expiry_timestamp_seconds", Type: metricdoc.Gauge, Labels: kindName,
@@ -80,7 +84,18 @@ type Found struct {
 	NewestSize int64     `json:"newest_size"`
 	// Phase is the newest backup's state, whatever it is (ionos); "" none.
 	Phase string `json:"phase,omitempty"`
+	// recent are the newest recentBackups+1 backups, newest first.
+	recent []sized
 }
+
+type sized struct {
+	at   time.Time
+	size int64
+}
+
+// recentBackups is how many backups before the newest its size is
+// compared with: a week of dailies.
+const recentBackups = 7
 
 func (f *Found) add(at time.Time, size int64) {
 	f.Objects++
@@ -88,6 +103,38 @@ func (f *Found) add(at time.Time, size int64) {
 	if f.Objects == 1 || at.After(f.Newest) {
 		f.Newest, f.NewestSize = at, size
 	}
+	f.keepRecent(at, size)
+}
+
+// keepRecent keeps the newest recentBackups+1 backups, newest first (an
+// insertion into a short slice: a listing of 10,000 objects stays linear).
+func (f *Found) keepRecent(at time.Time, size int64) {
+	i := len(f.recent)
+	for i > 0 && at.After(f.recent[i-1].at) {
+		i--
+	}
+	if i > recentBackups {
+		return
+	}
+	f.recent = append(f.recent, sized{})
+	copy(f.recent[i+1:], f.recent[i:])
+	f.recent[i] = sized{at, size}
+	if len(f.recent) > recentBackups+1 {
+		f.recent = f.recent[:recentBackups+1]
+	}
+}
+
+// RecentMax is the largest of the (up to recentBackups) backups before
+// the newest; false with fewer than two backups.
+func (f *Found) RecentMax() (int64, bool) {
+	if len(f.recent) < 2 {
+		return 0, false
+	}
+	var m int64
+	for _, s := range f.recent[1:] {
+		m = max(m, s.size)
+	}
+	return m, true
 }
 
 // S3Lister lists objects; *s3.Client is one.
@@ -332,6 +379,11 @@ func (c *Collector) Render(w *exposition.Writer) error {
 		f, ok := found(r, true)
 		return float64(f.TotalBytes), ok
 	})
+	family("vigil_backup_recent_max_size_bytes", func(r *row) (float64, bool) {
+		f, ok := found(r, true)
+		m, have := f.RecentMax()
+		return float64(m), ok && have
+	})
 	family("vigil_backup_expiry_timestamp_seconds", func(r *row) (float64, bool) {
 		return float64(r.expiry.Unix()), !r.expiry.IsZero()
 	})
@@ -339,6 +391,7 @@ func (c *Collector) Render(w *exposition.Writer) error {
 	family("vigil_backup_expected_interval_seconds", func(r *row) (float64, bool) { return r.interval.Seconds(), r.interval > 0 })
 	family("vigil_backup_factor", func(r *row) (float64, bool) { return r.t.cfg.Factor, true })
 	family("vigil_backup_rpo_seconds", func(r *row) (float64, bool) { return r.t.cfg.RPO.Std().Seconds(), true })
+	family("vigil_backup_shrink_ratio", func(r *row) (float64, bool) { return r.t.cfg.ShrinkRatio, !r.noSize })
 	w.Family(headers, "vigil_backup_severity")
 	for i := range rows {
 		series(&rows[i])

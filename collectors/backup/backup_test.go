@@ -79,6 +79,8 @@ func TestFilesNewestSizeCount(t *testing.T) {
 		"vigil_backup_total_size_bytes" + l + " 1300",
 		"vigil_backup_expected_interval_seconds" + l + " 86400",
 		"vigil_backup_factor" + l + " 1.5",
+		"vigil_backup_recent_max_size_bytes" + l + " 900",
+		"vigil_backup_shrink_ratio" + l + " 0.5",
 		"vigil_backup_rpo_seconds" + l + " 86400",
 		`vigil_backup_severity{environment="production",kind="files",name="terraform-state",severity="page"} 1`,
 	} {
@@ -141,7 +143,7 @@ func TestDefaultsAndValidation(t *testing.T) {
 
 	bad := &Section{Targets: []Target{
 		{Name: "x", Kind: "tape", Interval: config.Duration(time.Hour)},
-		{Name: "x y", Kind: KindFiles, Glob: "[", Factor: 0.5, Severity: "warn"},
+		{Name: "x y", Kind: KindFiles, Glob: "[", Factor: 0.5, Severity: "warn", ShrinkRatio: 1.5},
 		{Name: "b", Kind: KindS3, Bucket: "Bad_Bucket", Endpoint: "s3.example.com", Interval: config.Duration(time.Hour)},
 		{Name: "b", Kind: KindS3, Account: "a", Bucket: "ok-bucket", Interval: config.Duration(time.Hour)},
 		{Name: "v", Kind: KindVelero, Interval: config.Duration(time.Hour), RefreshInterval: config.Duration(time.Minute),
@@ -157,7 +159,7 @@ func TestDefaultsAndValidation(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{
 		"targets[0].kind",
-		"targets[1].name", "targets[1].directory", "targets[1].glob", "targets[1].interval", "targets[1].factor", "targets[1].severity",
+		"targets[1].name", "targets[1].directory", "targets[1].glob", "targets[1].interval", "targets[1].factor", "targets[1].severity", "targets[1].shrink_ratio",
 		"targets[2].account", "targets[2].bucket", "targets[2].endpoint",
 		"targets[3].name",
 		"targets[4].interval", "targets[4].refresh_interval", "targets[4].context", "targets[4].namespace",

@@ -57,6 +57,10 @@ type Target struct {
 	Interval config.Duration `yaml:"interval"`
 	// Factor: the backup is late after Interval * Factor (default 1.5).
 	Factor float64 `yaml:"factor"`
+	// ShrinkRatio: BackupShrunk when the newest backup is smaller than this
+	// fraction of the largest of the 7 before it (default 0.5; files, s3
+	// and ionos, the kinds with sizes).
+	ShrinkRatio float64 `yaml:"shrink_ratio"`
 	// RPO: the backup is too old after this at the latest (default 24h).
 	RPO config.Duration `yaml:"rpo"`
 	// Severity of BackupTooOld and BackupNeverSeen: page or ticket
@@ -78,6 +82,7 @@ const (
 // Defaults.
 const (
 	DefaultFactor        = 1.5
+	DefaultShrinkRatio   = 0.5
 	DefaultRPO           = 24 * time.Hour
 	DefaultGlob          = "*"
 	DefaultFilesInterval = time.Minute
@@ -105,6 +110,9 @@ func (s *Section) ApplyDefaults() {
 		}
 		if t.Factor == 0 {
 			t.Factor = DefaultFactor
+		}
+		if t.ShrinkRatio == 0 {
+			t.ShrinkRatio = DefaultShrinkRatio
 		}
 		if t.RPO == 0 {
 			t.RPO = config.Duration(DefaultRPO)
@@ -196,6 +204,9 @@ func (s *Section) Validate() []*config.Error {
 		}
 		if t.Factor < 1 {
 			add(at("factor"), fmt.Sprintf("%g is below 1", t.Factor), "the backup is late after interval * factor; 1.5 leaves room for a slow run")
+		}
+		if t.ShrinkRatio <= 0 || t.ShrinkRatio >= 1 {
+			add(at("shrink_ratio"), fmt.Sprintf("%g is not between 0 and 1", t.ShrinkRatio), "a fraction such as 0.5: the newest backup shrank when smaller than half the recent maximum")
 		}
 		if t.RPO.Std() <= 0 {
 			add(at("rpo"), "must be positive", "the recovery point objective, e.g. 24h")
