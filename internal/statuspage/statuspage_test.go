@@ -190,6 +190,27 @@ func TestPageShowsEverySection(t *testing.T) {
 	}, rows(t, page, "spend"))
 }
 
+func TestSummaryCountsTheRedRows(t *testing.T) {
+	_, page := serve(t, scrape, "/")
+	start := strings.Index(page, `<div id="summary">`)
+	require.GreaterOrEqual(t, start, 0)
+	summary := page[start : start+strings.Index(page[start:], "</div>")]
+	var texts []string
+	for _, m := range regexp.MustCompile(`<a href="#(\w+)">([^<]+)</a>`).FindAllStringSubmatch(summary, -1) {
+		texts = append(texts, m[1]+": "+m[2])
+	}
+	// Expiry counts the expired token and the certificate inside the page
+	// threshold; the root 90 days out is not a problem.
+	assert.Equal(t, []string{"sources: 1 source down", "probes: 1 probe failing",
+		"expiry: 2 certificates or tokens expired or about to", "backups: 2 backup targets too old or empty",
+		"spend: 1 provider at 90 % of budget or more"}, texts)
+
+	quiet := Handler(Options{Metrics: http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), MetricsPath: "/metrics", Now: func() time.Time { return now }})
+	w := httptest.NewRecorder()
+	quiet.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+	assert.Contains(t, w.Body.String(), "Nothing needs attention.")
+}
+
 func TestRowsCarryTheirState(t *testing.T) {
 	_, page := serve(t, scrape, "/")
 	assert.Contains(t, page, `<tr class="bad"><td><span class="badge">down</span></td><td>billing_aws</td>`)

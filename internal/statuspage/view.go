@@ -24,7 +24,13 @@ type View struct {
 	ExpiringAll int // rows before the cut to maxExpiring
 	Backups     []BackupRow
 	Spend       []SpendRow
+	// Problems sum up the red rows at the top, each linking to its section;
+	// empty when nothing needs attention.
+	Problems []Problem
 }
+
+// Problem is one line of the summary: how many rows of a section are bad.
+type Problem struct{ Text, Section string }
 
 // State is a row's verdict; the template colours by it.
 type State string
@@ -100,10 +106,43 @@ func build(fams map[string]*dto.MetricFamily, statuses []source.Status, now time
 	}
 	v.Sources = sourceRows(fams, statuses, now)
 	v.Probes = probeRows(fams, now)
-	v.Expiring, v.ExpiringAll = expiryRows(fams, now)
+	expiring := expiryRows(fams, now)
+	v.Expiring, v.ExpiringAll = expiring[:min(len(expiring), maxExpiring)], len(expiring)
 	v.Backups = backupRows(fams, now)
 	v.Spend = spendRows(fams)
+	v.Problems = problems(v, expiring)
 	return v
+}
+
+// problems counts the bad rows of each section (every expiring row, not
+// only those shown).
+func problems(v *View, expiring []ExpiryRow) []Problem {
+	count := func(n int, one, many, section string) []Problem {
+		switch {
+		case n == 1:
+			return []Problem{{Text: "1 " + one, Section: section}}
+		case n > 1:
+			return []Problem{{Text: fmt.Sprintf("%d %s", n, many), Section: section}}
+		}
+		return nil
+	}
+	var out []Problem
+	out = append(out, count(bad(v.Sources, func(r SourceRow) State { return r.State }), "source down", "sources down", "sources")...)
+	out = append(out, count(bad(v.Probes, func(r ProbeRow) State { return r.State }), "probe failing", "probes failing", "probes")...)
+	out = append(out, count(bad(expiring, func(r ExpiryRow) State { return r.State }), "certificate or token expired or about to", "certificates or tokens expired or about to", "expiry")...)
+	out = append(out, count(bad(v.Backups, func(r BackupRow) State { return r.State }), "backup target too old or empty", "backup targets too old or empty", "backups")...)
+	out = append(out, count(bad(v.Spend, func(r SpendRow) State { return r.State }), "provider at 90 % of budget or more", "providers at 90 % of budget or more", "spend")...)
+	return out
+}
+
+func bad[R any](rows []R, state func(R) State) int {
+	n := 0
+	for _, r := range rows {
+		if state(r) == Bad {
+			n++
+		}
+	}
+	return n
 }
 
 // age prints a duration the way people read it: 45s, 12m, 3h 5m, 4d 2h.
@@ -264,7 +303,8 @@ type ExpiryRow struct {
 	State             State
 }
 
-func expiryRows(fams map[string]*dto.MetricFamily, now time.Time) ([]ExpiryRow, int) {
+// expiryRows lists every certificate and token, soonest first.
+func expiryRows(fams map[string]*dto.MetricFamily, now time.Time) []ExpiryRow {
 	certPage := first(fams, "vigil_cert_page_within_seconds", 7*24*3600)
 	tokenPage := first(fams, "vigil_token_page_within_seconds", 7*24*3600)
 	var rows []ExpiryRow
@@ -283,8 +323,7 @@ func expiryRows(fams map[string]*dto.MetricFamily, now time.Time) ([]ExpiryRow, 
 	slices.SortFunc(rows, func(a, b ExpiryRow) int {
 		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Where, b.Where))
 	})
-	all := len(rows)
-	return rows[:min(all, maxExpiring)], all
+	return rows
 }
 
 func expiry(what, name, where string, at, now time.Time, pageWithin float64) ExpiryRow {

@@ -90,6 +90,10 @@ func TestStatusPageOnTheSandbox(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "Vigil · sandbox", title)
 
+	summary, err := chromedp.Run(ctx, chromedp.Text("#summary"))
+	require.NoError(t, err)
+	assert.Regexp(t, `\d+ probes failing`, summary, "the summary at the top counts the failing probes")
+
 	sources, err := rowsText(ctx, "#sources")
 	require.NoError(t, err)
 	row, ok := containsRow(sources, "up", "kubernetes-apiserver")
