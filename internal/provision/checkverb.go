@@ -29,6 +29,13 @@ type CheckOptions struct {
 	RegistryCAs *x509.CertPool
 	// Timeout bounds each network check.
 	Timeout time.Duration
+
+	// KubeconfigFile is the AWS stack's kubeconfig for the K3s /readyz
+	// check ("" = .vigil/ENV.kubeconfig, as `provision kubeconfig` writes).
+	KubeconfigFile string
+	// ALBCAFile is a PEM bundle of CAs to trust for the ALB's certificate
+	// instead of the system roots (AWS stack).
+	ALBCAFile string
 }
 
 // ErrChecksFailed marks a check run in which something failed.
@@ -58,14 +65,18 @@ func runCheck(ctx context.Context, o Options, r *tf.Runner, c CheckOptions) erro
 	if c.Output != "table" && c.Output != "json" {
 		return fmt.Errorf("--output %q: use table or json", c.Output)
 	}
-	outs, err := r.Outputs(ctx)
+	outs, err := outputs(ctx, r)
 	if err != nil {
 		return err
 	}
-	in := check.Inputs{Outputs: map[string]json.RawMessage{}, Timeout: c.Timeout, RegistryCAs: c.RegistryCAs}
-	for k, v := range outs {
-		in.Outputs[k] = v.Value
-	}
+	return o.ops().check(ctx, o, r, outs, c)
+}
+
+// ionosStack is terraform/ionos.
+type ionosStack struct{}
+
+func (ionosStack) check(ctx context.Context, o Options, r *tf.Runner, outs map[string]json.RawMessage, c CheckOptions) error {
+	in := check.Inputs{Outputs: outs, Timeout: c.Timeout, RegistryCAs: c.RegistryCAs}
 	if c.RegistryCAFile != "" {
 		pem, err := os.ReadFile(c.RegistryCAFile)
 		if err != nil {
@@ -94,7 +105,13 @@ func runCheck(ctx context.Context, o Options, r *tf.Runner, c CheckOptions) erro
 			in.ExpectLANPublic, in.ExpectSource = true, "default; set lan_public in the tfvars or --expect-lan-public"
 		}
 	}
-	rep := check.Run(ctx, o.Env, in)
+	return writeReport(o, c, check.Run(ctx, o.Env, in))
+}
+
+// writeReport prints the report as c.Output says and fails naming every
+// failed check.
+func writeReport(o Options, c CheckOptions, rep check.Report) error {
+	var err error
 	if c.Output == "json" {
 		err = rep.WriteJSON(o.Stdout)
 	} else {

@@ -1,10 +1,12 @@
 package provision
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -30,9 +32,24 @@ var credentialNeeds = []credentialNeed{
 		anyOf: [][]string{{"IONOS_TOKEN"}, {"IONOS_USERNAME", "IONOS_PASSWORD"}},
 		hint:  "export IONOS_TOKEN (an API token), or IONOS_USERNAME and IONOS_PASSWORD",
 	},
-	// No rule for hashicorp/aws: its default chain (profiles, SSO, web
-	// identity, instance roles) cannot be judged from variables alone; the
-	// AWS stack's own issue decides how to check it.
+	{
+		provider: "hashicorp/aws",
+		// Or a profile (AWS_PROFILE, else "default") that exists in the
+		// shared config or credentials file: SSO, credential_process and,
+		// on EC2, credential_source = Ec2InstanceMetadata all live there
+		// (checked below). The provider's default chain would also try the
+		// instance metadata service unasked; provision wants that said in
+		// a profile, so a laptop never waits for an IMDS timeout.
+		anyOf: [][]string{
+			{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"},
+			{"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"},
+			{"AWS_CONTAINER_CREDENTIALS_FULL_URI"},
+			{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"},
+		},
+		hint: "export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE naming a profile of ~/.aws/config or ~/.aws/credentials " +
+			"(AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE; SSO, credential_process, or credential_source = Ec2InstanceMetadata for an instance role), " +
+			"or AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN",
+	},
 }
 
 var providerSource = regexp.MustCompile(`(?m)^\s*source\s*=\s*"(?:registry\.terraform\.io/|registry\.opentofu\.org/)?([A-Za-z0-9_-]+/[A-Za-z0-9_-]+)"`)
@@ -95,6 +112,9 @@ func (n credentialNeed) satisfied(env map[string]string) bool {
 			return true
 		}
 	}
+	if n.provider == "hashicorp/aws" {
+		return awsProfileExists(env)
+	}
 	if n.provider == "ionos-cloud/ionoscloud" {
 		file := env["IONOS_CONFIG_FILE"]
 		if file == "" && env["HOME"] != "" {
@@ -102,6 +122,43 @@ func (n credentialNeed) satisfied(env map[string]string) bool {
 		}
 		if file != "" {
 			if _, err := os.Stat(file); err == nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// awsProfileExists reports whether the profile the AWS SDK would use
+// (AWS_PROFILE, else AWS_DEFAULT_PROFILE, else default) has a section in
+// the shared config file ([profile NAME], [default]) or the credentials
+// file ([NAME]). What the section holds is the provider's to judge.
+func awsProfileExists(env map[string]string) bool {
+	profile := cmp.Or(env["AWS_PROFILE"], env["AWS_DEFAULT_PROFILE"], "default")
+	home := env["HOME"]
+	config := []string{"profile " + profile}
+	if profile == "default" {
+		config = append(config, "default")
+	}
+	files := map[string][]string{
+		cmp.Or(env["AWS_CONFIG_FILE"], filepath.Join(home, ".aws", "config")):                  config,
+		cmp.Or(env["AWS_SHARED_CREDENTIALS_FILE"], filepath.Join(home, ".aws", "credentials")): {profile},
+	}
+	for file, sections := range files {
+		if home == "" && !filepath.IsAbs(file) {
+			continue
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			line = strings.TrimSpace(line)
+			if !strings.HasPrefix(line, "[") || !strings.HasSuffix(line, "]") {
+				continue
+			}
+			name := strings.Join(strings.Fields(line[1:len(line)-1]), " ")
+			if slices.Contains(sections, name) {
 				return true
 			}
 		}

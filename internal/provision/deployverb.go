@@ -18,7 +18,8 @@ type DeployOptions struct {
 	// Overlay is the kustomize directory (default deploy/overlays/ENV).
 	Overlay string
 	// Kubeconfig is a kubeconfig file; "" reads k8s_kubeconfig from the
-	// stack's outputs.
+	// IONOS stack's outputs, or the file `provision kubeconfig` wrote for
+	// the AWS stack (.vigil/ENV.kubeconfig).
 	Kubeconfig string
 	// RestConfig, when set, is used instead of any kubeconfig (tests).
 	RestConfig *rest.Config
@@ -83,6 +84,16 @@ func (o *Options) restConfig(ctx context.Context, d DeployOptions) (*rest.Config
 		}
 		return cfg, nil
 	}
+	if o.stack() == StackAWS {
+		// Reading it needs SSH and the host key: `provision kubeconfig`
+		// does that once and writes the file.
+		path := defaultKubeconfigPath(o.Env)
+		cfg, err := clientcmd.BuildConfigFromFlags("", path)
+		if err != nil {
+			return nil, fmt.Errorf("no kubeconfig for %s at %s: run `provision kubeconfig %s` first, or pass --kubeconfig (%w)", o.Env, path, o.Env, err)
+		}
+		return cfg, nil
+	}
 	r, err := o.setup(ctx, false)
 	if err != nil {
 		return nil, err
@@ -93,11 +104,15 @@ func (o *Options) restConfig(ctx context.Context, d DeployOptions) (*rest.Config
 	if err := o.useWorkspace(ctx, r, false); err != nil {
 		return nil, err
 	}
-	kc, err := kubeconfigOutput(ctx, r)
+	outs, err := outputs(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	kc, err := o.ops().kubeconfig(ctx, *o, outs, KubeconfigOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("finding the cluster (or pass --kubeconfig): %w", err)
 	}
-	cfg, err := clientcmd.RESTConfigFromKubeConfig([]byte(kc))
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(kc)
 	if err != nil {
 		return nil, fmt.Errorf("output k8s_kubeconfig is not a usable kubeconfig (or pass --kubeconfig)")
 	}

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 
 	"github.com/vigil-monitoring/vigil/internal/provision/check"
-	"github.com/vigil-monitoring/vigil/internal/provision/tf"
 )
 
 // KubeconfigOptions are kubeconfig's own settings.
@@ -17,26 +16,25 @@ type KubeconfigOptions struct {
 	Out string
 	// Stdout prints the kubeconfig instead of writing a file.
 	Stdout bool
+
+	// The AWS stack's kubeconfig is read from the K3s server over SSH.
+	SSH SSHOptions
 }
 
-// kubeconfigOutput reads the sensitive k8s_kubeconfig output.
-func kubeconfigOutput(ctx context.Context, r *tf.Runner) (string, error) {
-	outs, err := r.Outputs(ctx)
-	if err != nil {
-		return "", err
-	}
-	o, ok := outs[check.OutKubeconfig]
+// kubeconfig reads the IONOS stack's sensitive k8s_kubeconfig output.
+func (ionosStack) kubeconfig(_ context.Context, _ Options, outs map[string]json.RawMessage, _ KubeconfigOptions) ([]byte, error) {
+	raw, ok := outs[check.OutKubeconfig]
 	if !ok {
-		return "", fmt.Errorf("the stack has no %s output: has it been applied?", check.OutKubeconfig)
+		return nil, fmt.Errorf("the stack has no %s output: has it been applied?", check.OutKubeconfig)
 	}
 	var kc string
-	if err := json.Unmarshal(o.Value, &kc); err != nil {
-		return "", fmt.Errorf("output %s is not a string", check.OutKubeconfig)
+	if err := json.Unmarshal(raw, &kc); err != nil {
+		return nil, fmt.Errorf("output %s is not a string", check.OutKubeconfig)
 	}
 	if kc == "" {
-		return "", fmt.Errorf("output %s is empty", check.OutKubeconfig)
+		return nil, fmt.Errorf("output %s is empty", check.OutKubeconfig)
 	}
-	return kc, nil
+	return []byte(kc), nil
 }
 
 // Kubeconfig writes the cluster's kubeconfig (a sensitive output) to a file
@@ -53,19 +51,23 @@ func Kubeconfig(ctx context.Context, o Options, k KubeconfigOptions) (path strin
 	if err := o.useWorkspace(ctx, r, false); err != nil {
 		return "", err
 	}
-	kc, err := kubeconfigOutput(ctx, r)
+	outs, err := outputs(ctx, r)
+	if err != nil {
+		return "", err
+	}
+	kc, err := o.ops().kubeconfig(ctx, o, outs, k)
 	if err != nil {
 		return "", err
 	}
 	if k.Stdout {
-		_, err := fmt.Fprint(o.Stdout, kc)
+		_, err := o.Stdout.Write(kc)
 		return "", err
 	}
 	path = k.Out
 	if path == "" {
-		path = filepath.Join(".vigil", o.Env+".kubeconfig")
+		path = defaultKubeconfigPath(o.Env)
 	}
-	if err := writePrivate(path, []byte(kc)); err != nil {
+	if err := writePrivate(path, kc); err != nil {
 		return "", fmt.Errorf("writing kubeconfig: %w", err)
 	}
 	fmt.Fprintf(o.Stdout, "Kubeconfig of %s written to %s (mode 0600). Use it with: export KUBECONFIG=%s\n", o.Env, path, path)

@@ -22,7 +22,10 @@ type Options struct {
 	// Env is the environment: its variables are Dir/environments/ENV.tfvars
 	// and its state is the terraform workspace named ENV.
 	Env string
-	// Dir is the Terraform root module (default terraform/ionos).
+	// Stack is the stack (StackIONOS or StackAWS). "" = the stack whose
+	// provider Dir's root module requires, else ionos.
+	Stack string
+	// Dir is the Terraform root module (default terraform/STACK).
 	Dir string
 	// BackupDir holds the state backups (default .vigil/backups/ENV).
 	BackupDir string
@@ -69,7 +72,7 @@ func (o *Options) now() time.Time {
 
 func (o *Options) dir() string {
 	if o.Dir == "" {
-		return filepath.Join("terraform", "ionos")
+		return filepath.Join("terraform", o.stack())
 	}
 	return o.Dir
 }
@@ -97,6 +100,9 @@ func (o *Options) PlanFile() (string, error) {
 // refused before terraform runs when a provider's credentials are missing.
 func (o *Options) setup(ctx context.Context, providers bool) (*tf.Runner, error) {
 	if err := o.checkEnv(); err != nil {
+		return nil, err
+	}
+	if err := o.checkStack(); err != nil {
 		return nil, err
 	}
 	varFile := filepath.Join(o.dir(), tf.VarFile(o.Env))

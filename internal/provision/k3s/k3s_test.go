@@ -6,133 +6,25 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/vigil-monitoring/vigil/internal/provision/k3s/k3stest"
 )
 
-// k3sYAML is what a K3s server writes (certificates shortened).
-const k3sYAML = `apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: ZmFrZS1jYQ==
-    server: https://127.0.0.1:6443
-  name: default
-contexts:
-- context:
-    cluster: default
-    user: default
-  name: default
-current-context: default
-kind: Config
-preferences: {}
-users:
-- user:
-    client-certificate-data: ZmFrZS1jZXJ0
-    client-key-data: ZmFrZS1rZXk=
-  name: default
-`
+const k3sYAML = k3stest.K3sYAML
 
 func signer(t *testing.T) ssh.Signer {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, s := k3stest.NewKey(t)
 	return s
-}
-
-// sshServer is an in-process SSH server that accepts one client key and
-// answers `sudo -n cat /etc/rancher/k3s/k3s.yaml` with k3sYAML.
-type sshServer struct {
-	addr     string
-	port     int
-	hostKey  ssh.Signer
-	execs    atomic.Int32 // commands run
-	exitCode uint32
-}
-
-func startServer(t *testing.T, client ssh.PublicKey) *sshServer {
-	t.Helper()
-	s := &sshServer{hostKey: signer(t)}
-	cfg := &ssh.ServerConfig{
-		PublicKeyCallback: func(_ ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
-			if string(key.Marshal()) == string(client.Marshal()) {
-				return nil, nil
-			}
-			return nil, errors.New("unknown key")
-		},
-	}
-	cfg.AddHostKey(s.hostKey)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	s.port = l.Addr().(*net.TCPAddr).Port
-	s.addr = net.JoinHostPort("localhost", strconv.Itoa(s.port))
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(c, cfg)
-		}
-	}()
-	return s
-}
-
-func (s *sshServer) serve(c net.Conn, cfg *ssh.ServerConfig) {
-	defer c.Close()
-	_, chans, reqs, err := ssh.NewServerConn(c, cfg)
-	if err != nil {
-		return
-	}
-	go ssh.DiscardRequests(reqs)
-	for nc := range chans {
-		ch, creqs, err := nc.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer ch.Close()
-			for r := range creqs {
-				if r.Type != "exec" {
-					r.Reply(false, nil)
-					continue
-				}
-				var p struct{ Command string }
-				ssh.Unmarshal(r.Payload, &p)
-				r.Reply(true, nil)
-				s.execs.Add(1)
-				code := s.exitCode
-				if p.Command == "sudo -n cat "+KubeconfigPath && code == 0 {
-					ch.Write([]byte(k3sYAML))
-				} else {
-					ch.Stderr().Write([]byte("sudo: a password is required\n"))
-					if code == 0 {
-						code = 127
-					}
-				}
-				ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{code}))
-				return
-			}
-		}()
-	}
 }
 
 func knownHostsFile(t *testing.T, addr string, key ssh.PublicKey) string {
@@ -145,15 +37,15 @@ func knownHostsFile(t *testing.T, addr string, key ssh.PublicKey) string {
 	return f
 }
 
-func target(s *sshServer, client ssh.Signer) Target {
-	return Target{Host: "localhost", Port: s.port, User: "ubuntu", Auth: []ssh.Signer{client}, Timeout: 20 * time.Second}
+func target(s *k3stest.Server, client ssh.Signer) Target {
+	return Target{Host: "localhost", Port: s.Port, User: "ubuntu", Auth: []ssh.Signer{client}, Timeout: 20 * time.Second}
 }
 
 func TestFetchVerifiesKnownHostsAndPointsAtTheHost(t *testing.T) {
 	client := signer(t)
-	s := startServer(t, client.PublicKey())
+	s := k3stest.Start(t, client.PublicKey())
 	tg := target(s, client)
-	tg.KnownHosts = knownHostsFile(t, s.addr, s.hostKey.PublicKey())
+	tg.KnownHosts = knownHostsFile(t, s.Addr, s.HostKey.PublicKey())
 	out, err := Fetch(context.Background(), tg)
 	if err != nil {
 		t.Fatal(err)
@@ -174,37 +66,37 @@ func TestFetchVerifiesKnownHostsAndPointsAtTheHost(t *testing.T) {
 // command runs on it.
 func TestFetchRefusesAWrongHostKey(t *testing.T) {
 	client := signer(t)
-	s := startServer(t, client.PublicKey())
+	s := k3stest.Start(t, client.PublicKey())
 	tg := target(s, client)
-	tg.KnownHosts = knownHostsFile(t, s.addr, signer(t).PublicKey()) // another server's key
+	tg.KnownHosts = knownHostsFile(t, s.Addr, signer(t).PublicKey()) // another server's key
 	_, err := Fetch(context.Background(), tg)
 	if !errors.Is(err, ErrHostKey) || !strings.Contains(err.Error(), "key mismatch") || !strings.Contains(err.Error(), tg.KnownHosts+":1") {
 		t.Fatalf("err = %v, want ErrHostKey naming the mismatching known_hosts line", err)
 	}
-	if n := s.execs.Load(); n != 0 {
+	if n := s.Execs.Load(); n != 0 {
 		t.Fatalf("%d command(s) ran on a server whose host key was wrong", n)
 	}
 }
 
 func TestFetchRefusesAnUnknownHost(t *testing.T) {
 	client := signer(t)
-	s := startServer(t, client.PublicKey())
+	s := k3stest.Start(t, client.PublicKey())
 	tg := target(s, client)
-	tg.KnownHosts = knownHostsFile(t, "203.0.113.9:22", s.hostKey.PublicKey()) // lists another host only
+	tg.KnownHosts = knownHostsFile(t, "203.0.113.9:22", s.HostKey.PublicKey()) // lists another host only
 	_, err := Fetch(context.Background(), tg)
 	if !errors.Is(err, ErrHostKey) || !strings.Contains(err.Error(), "is not in") {
 		t.Fatalf("err = %v, want ErrHostKey saying the host is not listed", err)
 	}
-	if s.execs.Load() != 0 {
+	if s.Execs.Load() != 0 {
 		t.Fatal("a command ran on an unknown host")
 	}
 }
 
 func TestFetchByFingerprint(t *testing.T) {
 	client := signer(t)
-	s := startServer(t, client.PublicKey())
+	s := k3stest.Start(t, client.PublicKey())
 	tg := target(s, client)
-	tg.Fingerprint = ssh.FingerprintSHA256(s.hostKey.PublicKey())
+	tg.Fingerprint = ssh.FingerprintSHA256(s.HostKey.PublicKey())
 	if _, err := Fetch(context.Background(), tg); err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +105,7 @@ func TestFetchByFingerprint(t *testing.T) {
 	if !errors.Is(err, ErrHostKey) || !strings.Contains(err.Error(), tg.Fingerprint) {
 		t.Fatalf("err = %v, want ErrHostKey naming the expected fingerprint", err)
 	}
-	if n := s.execs.Load(); n != 1 {
+	if n := s.Execs.Load(); n != 1 {
 		t.Fatalf("%d commands ran, want 1 (the verified connection only)", n)
 	}
 }
@@ -227,10 +119,10 @@ func TestFetchNeedsAWayToVerify(t *testing.T) {
 
 func TestFetchReportsAFailedRead(t *testing.T) {
 	client := signer(t)
-	s := startServer(t, client.PublicKey())
-	s.exitCode = 1
+	s := k3stest.Start(t, client.PublicKey())
+	s.ExitCode.Store(1)
 	tg := target(s, client)
-	tg.Fingerprint = ssh.FingerprintSHA256(s.hostKey.PublicKey())
+	tg.Fingerprint = ssh.FingerprintSHA256(s.HostKey.PublicKey())
 	_, err := Fetch(context.Background(), tg)
 	if err == nil || !strings.Contains(err.Error(), "sudo") || !strings.Contains(err.Error(), "a password is required") {
 		t.Fatalf("err = %v, want the failed command and its stderr", err)
@@ -238,9 +130,9 @@ func TestFetchReportsAFailedRead(t *testing.T) {
 }
 
 func TestFetchWithAnotherClientKeyFails(t *testing.T) {
-	s := startServer(t, signer(t).PublicKey())
+	s := k3stest.Start(t, signer(t).PublicKey())
 	tg := target(s, signer(t))
-	tg.Fingerprint = ssh.FingerprintSHA256(s.hostKey.PublicKey())
+	tg.Fingerprint = ssh.FingerprintSHA256(s.HostKey.PublicKey())
 	if _, err := Fetch(context.Background(), tg); err == nil || !strings.Contains(err.Error(), "unable to authenticate") {
 		t.Fatalf("err = %v, want an authentication failure", err)
 	}

@@ -61,20 +61,19 @@ func binaryVersion(ctx context.Context, path string, env map[string]string) (*ve
 	return v, err
 }
 
-// passedEnv lists the variables terraform gets besides TF_* and IONOS_*:
+// passedEnv lists the variables terraform gets besides TF_*, IONOS_* and
+// AWS_* (the hashicorp/aws provider and the S3 state backend read their whole
+// configuration from AWS_*: keys, profiles, SSO, web identity, endpoints):
 // what it needs to run, reach the network and find its CLI configuration.
 var passedEnv = []string{
 	"PATH", "HOME", "TMPDIR", "USER", "LANG",
 	"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
 	"SSL_CERT_FILE", "SSL_CERT_DIR",
-	// The S3-compatible state backend reads these.
-	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION",
-	"AWS_ENDPOINT_URL_S3",
 }
 
 // Env returns the environment terraform runs with, taken from environ
 // (os.Environ() form): PATH, HOME, TF_CLI_CONFIG_FILE and the other TF_*
-// variables terraform-exec lets us set (never TF_WORKSPACE), the IONOS_* credentials, and a few
+// variables terraform-exec lets us set (never TF_WORKSPACE), the IONOS_* and AWS_* settings, and a few
 // network settings. terraform-exec's SetEnv passes exactly this map and
 // nothing else, so no other secret of the caller reaches terraform.
 func Env(environ []string) map[string]string {
@@ -88,7 +87,7 @@ func Env(environ []string) map[string]string {
 		if !ok {
 			continue
 		}
-		if keep[k] || strings.HasPrefix(k, "TF_") || strings.HasPrefix(k, "IONOS_") {
+		if keep[k] || strings.HasPrefix(k, "TF_") || strings.HasPrefix(k, "IONOS_") || strings.HasPrefix(k, "AWS_") {
 			env[k] = v
 		}
 	}

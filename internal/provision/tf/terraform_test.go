@@ -65,10 +65,10 @@ func TestEnvPassesOnlyWhatTerraformNeeds(t *testing.T) {
 	got := Env([]string{
 		"PATH=/bin", "HOME=/h", "TF_CLI_CONFIG_FILE=/c", "TF_DATA_DIR=/d",
 		"IONOS_TOKEN=t", "IONOS_USERNAME=u", "IONOS_PASSWORD=p",
-		"TF_LOG=TRACE", "TF_VAR_x=1", "TF_WORKSPACE=production", "GITHUB_TOKEN=secret", "AWS_PROFILE=x", "noequals",
+		"TF_LOG=TRACE", "TF_VAR_x=1", "TF_WORKSPACE=production", "GITHUB_TOKEN=secret", "AWS_PROFILE=x", "AWSX=1", "noequals",
 	})
 	want := map[string]string{"PATH": "/bin", "HOME": "/h", "TF_CLI_CONFIG_FILE": "/c", "TF_DATA_DIR": "/d",
-		"IONOS_TOKEN": "t", "IONOS_USERNAME": "u", "IONOS_PASSWORD": "p"}
+		"IONOS_TOKEN": "t", "IONOS_USERNAME": "u", "IONOS_PASSWORD": "p", "AWS_PROFILE": "x"}
 	if len(got) != len(want) {
 		t.Fatalf("Env = %v, want %v", got, want)
 	}

@@ -1,0 +1,2 @@
+environment             = "dev"
+control_plane_public_ip = "localhost"
