@@ -92,6 +92,7 @@ bench: tools
 	$(GO) test -run '^$$' -bench BenchmarkRenderAPIServer -benchmem -benchtime 50x -timeout 60m ./collectors/cluster/
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 200x ./internal/daemon/
 	$(GO) test -run '^$$' -bench BenchmarkSecretsMemory -benchtime 1x -timeout 30m ./collectors/expiry/
+	$(GO) test -run '^$$' -bench BenchmarkPageOverLargeScrape -benchmem -benchtime 20x ./internal/statuspage/
 
 clean:
 	rm -rf $(BIN)
