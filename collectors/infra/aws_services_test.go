@@ -11,7 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	schedtypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
@@ -47,6 +49,12 @@ func seedMotoServices(t *testing.T, url string) motoServices {
 		require.NoError(t, err)
 		subnets = append(subnets, *sn.Subnet.SubnetId)
 	}
+	// A K3s node behind a target group of the protected ALB, so the EC2
+	// and ELBv2 calls all have something to read.
+	node, err := e.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: awssdk.String("ami-12c6146b"), MinCount: awssdk.Int32(1), MaxCount: awssdk.Int32(1),
+		SubnetId: awssdk.String(subnets[0]), TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeInstance,
+			Tags: []ec2types.Tag{{Key: awssdk.String("role"), Value: awssdk.String("k3s")}}}}})
+	require.NoError(t, err)
 	var m motoServices
 	for _, x := range []struct {
 		name string
@@ -56,6 +64,15 @@ func seedMotoServices(t *testing.T, url string) motoServices {
 		require.NoError(t, err)
 		*x.arn = *lb.LoadBalancers[0].LoadBalancerArn
 	}
+	tg, err := lbc.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: awssdk.String("k3s-ingress-http"), Protocol: elbtypes.ProtocolEnumHttp,
+		Port: awssdk.Int32(30080), VpcId: vpc.Vpc.VpcId, TargetType: elbtypes.TargetTypeEnumInstance})
+	require.NoError(t, err)
+	_, err = lbc.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: awssdk.String(m.protectedALB), Protocol: elbtypes.ProtocolEnumHttp,
+		Port: awssdk.Int32(80), DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: tg.TargetGroups[0].TargetGroupArn}}})
+	require.NoError(t, err)
+	_, err = lbc.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: tg.TargetGroups[0].TargetGroupArn,
+		Targets: []elbtypes.TargetDescription{{Id: node.Instances[0].InstanceId}}})
+	require.NoError(t, err)
 	w := wafv2.NewFromConfig(cfg)
 	acl, err := w.CreateWebACL(ctx, &wafv2.CreateWebACLInput{Name: awssdk.String("k3s-edge"), Scope: waftypes.ScopeRegional,
 		DefaultAction:    &waftypes.DefaultAction{Allow: &waftypes.AllowAction{}},
@@ -166,7 +183,8 @@ func TestAWSServicesAgainstMoto(t *testing.T) {
 
 	reqs := h.apiRequests(t)
 	for api, n := range map[string]float64{"GetWebACLForResource": 2, "ListQueues": 1, "GetQueueAttributes": 2, "DescribeDBInstances": 1,
-		"GetMetricData": 1, "ListSchedules": 1, "DescribeInstances": 1, "DescribeTargetGroups": 1} {
+		"GetMetricData": 1, "ListSchedules": 1, "DescribeInstances": 1, "DescribeInstanceStatus": 1, "DescribeTargetGroups": 1,
+		"DescribeTargetHealth": 1, "DescribeLoadBalancers": 1} {
 		require.Equal(t, n, reqs[api], "%s: %v", api, reqs)
 	}
 	require.Zero(t, reqs["other"], "every request is named: %v", reqs)
