@@ -37,7 +37,10 @@ const (
 )
 
 func run(ctx context.Context, args []string, stdin io.Reader, isTerminal bool, stdout, stderr io.Writer) int {
-	app := kingpin.New("provision", `Provision an environment of Vigil's IONOS stack safely.
+	app := kingpin.New("provision", `Provision an environment of one of Vigil's Terraform stacks safely:
+ionos (terraform/ionos, IONOS Managed Kubernetes) or aws (terraform/aws, K3s on
+EC2 with RDS, S3, SQS, an ALB behind WAF). --stack (or PROVISION_STACK) picks
+it; with --dir alone, the providers the root module requires do.
 
 Typical use:
   provision plan dev            # review what would change; the plan is saved
@@ -45,6 +48,7 @@ Typical use:
   provision check dev           # is the registry and Kubernetes API reachable from outside?
   provision kubeconfig dev      # write the cluster's kubeconfig to .vigil/dev.kubeconfig (0600)
   provision deploy dev          # apply deploy/overlays/dev with server-side apply
+  provision --stack aws plan production   # the same verbs for the K3s-on-AWS stack
 
 Every environment has its own state: provision selects the terraform
 workspace named ENV after init (local state in DIR/terraform.tfstate.d/ENV/,
@@ -57,12 +61,20 @@ two environments never share backend settings or plugins.
 apply refuses a saved plan made for another workspace or another state. A
 TF_WORKSPACE in your shell is ignored (never passed to terraform).
 
-Credentials come from the environment: IONOS_TOKEN, or IONOS_USERNAME and
-IONOS_PASSWORD. They are passed to terraform only and never printed; plan,
-apply, destroy and drift stop before running terraform when the stack's
-provider has none.
-terraform gets PATH, HOME, TF_CLI_CONFIG_FILE and other TF_* settings, and
-IONOS_*; not TF_VAR_* (put values in environments/ENV.tfvars instead).
+Credentials come from the environment: for ionos IONOS_TOKEN, or
+IONOS_USERNAME and IONOS_PASSWORD; for aws AWS_ACCESS_KEY_ID and
+AWS_SECRET_ACCESS_KEY, or AWS_PROFILE naming a profile of ~/.aws/config or
+~/.aws/credentials, or AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN. They are
+passed to terraform only and never printed; plan, apply, destroy and drift
+stop before running terraform when the stack's provider has none.
+terraform gets PATH, HOME, TF_CLI_CONFIG_FILE and other TF_* settings,
+IONOS_* and AWS_*; not TF_VAR_* (put values in environments/ENV.tfvars
+instead).
+
+For aws, kubeconfig reads /etc/rancher/k3s/k3s.yaml from the control plane
+over SSH, verifying its host key (--known-hosts, default ~/.ssh/known_hosts,
+or --host-key-fingerprint; an unknown key is refused), and check uses that
+file for the K3s API.
 Changing production needs --confirm=production (or typing "production" at
 the prompt); destroying it also needs --allow-destroy-production.`)
 	app.UsageWriter(stdout)
@@ -72,7 +84,8 @@ the prompt); destroying it also needs --allow-destroy-production.`)
 
 	var o provision.Options
 	var planDir string
-	app.Flag("dir", "Terraform root module; its variables are DIR/environments/ENV.tfvars.").Default(filepath.Join("terraform", "ionos")).StringVar(&o.Dir)
+	app.Flag("stack", "Stack: ionos or aws (default: the stack of --dir, else ionos).").Envar("PROVISION_STACK").EnumVar(&o.Stack, provision.Stacks...)
+	app.Flag("dir", "Terraform root module (default terraform/STACK); its variables are DIR/environments/ENV.tfvars.").PlaceHolder("terraform/STACK").StringVar(&o.Dir)
 	app.Flag("backup-dir", "Directory of state backups (default .vigil/backups/ENV).").PlaceHolder(".vigil/backups/ENV").StringVar(&o.BackupDir)
 	app.Flag("plan-dir", "Directory where plan saves ENV.tfplan for apply.").Default(filepath.Join(".vigil", "plans")).StringVar(&planDir)
 	app.Flag("lock-timeout", "How long terraform waits for the state lock (terraform's -lock-timeout, e.g. 60s).").PlaceHolder("DURATION").StringVar(&o.LockTimeout)
@@ -119,15 +132,21 @@ the prompt); destroying it also needs --allow-destroy-production.`)
 		c.Flag("expect-lan-public", "Whether the LAN must be public (default: lan_public in the tfvars, else true).").PlaceHolder("true|false").EnumVar(&lanPublic, "true", "false")
 		c.Flag("registry-ca-file", "PEM file of CAs to trust for the registry instead of the system roots.").PlaceHolder("FILE").StringVar(&co.RegistryCAFile)
 		c.Flag("check-timeout", "Timeout of each network check.").Default("10s").DurationVar(&co.Timeout)
+		c.Flag("kubeconfig", "aws: kubeconfig for the K3s /readyz check (default .vigil/ENV.kubeconfig, written by `provision kubeconfig`).").PlaceHolder("FILE").StringVar(&co.KubeconfigFile)
+		c.Flag("alb-ca-file", "aws: PEM file of CAs to trust for the ALB's certificate instead of the system roots.").PlaceHolder("FILE").StringVar(&co.ALBCAFile)
 	}
-	checkCmd := app.Command("check", "Check external access from the outputs of workspace ENV (it must exist): registry /v2/, Kubernetes API /readyz, cluster and node pool ACTIVE, public IPs, LAN public. Exits non-zero naming what failed.")
+	checkCmd := app.Command("check", "Check external access from the outputs of workspace ENV (it must exist). ionos: registry /v2/, Kubernetes API /readyz, cluster and node pool ACTIVE, public IPs, LAN public. aws: ALB over HTTPS and HTTP→HTTPS, targets healthy, WAF associated, K3s /readyz, RDS available. Exits non-zero naming what failed.")
 	envArg(checkCmd)
 	addCheckFlags(checkCmd)
 	addCheckFlags(applyCmd)
 
 	var ko provision.KubeconfigOptions
-	kubeconfigCmd := app.Command("kubeconfig", "Write the cluster's kubeconfig (a sensitive output of workspace ENV, which must exist) to a file with mode 0600; it is printed only with --stdout.")
+	kubeconfigCmd := app.Command("kubeconfig", "Write the cluster's kubeconfig (ionos: a sensitive output of workspace ENV; aws: read from the K3s server over SSH, its host key verified) to a file with mode 0600; it is printed only with --stdout.")
 	envArg(kubeconfigCmd)
+	kubeconfigCmd.Flag("ssh-key", "aws: private key of the stack's key pair (default: the keys of ssh-agent).").PlaceHolder("FILE").StringVar(&ko.SSH.Key)
+	kubeconfigCmd.Flag("known-hosts", "aws: known_hosts file listing the control plane (default ~/.ssh/known_hosts).").PlaceHolder("FILE").StringVar(&ko.SSH.KnownHosts)
+	kubeconfigCmd.Flag("host-key-fingerprint", "aws: the control plane's host key fingerprint (SHA256:..., from its console output) instead of known_hosts.").PlaceHolder("SHA256:...").StringVar(&ko.SSH.Fingerprint)
+	kubeconfigCmd.Flag("ssh-port", "aws: SSH port of the control plane.").Default("22").IntVar(&ko.SSH.Port)
 	kubeconfigCmd.Flag("out", "File to write (default .vigil/ENV.kubeconfig).").PlaceHolder("FILE").StringVar(&ko.Out)
 	kubeconfigCmd.Flag("stdout", "Print the kubeconfig to standard output instead.").BoolVar(&ko.Stdout)
 
@@ -136,7 +155,7 @@ the prompt); destroying it also needs --allow-destroy-production.`)
 	deployCmd := app.Command("deploy", "Build the kustomize overlay of ENV and apply it with server-side apply (field manager vigil-provision), then wait for the Deployments to roll out.")
 	envArg(deployCmd)
 	deployCmd.Flag("overlay", "Kustomize overlay (default deploy/overlays/ENV).").PlaceHolder("DIR").StringVar(&dep.Overlay)
-	deployCmd.Flag("kubeconfig", "Kubeconfig file (default: the k8s_kubeconfig output of workspace ENV).").PlaceHolder("FILE").StringVar(&dep.Kubeconfig)
+	deployCmd.Flag("kubeconfig", "Kubeconfig file (default: ionos the k8s_kubeconfig output of workspace ENV, aws .vigil/ENV.kubeconfig).").PlaceHolder("FILE").StringVar(&dep.Kubeconfig)
 	deployCmd.Flag("dry-run", "none, or server: the API server validates everything and stores nothing.").Default("none").EnumVar(&dryRun, "none", "server")
 	deployCmd.Flag("force-conflicts", "Take over fields that another field manager owns.").BoolVar(&dep.ForceConflicts)
 	deployCmd.Flag("wait", "Wait for Deployments to roll out (--no-wait to skip).").Default("true").BoolVar(&dep.Wait)

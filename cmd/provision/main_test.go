@@ -36,7 +36,7 @@ func TestHelp(t *testing.T) {
 			t.Errorf("--help does not list %s:\n%s", v, out)
 		}
 	}
-	for _, want := range []string{"IONOS_TOKEN", "--confirm=production", "--allow-destroy-production", "--lock-timeout", "--backup-dir", "--dir", "workspace named ENV", "TF_WORKSPACE"} {
+	for _, want := range []string{"IONOS_TOKEN", "--confirm=production", "--allow-destroy-production", "--lock-timeout", "--backup-dir", "--dir", "workspace named ENV", "TF_WORKSPACE", "--stack", "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", "an unknown key is refused"} {
 		// kingpin wraps the text: compare with single spaces.
 		if !strings.Contains(strings.Join(strings.Fields(string(out)), " "), want) {
 			t.Errorf("--help lacks %s", want)
@@ -48,8 +48,8 @@ func TestHelp(t *testing.T) {
 		"backup":     {"--keep=30"},
 		"restore":    {"--from=FILE", "--[no-]force"},
 		"drift":      {"--textfile-dir"},
-		"check":      {"--output=table", "--expect-lan-public"},
-		"kubeconfig": {"--out", "--[no-]stdout"},
+		"check":      {"--output=table", "--expect-lan-public", "--kubeconfig=FILE", "--alb-ca-file"},
+		"kubeconfig": {"--out", "--[no-]stdout", "--ssh-key", "--known-hosts", "--host-key-fingerprint", "--ssh-port=22"},
 		"deploy":     {"--dry-run", "--[no-]force-conflicts", "--[no-]wait", "--timeout"},
 	}
 	for verb, flags := range perVerb {
