@@ -1,0 +1,46 @@
+mock_provider "aws" {
+  mock_resource "aws_s3_bucket" {
+    defaults = {
+      arn = "arn:aws:s3:::ticketly-test-assets"
+    }
+  }
+}
+
+variables {
+  bucket_name        = "ticketly-test-assets"
+  public_read_prefix = "public/"
+}
+
+run "versioned_and_public_on_the_prefix_only" {
+  command = plan
+
+  assert {
+    condition     = aws_s3_bucket_versioning.this.versioning_configuration[0].status == "Enabled"
+    error_message = "versioning must be on"
+  }
+  assert {
+    condition     = aws_s3_bucket_public_access_block.this.block_public_acls && aws_s3_bucket_public_access_block.this.ignore_public_acls && !aws_s3_bucket_public_access_block.this.block_public_policy
+    error_message = "ACLs never public; a policy may be, for the prefix"
+  }
+  assert {
+    condition     = [for s in data.aws_iam_policy_document.this.statement : s.resources if s.sid == "PublicReadOfPrefix"] == [toset(["arn:aws:s3:::ticketly-test-assets/public/*"])]
+    error_message = "the public statement must name the prefix, not the bucket"
+  }
+}
+
+run "private_without_a_prefix" {
+  command = plan
+
+  variables {
+    public_read_prefix = ""
+  }
+
+  assert {
+    condition     = aws_s3_bucket_public_access_block.this.block_public_policy && aws_s3_bucket_public_access_block.this.restrict_public_buckets
+    error_message = "without a public prefix, public policies are blocked"
+  }
+  assert {
+    condition     = length([for s in data.aws_iam_policy_document.this.statement : s if s.sid == "PublicReadOfPrefix"]) == 0
+    error_message = "no public statement without a prefix"
+  }
+}

@@ -1,0 +1,43 @@
+variable "name" {
+  type = string
+}
+
+variable "vpc_id" {
+  type = string
+}
+
+variable "public_subnet_ids" {
+  type = list(string)
+}
+
+variable "certificate_arn" {
+  type = string
+}
+
+variable "target_instance_ids" {
+  description = "The K3s workers, whose ingress (Traefik through K3s's ServiceLB) listens on port 80."
+  type        = list(string)
+}
+
+variable "target_count" {
+  description = "length(target_instance_ids), known at plan time."
+  type        = number
+}
+
+variable "worker_security_group_id" {
+  description = "Gets an ingress rule for port 80 from the ALB only."
+  type        = string
+}
+
+variable "health_check_path" {
+  type    = string
+  default = "/ping"
+}
+
+variable "upload_path_prefix" {
+  type = string
+}
+
+variable "max_body_bytes" {
+  type = number
+}

@@ -1,0 +1,145 @@
+# What the guide saves after an apply, and what `provision check`,
+# `provision kubeconfig` and Vigil's configuration read. None is a secret:
+# the join token, the database password (Secrets Manager) and access keys
+# are never outputs.
+
+output "stack" {
+  description = "Which stack this is; provision reads it to choose its checks."
+  value       = "aws"
+}
+
+output "environment" {
+  value = var.environment
+}
+
+output "region" {
+  value = var.region
+}
+
+output "bucket_name" {
+  value = module.assets.bucket
+}
+
+output "assets_public_url_prefix" {
+  value = module.assets.public_url_prefix
+}
+
+output "queue_urls" {
+  description = "Queue URL by name (dead-letter queues in dlq_urls)."
+  value       = module.queues.urls
+}
+
+output "dlq_urls" {
+  value = module.queues.dlq_urls
+}
+
+output "queue_names" {
+  description = "Every queue, dead-letter queues included (Vigil's SQS collector)."
+  value       = module.queues.names
+}
+
+output "ssh_user" {
+  value = var.platform ? "ubuntu" : null
+}
+
+output "control_plane_public_ip" {
+  value = try(module.k3s[0].control_plane_public_ip, null)
+}
+
+output "ssh_command" {
+  description = "SSH to the control plane with the private key of ssh_public_key_file."
+  value       = try("ssh -i <private key of ${var.ssh_public_key_file}> ubuntu@${module.k3s[0].control_plane_public_ip}", null)
+}
+
+output "k8s_api_url" {
+  description = "The K3s API from outside (admin_cidrs only)."
+  value       = try("https://${module.k3s[0].control_plane_public_ip}:6443", null)
+}
+
+output "control_plane_instance_id" {
+  value = try(module.k3s[0].control_plane_instance_id, null)
+}
+
+output "worker_instance_ids" {
+  value = try(module.k3s[0].worker_instance_ids, [])
+}
+
+output "infra_instance_id" {
+  value = try(module.k3s[0].infra_instance_id, null)
+}
+
+output "infra_private_ip" {
+  value = try(module.k3s[0].infra_private_ip, null)
+}
+
+output "alb_dns_name" {
+  value = try(module.edge[0].alb_dns_name, null)
+}
+
+output "app_hostname" {
+  value = var.app_hostname
+}
+
+output "alb_arn" {
+  value = try(module.edge[0].alb_arn, null)
+}
+
+output "target_group_arns" {
+  value = [for e in module.edge : e.target_group_arn]
+}
+
+output "web_acl_arn" {
+  value = try(module.edge[0].web_acl_arn, null)
+}
+
+output "rds_endpoint" {
+  value = try(module.database[0].endpoint, null)
+}
+
+output "rds_identifier" {
+  value = try(module.database[0].identifier, null)
+}
+
+output "rds_master_user_secret_arn" {
+  description = "Secrets Manager secret with the database password."
+  value       = try(module.database[0].master_user_secret_arn, null)
+}
+
+output "schedule_arns" {
+  value = try(module.schedules[0].schedule_arns, {})
+}
+
+output "app_iam_user" {
+  value = module.access.app_user
+}
+
+output "vigil_iam_user" {
+  value = module.access.vigil_user
+}
+
+output "vigil_credentials_secret_command" {
+  description = "How to give Vigil its read-only keys: a Secret its Deployment references (no key is ever in Terraform's state)."
+  value       = <<-EOT
+    aws iam create-access-key --user-name ${module.access.vigil_user} --output json > /dev/shm/vigil-key.json
+    kubectl -n monitoring create secret generic vigil-aws \
+      --from-literal=AWS_ACCESS_KEY_ID="$(jq -r .AccessKey.AccessKeyId /dev/shm/vigil-key.json)" \
+      --from-literal=AWS_SECRET_ACCESS_KEY="$(jq -r .AccessKey.SecretAccessKey /dev/shm/vigil-key.json)"
+    shred -u /dev/shm/vigil-key.json
+    # then reference it from the vigil container: envFrom: [{secretRef: {name: vigil-aws}}]
+  EOT
+}
+
+output "vigil_config" {
+  description = "The aws: and infra: sections of Vigil's config for this stack."
+  value = yamlencode({
+    aws = { accounts = [{ name = var.environment, region = var.region }] }
+    infra = var.platform ? {
+      aws = { accounts = [{
+        account           = var.environment
+        region            = var.region
+        instance_tags     = { Cluster = local.name }
+        target_group_arns = [for e in module.edge : e.target_group_arn]
+      }] }
+    } : null
+  })
+}
