@@ -51,6 +51,10 @@ tools-browser:
 tools-lint:
 	scripts/install-tools.sh lint
 	scripts/install-tools.sh promtool3
+## tools-aws-provider: the real hashicorp/aws Terraform provider (about 30 min cold; terraform/aws, test/awsstack).
+.PHONY: tools-aws-provider
+tools-aws-provider:
+	scripts/install-tools.sh aws-provider
 
 ## test: install the tools, run the static checks (lint), then every test (Go,
 ## promtool 2.42 and 3.x, amtool, terraform, envtest, end to end).
