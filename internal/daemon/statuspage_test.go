@@ -1,13 +1,19 @@
 package daemon_test
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/vigil-monitoring/vigil/internal/daemon"
 )
@@ -41,6 +47,36 @@ func TestStatusPageOnTheSandbox(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+}
+
+// TestStatusPageBehindBasicAuth: the page shows what /metrics shows, so the
+// web config's basic auth guards it the same way.
+func TestStatusPageBehindBasicAuth(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret-pass"), bcrypt.MinCost)
+	require.NoError(t, err)
+	webConfig := filepath.Join(t.TempDir(), "web.yml")
+	require.NoError(t, os.WriteFile(webConfig, fmt.Appendf(nil, "basic_auth_users:\n  ops: %s\n", hash), 0o600))
+	r := start(t, daemon.Options{Sandbox: true, WebConfigFile: webConfig})
+
+	page := func(user, pass string) (int, string) {
+		req, err := http.NewRequest(http.MethodGet, r.url+"/", nil)
+		require.NoError(t, err)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(b)
+	}
+	require.Eventually(t, func() bool { code, _ := page("ops", "s3cret-pass"); return code == http.StatusOK }, 10*time.Second, 50*time.Millisecond)
+	for _, creds := range [][2]string{{"", ""}, {"ops", "wrong"}} {
+		code, body := page(creds[0], creds[1])
+		assert.Equal(t, http.StatusUnauthorized, code)
+		assert.NotContains(t, body, "id=\"sources\"", "no status page without the password")
+	}
 }
 
 // BenchmarkStatusPage measures one status page view on the sandbox: a full
