@@ -93,7 +93,9 @@ func init() {
 				}
 				ic = FromProvider(p)
 			}
-			c := New(s, deps.Fingerprint, deps.Group, deps.Logger, ic)
+			// Only the probes' source depends on the access section: the
+			// others keep their snapshots when just the probes change.
+			c := New(s, deps.OwnFingerprint, deps.Group, deps.Logger, ic)
 			targets := s.sandboxACM
 			if targets == nil && s.ACM != nil {
 				built, err := deps.Provider("aws")
@@ -108,7 +110,7 @@ func init() {
 					return nil, err
 				}
 			}
-			c.ReadACM(deps.Group, deps.Fingerprint, targets)
+			c.ReadACM(deps.Group, deps.OwnFingerprint, targets)
 			c.ReadProbes(deps.Group, deps.Fingerprint, probes)
 			if s.KubernetesSecrets != nil {
 				rc, err := kubeConfig(s.KubernetesSecrets)

@@ -89,6 +89,11 @@ type Deps struct {
 	// Key of the collector's sources, so a reload that changes nothing they
 	// depend on adopts their snapshots instead of fetching again.
 	Fingerprint string
+	// OwnFingerprint is Fingerprint without the sections in
+	// Registration.Reads: the Key of sources that do not depend on them,
+	// so a reload that changes only another's section (the access probes)
+	// keeps their snapshots while the collector is rebuilt.
+	OwnFingerprint string
 	// Providers holds the built providers of this configuration, by section.
 	Providers map[string]Built
 	// Sections holds the sections named in Registration.Reads that the

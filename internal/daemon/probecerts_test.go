@@ -87,3 +87,34 @@ func TestProbeCertificatesFollowTheAccessSection(t *testing.T) {
 	_, ok = value(parse(t, get(t, r.url+"/metrics")), "vigil_source_up", map[string]string{"source": "expiry_probes"})
 	assert.False(t, ok, "the probes' source went with the access section")
 }
+
+// TestProbeChangeKeepsExpirysOtherSnapshots: a reload that changes only the
+// access probes rebuilds the expiry collector, but only its probes' source
+// depends on them (Deps.OwnFingerprint keys the others): the IONOS registry
+// tokens are not fetched again. Counted by the token emulator itself.
+func TestProbeChangeKeepsExpirysOtherSnapshots(t *testing.T) {
+	dir := t.TempDir()
+	const bearer = "probe-reload-ionos-token"
+	tokens := sandbox.StartIONOSTokens(bearer, 0, []sandbox.SandboxRegistry{{ID: "3f1d2c4e-8a7b-4c1d-9e2f-0a1b2c3d4e70", Name: "reg",
+		Tokens: []sandbox.SandboxRegistryToken{{ID: "8fb592e4-494c-11ed-b878-0242ac120070", Name: "pull", Status: "enabled"}}}}, nil)
+	t.Cleanup(tokens.Close)
+	tokenFile := filepath.Join(dir, "token")
+	require.NoError(t, os.WriteFile(tokenFile, []byte(bearer), 0o600))
+	base := "environment: staging\nionos:\n  token: {file: " + tokenFile + "}\n  registry_url: " + tokens.RegistryURL() +
+		"\n  auth_url: " + tokens.AuthURL() + "\nexpiry:\n  ionos: {registry_tokens: true}\naccess:\n  probes:\n"
+	probe := func(name string) string {
+		return "    - {name: " + name + ", kind: tcp, target: '127.0.0.1:1', interval: 1h, timeout: 1s}\n"
+	}
+	cfgFile := filepath.Join(dir, "vigil.yml")
+	writeConfig(t, cfgFile, base+probe("a"))
+	r := start(t, daemon.Options{ConfigFile: cfgFile, StoragePath: t.TempDir()})
+	r.waitReady(t)
+	fetched := len(tokens.Requests())
+	require.Positive(t, fetched, "the registry tokens were read")
+
+	writeConfig(t, cfgFile, base+probe("b"))
+	require.NoError(t, r.d.Reload())
+	assert.Equal(t, fetched, len(tokens.Requests()), "only the probes changed: the tokens' snapshot is adopted, not fetched again")
+	_, ok := value(parse(t, get(t, r.url+"/metrics")), "vigil_token_expires", map[string]string{"kind": "ionos_registry"})
+	assert.True(t, ok, "the adopted tokens are served")
+}

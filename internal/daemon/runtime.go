@@ -57,6 +57,7 @@ func (d *Daemon) build(cfg *config.Config, prev *runtime) (*runtime, error) {
 				fp = config.Combine(fp, p.Fingerprint())
 			}
 		}
+		own := fp
 		reads := readSections(cfg, reg.Reads)
 		for _, name := range reg.Reads {
 			if other, ok := reads[name]; ok {
@@ -71,7 +72,7 @@ func (d *Daemon) build(cfg *config.Config, prev *runtime) (*runtime, error) {
 			group: source.NewGroup(d.sourceMetrics, d.logger, source.WithStorage(d.opts.StoragePath))}
 		c, err := reg.Build(sec, &collector.Deps{
 			Environment: cfg.Environment, Group: b.group, Logger: d.logger.With("collector", reg.Name),
-			Sandbox: d.opts.Sandbox, Reserved: reserved, Fingerprint: fp, Providers: rt.providers,
+			Sandbox: d.opts.Sandbox, Reserved: reserved, Fingerprint: fp, OwnFingerprint: own, Providers: rt.providers,
 			Sections: reads,
 		})
 		if err != nil {
