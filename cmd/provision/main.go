@@ -110,9 +110,11 @@ the prompt); destroying it also needs --allow-destroy-production.`)
 	destroyCmd.Flag("allow-destroy-production", "Allow destroying production (with --confirm=production).").BoolVar(&o.AllowDestroyProduction)
 
 	var keep int
+	var copyTo string
 	backupCmd := app.Command("backup", "Pull the state of workspace ENV (it must exist) into a timestamped file in the backup directory, keeping the newest --keep.")
 	envArg(backupCmd)
 	backupCmd.Flag("keep", "How many backups to keep.").Default(fmt.Sprint(backup.DefaultKeep)).IntVar(&keep)
+	backupCmd.Flag("copy-to", "Also copy the new backup to this S3 prefix, where a Vigil in the cluster watches it (backup target kind s3). Credentials: the AWS SDK's chain (AWS_*, profile, role); AWS_REGION; AWS_ENDPOINT_URL_S3 for an S3-compatible store such as IONOS S3.").PlaceHolder("s3://BUCKET/PREFIX/").StringVar(&copyTo)
 
 	var ro provision.RestoreOptions
 	restoreCmd := app.Command("restore", "Back the current state of workspace ENV up (creating the workspace if missing), then push a backup as its state. A backup of another state (different lineage) is refused unless --force.")
@@ -187,7 +189,7 @@ the prompt); destroying it also needs --allow-destroy-production.`)
 	case destroyCmd.FullCommand():
 		err = provision.Destroy(ctx, o)
 	case backupCmd.FullCommand():
-		_, err = provision.Backup(ctx, o, keep)
+		_, err = provision.BackupAndCopy(ctx, o, keep, copyTo)
 	case restoreCmd.FullCommand():
 		err = provision.Restore(ctx, o, ro)
 	case driftCmd.FullCommand():
