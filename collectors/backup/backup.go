@@ -100,7 +100,10 @@ const recentBackups = 7
 func (f *Found) add(at time.Time, size int64) {
 	f.Objects++
 	f.TotalBytes += size
-	if f.Objects == 1 || at.After(f.Newest) {
+	// On a tie (S3's LastModified has one-second resolution) the one
+	// listed last wins: listings and globs come in name order, and backup
+	// names carry their time.
+	if f.Objects == 1 || !at.Before(f.Newest) {
 		f.Newest, f.NewestSize = at, size
 	}
 	f.keepRecent(at, size)
@@ -110,7 +113,7 @@ func (f *Found) add(at time.Time, size int64) {
 // insertion into a short slice: a listing of 10,000 objects stays linear).
 func (f *Found) keepRecent(at time.Time, size int64) {
 	i := len(f.recent)
-	for i > 0 && at.After(f.recent[i-1].at) {
+	for i > 0 && !at.Before(f.recent[i-1].at) { // a tie: the later listed is newer, as in add
 		i--
 	}
 	if i > recentBackups {
