@@ -50,7 +50,6 @@ type veleroEnv struct {
 	t         *testing.T
 	client    dynamic.Interface // the test's, uncounted
 	namespace string
-	counted   map[string]float64
 }
 
 func newVeleroEnv(t *testing.T) (*veleroEnv, dynamic.Interface, *source.Group, *source.Metrics) {
