@@ -19,13 +19,3 @@ resource "aws_sqs_queue" "this" {
     maxReceiveCount     = var.max_receive_count
   })
 }
-
-# Only its own queue may send to a dead-letter queue.
-resource "aws_sqs_queue_redrive_allow_policy" "dlq" {
-  for_each  = toset(var.names)
-  queue_url = aws_sqs_queue.dlq[each.key].id
-  redrive_allow_policy = jsonencode({
-    redrivePermission = "byQueue"
-    sourceQueueArns   = [aws_sqs_queue.this[each.key].arn]
-  })
-}

@@ -23,7 +23,7 @@ variables {
   public_subnet_ids           = ["subnet-pub-a", "subnet-pub-b", "subnet-pub-c"]
   private_subnet_ids          = ["subnet-priv-a", "subnet-priv-b", "subnet-priv-c"]
   admin_cidrs                 = ["203.0.113.0/24"]
-  ssh_public_key              = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHR1c3Qta2V5LW5vdC1hLXJlYWwtb25lLWF0LWFsbA test"
+  ssh_public_key              = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILWmcLnyUjnREe0m48kgllw8rbpSs+ckduVOUOOon8Aa vigil-test-only"
   ami_id                      = "ami-0123456789abcdef0"
   control_plane_instance_type = "t3.medium"
   worker_instance_type        = "t3.large"
