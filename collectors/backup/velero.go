@@ -187,7 +187,7 @@ func nestedTime(u *unstructured.Unstructured, field string) time.Time {
 	return t
 }
 
-// veleroRows is one row per schedule: its newest backup's phase, its
+// rows is one row per schedule: its newest backup's phase, its
 // newest Completed backup's completion time and expiry, and the count of
 // Completed backups (Velero's Backup has no size: no size series).
 func (v *veleroWatch) rows(t *target) []row {
