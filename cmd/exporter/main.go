@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/vigil-monitoring/vigil/internal/daemon"
+	"github.com/vigil-monitoring/vigil/internal/shard"
 )
 
 func main() {
@@ -30,6 +31,12 @@ func main() {
 	storagePath := app.Flag("storage.path", "Directory for the snapshots of sources that cost money or time (so a restart does not fetch again) and for daily request budgets.").Default("data/").String()
 	enableLifecycle := app.Flag("web.enable-lifecycle", "Enable reloading the configuration with POST /-/reload (SIGHUP always works).").Bool()
 	telemetryPath := app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
+	var sh shard.Flags
+	app.Flag("shard", "This replica's shard, 0 to --total-shards-1: it exports the pods, workloads and HPAs whose UID hashes to it; shard 0 also exports nodes, the API server probe and every other collector.").Default("0").IntVar(&sh.Index)
+	app.Flag("total-shards", "How many replicas split the cluster's objects (1: no sharding).").Default("1").IntVar(&sh.Total)
+	app.Flag("auto-shard", "Take --shard from this pod's StatefulSet ordinal and --total-shards from the StatefulSet's replicas (needs get on statefulsets; see deploy/overlays/sharded).").BoolVar(&sh.Auto)
+	app.Flag("pod", "This pod's name, for --auto-shard.").Envar("POD_NAME").StringVar(&sh.Pod)
+	app.Flag("pod-namespace", "This pod's namespace, for --auto-shard.").Envar("POD_NAMESPACE").StringVar(&sh.PodNamespace)
 	webFlags := kingpinflag.AddFlags(app, ":9477")
 	logConfig := &promslog.Config{}
 	promslogflag.AddFlags(app, logConfig)
@@ -52,6 +59,15 @@ func main() {
 
 	logger := promslog.New(logConfig)
 	logger.Info("starting vigil-exporter", "version", version.Info(), "build", version.BuildContext())
+	myShard, err := sh.Resolve(context.Background())
+	if err != nil {
+		logger.Error("cannot start: sharding", "err", err)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	if myShard.Sharded() {
+		logger.Info("sharded", "shard", myShard.Index, "total_shards", myShard.Total)
+	}
 	d, err := daemon.New(daemon.Options{
 		ConfigFile:      *configFile,
 		Sandbox:         *sandbox,
@@ -61,6 +77,7 @@ func main() {
 		WebConfigFile:   *webFlags.WebConfigFile,
 		EnableLifecycle: *enableLifecycle,
 		Logger:          logger,
+		Shard:           myShard,
 	})
 	if err != nil {
 		logger.Error("cannot start: invalid configuration", "err", err)

@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 
+	"github.com/vigil-monitoring/vigil/internal/shard"
 	"github.com/vigil-monitoring/vigil/internal/source"
 )
 
@@ -56,6 +57,11 @@ type Config struct {
 	// (tests). The daemon gives it a client of its own, so its requests
 	// count under the probe's source.
 	Probe discovery.ServerVersionInterfaceWithContext
+
+	// Shard splits pods, workloads and HPAs across replicas by UID; nodes
+	// and the /version probe are watched by shard 0 only (internal/shard).
+	// The zero value watches everything.
+	Shard shard.Shard
 }
 
 // Source names in vigil_source_* series.
@@ -111,7 +117,9 @@ func New(cfg Config, kube kubernetes.Interface, metrics metricsclient.Interface,
 	// the cache current, a periodic resync would only burn CPU.
 	clusterWide := informers.NewSharedInformerFactoryWithOptions(kube, 0, informers.WithTransform(c.transform))
 	c.factories = append(c.factories, clusterWide)
-	c.nodes = clusterWide.Core().V1().Nodes().Informer()
+	if cfg.Shard.Primary() {
+		c.nodes = clusterWide.Core().V1().Nodes().Informer()
+	}
 	nsFactories := []informers.SharedInformerFactory{clusterWide}
 	if len(cfg.IncludeNamespaces) > 0 {
 		nsFactories = nil
@@ -135,10 +143,30 @@ func New(cfg Config, kube kubernetes.Interface, metrics metricsclient.Interface,
 			f.Apps().V1().DaemonSets().Informer())
 		c.hpas = append(c.hpas, f.Autoscaling().V2().HorizontalPodAutoscalers().Informer())
 	}
-	c.all = append(append(append([]cache.SharedIndexInformer{c.nodes}, c.pods...), c.workloads...), c.hpas...)
+	if c.nodes != nil {
+		c.all = append(c.all, c.nodes)
+	}
+	c.all = append(append(append(c.all, c.pods...), c.workloads...), c.hpas...)
 	c.watchErrors(group.ErrorCounter(InformerSource))
 	group.Track(InformerSource) // its series go when a reload drops the section
 
+	if cfg.Shard.Primary() {
+		c.addProbe(kube, group)
+	}
+	if cfg.MetricsAPI && metrics != nil {
+		// Ticket, not page: usage is context for the CPU and memory alerts,
+		// and a cluster without metrics-server must not wake anyone.
+		c.usage = source.Add(group, source.Options{Name: MetricsSource, Interval: cfg.MetricsInterval, Key: cfg.MetricsKey,
+			Criticality: source.CriticalityTicket},
+			func(ctx context.Context) (*usage, error) { return fetchUsage(ctx, metrics, cfg.IncludeNamespaces) })
+	}
+	return c
+}
+
+// addProbe adds the API server's /version probe (shard 0 only: one
+// vigil_cluster_apiserver_up per cluster, whatever the shard count).
+func (c *Collector) addProbe(kube kubernetes.Interface, group *source.Group) {
+	cfg := c.cfg
 	// The probe asks /version with the refresh's context, so a hanging API
 	// server is abandoned at the timeout instead of piling up requests.
 	var disco discovery.ServerVersionInterfaceWithContext = kube.Discovery()
@@ -158,14 +186,6 @@ func New(cfg Config, kube kubernetes.Interface, metrics metricsclient.Interface,
 			}
 			return info, err
 		})
-	if cfg.MetricsAPI && metrics != nil {
-		// Ticket, not page: usage is context for the CPU and memory alerts,
-		// and a cluster without metrics-server must not wake anyone.
-		c.usage = source.Add(group, source.Options{Name: MetricsSource, Interval: cfg.MetricsInterval, Key: cfg.MetricsKey,
-			Criticality: source.CriticalityTicket},
-			func(ctx context.Context) (*usage, error) { return fetchUsage(ctx, metrics, cfg.IncludeNamespaces) })
-	}
-	return c
 }
 
 // Start starts the informers and returns at once; Synced tells when their
@@ -200,6 +220,9 @@ func (c *Collector) Synced() bool {
 // vigil_cluster_apiserver_up 0 reaches the alerts). The probe's own first
 // refresh is the source group's to wait for.
 func (c *Collector) Ready() bool {
+	if c.apiserver == nil { // a shard other than 0 runs no probe
+		return c.Synced()
+	}
 	probe := c.apiserver.Status()
 	return c.Synced() || (probe.Attempted && !probe.Up)
 }

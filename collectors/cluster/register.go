@@ -27,7 +27,8 @@ func init() {
 		Sandbox: func(*collector.SandboxEnv) (config.Section, error) {
 			return &Section{Cluster: "sandbox"}, nil
 		},
-		Build: build,
+		Build:   build,
+		Sharded: true,
 	})
 }
 
@@ -54,6 +55,7 @@ func build(sec config.Section, deps *collector.Deps) (collector.Collector, error
 		MetricsKey:        k.sourceKey(deps.Environment, func(s *Section) { s.ProbeInterval = 0 }),
 		TLSVerifyDisabled: insecure,
 		Probe:             kc.probe,
+		Shard:             deps.Shard,
 	}, kc.informers, kc.metrics, deps.Group, deps.Logger), nil
 }
 

@@ -40,7 +40,9 @@ var (
 func (c *Collector) Render(t *exposition.Writer) error {
 	t.Scope(exposition.Pair{Label: lCluster, Value: c.cfg.Cluster})
 	defer t.Scope()
-	c.renderAPIServer(t)
+	if c.apiserver != nil {
+		c.renderAPIServer(t)
+	}
 	var u *usage
 	if c.usage != nil {
 		// Usage older than three refresh intervals is not served as if it
@@ -50,7 +52,9 @@ func (c *Collector) Render(t *exposition.Writer) error {
 			u = snap
 		}
 	}
-	c.renderNodes(t, list(c.nodes), u)
+	if c.nodes != nil {
+		c.renderNodes(t, list(c.nodes), u)
+	}
 	c.renderPods(t, list(c.pods...), u)
 	c.renderWorkloads(t, list(c.workloads...))
 	c.renderHPAs(t, list(c.hpas...))

@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-monitoring/vigil/internal/config"
 	"github.com/vigil-monitoring/vigil/internal/exposition"
 	"github.com/vigil-monitoring/vigil/internal/metricdoc"
+	"github.com/vigil-monitoring/vigil/internal/shard"
 	"github.com/vigil-monitoring/vigil/internal/source"
 )
 
@@ -72,6 +73,11 @@ type Registration struct {
 	// twice). Their fingerprints are part of the collector's: a reload
 	// that changes or removes one rebuilds it.
 	Reads []string
+	// Sharded marks a collector that splits its objects across replicas
+	// by Deps.Shard (the cluster collector's pods, workloads and HPAs).
+	// Every other collector runs on shard 0 only, so nothing is exported
+	// twice.
+	Sharded bool
 }
 
 // Deps is what the daemon hands every collector it builds.
@@ -100,6 +106,9 @@ type Deps struct {
 	// file configures, validated and defaulted. Read-only: they are the
 	// running configuration's own values.
 	Sections map[string]config.Section
+	// Shard is this replica's shard (--shard/--total-shards, --auto-shard);
+	// only a Sharded collector on a shard other than 0 is built at all.
+	Shard shard.Shard
 }
 
 // SandboxEnv is where sandbox upstreams keep what they create; the daemon

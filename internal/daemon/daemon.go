@@ -26,6 +26,7 @@ import (
 	"github.com/vigil-monitoring/vigil/internal/catalogue"
 	"github.com/vigil-monitoring/vigil/internal/collector"
 	"github.com/vigil-monitoring/vigil/internal/config"
+	"github.com/vigil-monitoring/vigil/internal/shard"
 	"github.com/vigil-monitoring/vigil/internal/source"
 )
 
@@ -44,6 +45,9 @@ type Options struct {
 	Logger          *slog.Logger
 	// Listeners, when set, are served instead of ListenAddrs (tests).
 	Listeners []net.Listener
+	// Shard is this replica's shard (--shard/--total-shards or
+	// --auto-shard); the zero value runs everything.
+	Shard shard.Shard
 }
 
 // Daemon is one running exporter.
@@ -92,9 +96,15 @@ func New(opts Options) (*Daemon, error) {
 
 	d.reloadOK = newGauge("vigil_config_last_reload_successful")
 	d.reloadTime = newGauge("vigil_config_last_reload_success_timestamp_seconds")
+	// Vigil's own metrics carry the shard label when sharded, so two
+	// shards' vigil_source_* never look like one; the collectors' series do
+	// not, so alerts and dashboards stay shard-agnostic.
+	self := prometheus.Registerer(d.registry)
+	if opts.Shard.Sharded() {
+		self = prometheus.WrapRegistererWith(prometheus.Labels{"shard": opts.Shard.Label()}, d.registry)
+	}
+	self.MustRegister(d.sourceMetrics, d.reloadOK, d.reloadTime, versioncollector.NewCollector("vigil"))
 	d.registry.MustRegister(
-		d.sourceMetrics, d.reloadOK, d.reloadTime,
-		versioncollector.NewCollector("vigil"),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

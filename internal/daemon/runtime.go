@@ -48,8 +48,8 @@ func (d *Daemon) build(cfg *config.Config, prev *runtime) (*runtime, error) {
 	reserved := reservedNames()
 	for _, reg := range collector.All() {
 		sec, ok := cfg.Sections[reg.Section]
-		if !ok {
-			continue
+		if !ok || !(reg.Sharded || d.opts.Shard.Primary()) {
+			continue // what is not split runs on shard 0 only
 		}
 		fp := config.Fingerprint(cfg.Environment, sec)
 		for _, use := range reg.Uses {
@@ -73,7 +73,7 @@ func (d *Daemon) build(cfg *config.Config, prev *runtime) (*runtime, error) {
 		c, err := reg.Build(sec, &collector.Deps{
 			Environment: cfg.Environment, Group: b.group, Logger: d.logger.With("collector", reg.Name),
 			Sandbox: d.opts.Sandbox, Reserved: reserved, Fingerprint: fp, OwnFingerprint: own, Providers: rt.providers,
-			Sections: reads,
+			Sections: reads, Shard: d.opts.Shard,
 		})
 		if err != nil {
 			rt.stopNew(prev)
