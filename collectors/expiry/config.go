@@ -167,6 +167,20 @@ func (s *Section) Validate() []*config.Error {
 	return errs
 }
 
+// ValidateWith refuses, at --config.check and at a reload as at start, a
+// section that lists nothing itself and relies on access_probes when the
+// file's access section has no https or tls probe (or there is none).
+func (s *Section) ValidateWith(others map[string]config.Section) []*config.Error {
+	if !s.readsProbes() || s.listsAnything() || len(ProbeTargets(others)) > 0 {
+		return nil
+	}
+	return []*config.Error{{Msg: nothingToWatchMsg, Hint: nothingHint}}
+}
+
+// nothingToWatchMsg says why a section relying on access_probes watches
+// nothing.
+const nothingToWatchMsg = "names nothing to watch: access_probes reads the https and tls probes of the access section, and it has none"
+
 const nothingHint = "list tls_endpoints, kubeconfigs, pem_files, jwt_files or kubernetes_secrets.namespaces, enable ionos.registry_tokens or ionos.api_tokens, add https or tls probes to the access section (access_probes), or remove the expiry section"
 
 // listsAnything is true when the section itself names a place to watch.

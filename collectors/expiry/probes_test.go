@@ -3,8 +3,10 @@ package expiry_test
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,4 +144,44 @@ func TestAccessProbesOptOutAndNothingToWatch(t *testing.T) {
 	empty := &expiry.Section{AccessProbes: &off}
 	empty.ApplyDefaults()
 	require.Len(t, empty.Validate(), 1, "access_probes off and nothing listed is a config error")
+}
+
+// --config.check (config.Load over the registry's sections) refuses what
+// Build refuses: an expiry section that lists nothing and relies on
+// access_probes, when the file's access section has no https or tls probe
+// or there is none, with the file, the line of the expiry section and the
+// hint. Before, the check passed and the daemon refused to start.
+func TestConfigCheckRefusesExpiryWithNoProbeToRead(t *testing.T) {
+	const head = "environment: test\n"
+	const dnsOnly = "access:\n  probes:\n    - name: dns\n      kind: dns\n      target: localhost\n"
+	const httpsProbe = "access:\n  probes:\n    - name: app\n      kind: http\n      target: https://app.example.com/health\n"
+	const exp = "expiry:\n  refresh_interval: 5m\n"
+	for name, tc := range map[string]struct {
+		file string
+		line int // of the expiry section, 0 when valid
+	}{
+		"no tls probe":        {head + dnsOnly + exp, 7},
+		"no access section":   {head + exp, 2},
+		"an https probe":      {head + httpsProbe + exp, 0},
+		"a listed endpoint":   {head + dnsOnly + exp + "  tls_endpoints:\n    - name: x\n      address: example.com:443\n", 0},
+		"access_probes false": {head + httpsProbe + exp + "  access_probes: false\n", -1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := config.Parse([]byte(tc.file), "vigil.yml", collector.Sections())
+			switch tc.line {
+			case 0:
+				require.NoError(t, err)
+			case -1:
+				// Its own Validate says so already (no second error).
+				require.Error(t, err)
+				assert.Equal(t, 1, strings.Count(err.Error(), "names nothing to watch"), err.Error())
+			default:
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), fmt.Sprintf("vigil.yml:%d", tc.line))
+				assert.Contains(t, err.Error(), "expiry")
+				assert.Contains(t, err.Error(), "names nothing to watch")
+				assert.Contains(t, err.Error(), "add https or tls probes to the access section")
+			}
+		})
+	}
 }

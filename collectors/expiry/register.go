@@ -79,7 +79,7 @@ func init() {
 				probes = ProbeTargets(deps.Sections)
 			}
 			if len(probes) == 0 && !s.listsAnything() {
-				return nil, errors.New("names nothing to watch: access_probes reads the https and tls probes of the access section, and it has none; " + nothingHint)
+				return nil, errors.New(nothingToWatchMsg + "; " + nothingHint)
 			}
 			ic := s.sandbox
 			if ic == nil && s.IONOS.enabled() {

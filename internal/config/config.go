@@ -43,6 +43,17 @@ type Section interface {
 // Defaulter is a Section that fills in defaults before validation.
 type Defaulter interface{ ApplyDefaults() }
 
+// CrossValidator is a Section whose validity depends on other sections of
+// the same file (expiry's access_probes reads the access section's probes):
+// Parse calls it after every section was defaulted and validated on its
+// own, so --config.check and a reload refuse what the daemon would refuse
+// at build. others holds every section of the file, the caller's included;
+// it must not be modified. Fields are relative to the section, as in
+// Validate.
+type CrossValidator interface {
+	ValidateWith(others map[string]Section) []*Error
+}
+
 // SectionKind is a section the file may hold: its key and an empty value of
 // its type to decode into (a pointer).
 type SectionKind struct {
@@ -149,6 +160,14 @@ func Parse(data []byte, file string, kinds []SectionKind) (*Config, error) {
 			errs = append(errs, e)
 		}
 		cfg.Sections[k.Key] = sec
+	}
+	for _, k := range kinds {
+		if cv, ok := cfg.Sections[k.Key].(CrossValidator); ok {
+			for _, e := range cv.ValidateWith(cfg.Sections) {
+				e.Field = joinField(k.Key, e.Field)
+				errs = append(errs, e)
+			}
+		}
 	}
 	collectors := 0
 	for _, k := range kinds {
