@@ -138,7 +138,8 @@ func TestMonthRolloverShowsNoStaleMonthToDate(t *testing.T) {
 
 // TestIONOSCostIsUsageTimesPricePerMeter against the emulator: quantities
 // as numbers and as strings, a meter without a price and one whose unit
-// differs are left out and counted, per product and per data center, the
+// differs are left out and counted (a meter priced at 0 is free, not
+// left out: the wire-format reference's join drops zero prices too), per product and per data center, the
 // previous month, and the linear forecast.
 func TestIONOSCostIsUsageTimesPricePerMeter(t *testing.T) {
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
@@ -148,12 +149,14 @@ func TestIONOSCostIsUsageTimesPricePerMeter(t *testing.T) {
 			{MeterID: "C01000", Desc: "1h core AMD", Unit: "1 hour", Price: 0.04, Currency: "EUR"},
 			{MeterID: "R01000", Desc: "1h per GB RAM", Unit: "1G * 1 hour", Price: 0.01, Currency: "EUR"},
 			{MeterID: "S05000", Desc: "30d per 1 GB SSD Storage Standard", Unit: "1 GB * 30 days", Price: 0.08, Currency: "EUR"},
+			{MeterID: "N00000", Desc: "private LAN", Unit: "1 hour", Price: 0, Currency: "EUR"},
 		},
 		Usage: map[string][]sandbox.IONOSDataCenter{
 			"2026-11": {
 				{ID: "a", Name: "prod-fra", Meters: []sandbox.IONOSMeter{
 					{MeterID: "C01000", Desc: "1h core AMD", Unit: "1 hour", Quantity: 2016},     // 80.64
 					{MeterID: "R01000", Desc: "1h per GB RAM", Unit: "1G*1hour", Quantity: 8064}, // 80.64, unit spelt differently
+					{MeterID: "N00000", Desc: "private LAN", Unit: "1 hour", Quantity: 480},      // free: priced at 0, not left out
 				}},
 				{ID: "b", Name: "prod-txl", Meters: []sandbox.IONOSMeter{
 					{MeterID: "S05000", Desc: "30d per 1 GB SSD Storage Standard", Unit: "1 GB * 1 hour", Quantity: 140}, // unit mismatch
@@ -177,6 +180,7 @@ func TestIONOSCostIsUsageTimesPricePerMeter(t *testing.T) {
 		`vigil_billing_cost_month_to_date{environment="test",provider="ionos",account="31234567",service="1h per GB RAM",currency="EUR"} 80.64`,
 		`vigil_billing_ionos_datacenter_cost_month_to_date{environment="test",account="31234567",datacenter="prod-fra",currency="EUR"} 161.28`,
 		`vigil_billing_ionos_datacenter_cost_month_to_date{environment="test",account="31234567",datacenter="prod-txl",currency="EUR"} 0`,
+		`vigil_billing_cost_month_to_date{environment="test",provider="ionos",account="31234567",service="private LAN",currency="EUR"} 0`,
 		`vigil_billing_ionos_meters_unpriced{environment="test",account="31234567",reason="no_price"} 1`,
 		`vigil_billing_ionos_meters_unpriced{environment="test",account="31234567",reason="unit_mismatch"} 1`,
 		`vigil_billing_ionos_meters_unpriced{environment="test",account="31234567",reason="currency_mismatch"} 0`,

@@ -89,8 +89,13 @@ func fetchIONOS(ctx context.Context, client *ionos.BillingClient, now time.Time)
 	cost := func(m ionos.UsageMeter) (float64, string) {
 		p, ok := prices[m.MeterID]
 		switch {
-		case !ok || p.cost == 0:
+		case !ok:
 			return 0, unpricedNoPrice
+		case p.cost == 0:
+			// A free product (a private LAN): it costs nothing, so
+			// leaving it out understates nothing; flagging it would keep
+			// BillingIONOSMetersUnpriced open for good.
+			return 0, ""
 		case p.currency != currency:
 			return 0, unpricedCurrencyMismatch
 		case normUnit(m.Quantity.Unit) != normUnit(p.unit):
