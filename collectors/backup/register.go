@@ -120,7 +120,10 @@ func S3Client(acct aws.Account, region, endpoint string) func(rt http.RoundTripp
 
 // SandboxAges are the sandbox's backups: a fresh pg_dump and Terraform
 // state backups whose newest is 30 h old, past the 24 h RPO, so `make run`
-// shows BackupTooOld.
+// shows BackupTooOld. Backup i is 1 KiB * (i+1): terraform-state's newest
+// (1 KiB) is a third of the one before the last (3 KiB), below the 0.5
+// shrink ratio, so it shows BackupShrunk too; pg-dumps' newest is exactly
+// half of the one before, which is not below it.
 var SandboxAges = map[string][]time.Duration{
 	"pg-dumps":        {2 * time.Hour, 26 * time.Hour},
 	"terraform-state": {30 * time.Hour, 54 * time.Hour, 78 * time.Hour},

@@ -59,8 +59,8 @@ scrape_configs:
 		"KubePodCrashLooping", "KubePodImagePullFailing", "KubePodOOMKilled", "KubePodUnschedulable",
 		"KubeDeploymentSingleReplica", "KubeNodeTaintedUnreachable", "KubeNodeMemoryHigh",
 		"KubeWorkloadReplicasMismatch", "KubeHPAMaxedOut", "TerraformDriftDetected",
-		"BillingSpendOverNinetyPercentOfBudget", // the sandbox AWS account is at 92 % of its budget
-		"BackupTooOld", "BackupFailed",          // terraform-state is 30 h old; Velero's volumes-6h ended PartiallyFailed
+		"BillingSpendOverNinetyPercentOfBudget",        // the sandbox AWS account is at 92 % of its budget
+		"BackupTooOld", "BackupFailed", "BackupShrunk", // terraform-state is 30 h old and shrank; Velero's volumes-6h ended PartiallyFailed
 	}
 	var firing map[string]bool
 	ok := assert.Eventually(t, func() bool {
