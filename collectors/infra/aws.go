@@ -136,8 +136,11 @@ func awsError(ctx context.Context, api string, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	// A refusal is classified by its status even when its error body does
+	// not parse; a 2xx answer that does not parse is a decode failure
+	// (the SDK reports both with the status, 200 for the latter).
 	var re interface{ HTTPStatusCode() int }
-	if errors.As(err, &re) && re.HTTPStatusCode() != 0 {
+	if errors.As(err, &re) && re.HTTPStatusCode() >= 300 {
 		e := &source.HTTPError{API: "AWS " + api, StatusCode: re.HTTPStatusCode()}
 		var ae smithy.APIError
 		if errors.As(err, &ae) {
