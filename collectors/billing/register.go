@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-monitoring/vigil/internal/config"
 	"github.com/vigil-monitoring/vigil/internal/ionos"
 	"github.com/vigil-monitoring/vigil/internal/sandbox"
+	"github.com/vigil-monitoring/vigil/internal/sandbox/flap"
 )
 
 // Section is a configuration file section with defaults.
@@ -189,10 +190,10 @@ func sandboxIONOS(now time.Time) *sandbox.IONOSBilling {
 }
 
 func sandboxSection(env *collector.SandboxEnv) (config.Section, error) {
-	awsSrv := httptest.NewServer(SandboxAWS())
+	awsSrv := httptest.NewServer(flap.Wrap(SandboxAWS()))
 	env.OnStop(awsSrv.Close)
 	ib := sandboxIONOS(time.Now())
-	ionosSrv := httptest.NewServer(http.StripPrefix("/billing", ib))
+	ionosSrv := httptest.NewServer(flap.Wrap(http.StripPrefix("/billing", ib)))
 	env.OnStop(ionosSrv.Close)
 	regs := sandbox.StartIONOSTokens(sandboxRegistryBearer, 0, []sandbox.SandboxRegistry{{ID: "3f1d2c4e-8a7b-4c1d-9e2f-0a1b2c3d4e60", Name: "vigil-sandbox"}}, nil)
 	env.OnStop(regs.Close)

@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-monitoring/vigil/internal/config"
 	"github.com/vigil-monitoring/vigil/internal/ionos"
 	"github.com/vigil-monitoring/vigil/internal/sandbox"
+	"github.com/vigil-monitoring/vigil/internal/sandbox/flap"
 )
 
 // sandboxAWS is the in-process AWS emulator the sandbox section reads.
@@ -38,7 +39,7 @@ func init() {
 		// the aws provider has none, so the AWS part reads its own
 		// emulator (internal/sandbox.AWSInfra) on loopback.
 		Sandbox: func(env *collector.SandboxEnv) (config.Section, error) {
-			srv := httptest.NewServer(SandboxAWSInfra())
+			srv := httptest.NewServer(flap.Wrap(SandboxAWSInfra()))
 			env.OnStop(srv.Close)
 			s := &Section{IONOS: &IONOSSection{NodesHavePublicIPs: true},
 				AWS:     &AWSSection{Accounts: []AWSAccount{SandboxAWSSelection()}},

@@ -273,6 +273,7 @@ func (d *Daemon) Reload() error {
 	d.reloadOK.Set(1)
 	d.reloadTime.SetToCurrentTime()
 	d.logger.Info("configuration reloaded", "file", d.opts.ConfigFile)
+	afterReload()
 	return nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"time"
+
+	"github.com/vigil-monitoring/vigil/internal/sandbox/flap"
 )
 
 // ACMCert is a certificate of the ACM emulator. NotAfter zero: no dates yet
@@ -23,7 +25,7 @@ type ACMCert struct {
 // only RSA_2048 certificates unless Includes.KeyTypes names others.
 func StartACM(certs []ACMCert) *httptest.Server {
 	epoch := func(t time.Time) float64 { return float64(t.Unix()) }
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return httptest.NewServer(flap.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		var in struct {
 			CertificateArn string
@@ -71,5 +73,5 @@ func StartACM(certs []ACMCert) *httptest.Server {
 			w.WriteHeader(http.StatusBadRequest)
 			_ = json.NewEncoder(w).Encode(map[string]string{"__type": "UnknownOperationException", "message": "not emulated"})
 		}
-	}))
+	})))
 }

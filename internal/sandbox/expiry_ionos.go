@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vigil-monitoring/vigil/internal/sandbox/flap"
 )
 
 // IONOSTokens emulates the two IONOS APIs that list tokens, with the wire
@@ -57,7 +59,7 @@ type SandboxAPIToken struct {
 // lists come in pages that small (to exercise pagination).
 func StartIONOSTokens(bearer string, pageSize int, registries []SandboxRegistry, apiTokens []SandboxAPIToken) *IONOSTokens {
 	s := &IONOSTokens{bearer: bearer, pageSize: pageSize, registries: registries, apiTokens: apiTokens}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.srv = httptest.NewServer(flap.Wrap(http.HandlerFunc(s.serve)))
 	return s
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vigil-monitoring/vigil/internal/sandbox/flap"
 )
 
 // BasePath is where the Cloud API v6 lives on the host; sdk-go appends it
@@ -56,7 +58,7 @@ func Start(world World, opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.srv = httptest.NewUnstartedServer(flap.Wrap(http.HandlerFunc(s.serve)))
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic(fmt.Sprintf("ionoscloud: listen on loopback: %v", err))
