@@ -249,7 +249,14 @@ func TestValidateNamesFieldAndHint(t *testing.T) {
 	require.NoError(t, yamlUnmarshal("aws: [{account: p}]\nionos: {}\nbudgets: [{provider: ionos, amount: 73, currency: EUR}, {provider: aws, amount: 300, currency: USD}]", &ok))
 	ok.ApplyDefaults()
 	require.Empty(t, ok.Validate())
+	require.Equal(t, 8, ok.AWS[0].DailyRequestBudget, "the default cap is 8 requests a day")
 	require.Equal(t, 4, RequestsPerDay(DefaultCostInterval), "the default refresh sends 4 requests a day, half the default cap")
+	// The ceiling itself is allowed, with the shortest refresh it covers:
+	// 48 requests a day are 24 refreshes of 2, one an hour.
+	var ceiling Section
+	require.NoError(t, yamlUnmarshal("aws: [{account: p, daily_request_budget: 48, refresh_interval: 1h}]", &ceiling))
+	ceiling.ApplyDefaults()
+	require.Empty(t, ceiling.Validate(), "daily_request_budget: 48 is the ceiling, not above it")
 }
 
 func yamlUnmarshal(s string, v any) error { return yaml.Unmarshal([]byte(s), v) }
