@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -31,7 +32,7 @@ func AWSProviderMirror(t testing.TB) string {
 		t.Fatalf("%s requires no github.com/hashicorp/terraform-provider-aws", gomod)
 	}
 	dir := filepath.Join(ToolsDir(), "terraform-provider-aws-"+string(m[1]))
-	bin := filepath.Join(dir, "registry.terraform.io", "hashicorp", "aws", AWSProviderVersion, "linux_amd64",
+	bin := filepath.Join(dir, "registry.terraform.io", "hashicorp", "aws", AWSProviderVersion, runtime.GOOS+"_"+runtime.GOARCH,
 		"terraform-provider-aws_v"+AWSProviderVersion+"_x5")
 	if _, err := os.Stat(bin); err != nil {
 		Missing(t, "the hashicorp/aws provider (scripts/install-tools.sh aws-provider, about 30 min cold)", "tools")
