@@ -16,7 +16,8 @@ import (
 // TestShardedComponent: the production overlay with components/sharded
 // and three replicas builds one StatefulSet (no Deployment) whose pod
 // template is the base Deployment's plus --auto-shard and the downward API
-// env, RBAC to read that StatefulSet only, and a ServiceMonitor whose
+// env, RBAC to read that StatefulSet only, a PodDisruptionBudget that lets
+// a drain evict one shard at a time, and a ServiceMonitor whose
 // instance is namespace/pod, so the shards are three targets, not one.
 func TestShardedComponent(t *testing.T) {
 	deploy := filepath.Join(testenv.RepoRoot(), "deploy")
@@ -103,6 +104,10 @@ replicas:
 	require.NotNil(t, shardRole)
 	rules, _, _ := unstructured.NestedSlice(shardRole.Object, "rules")
 	assert.Equal(t, []any{map[string]any{"apiGroups": []any{"apps"}, "resources": []any{"statefulsets"}, "resourceNames": []any{"vigil"}, "verbs": []any{"get"}}}, rules)
+
+	require.Len(t, byKind["PodDisruptionBudget"], 1, "a drain must evict one shard at a time")
+	maxUnavailable, _, _ := unstructured.NestedInt64(byKind["PodDisruptionBudget"][0].Object, "spec", "maxUnavailable")
+	assert.Equal(t, int64(1), maxUnavailable)
 
 	require.Len(t, byKind["ServiceMonitor"], 1)
 	eps, _, _ := unstructured.NestedSlice(byKind["ServiceMonitor"][0].Object, "spec", "endpoints")
