@@ -310,7 +310,7 @@ func TestKindsAndHeaders(t *testing.T) {
 	h := start(t,
 		access.Probe{Name: "registry", Kind: access.KindRegistry, Target: srv.URL + "/reg", Interval: d("1h"), Timeout: d("2s")},
 		access.Probe{Name: "registry-404", Kind: access.KindRegistry, Target: srv.URL + "/down/", Interval: d("1h"), Timeout: d("2s")},
-		access.Probe{Name: "api", Kind: access.KindReadyz, Target: srv.URL + "/api", Interval: d("1h"), Timeout: d("2s"),
+		access.Probe{Name: "api", Kind: access.KindReadyz, Target: srv.URL + "/api", Interval: d("1h"), Timeout: d("2s"), AllowHeadersOverHTTP: true,
 			Headers: []access.Header{{Name: "Authorization", Value: &config.SecretRef{Env: "VIGIL_TEST_PROBE_TOKEN"}}}},
 		access.Probe{Name: "api-nohdr", Kind: access.KindReadyz, Target: srv.URL, Interval: d("1h"), Timeout: d("2s")},
 	)
@@ -331,7 +331,7 @@ func TestUnreadableHeaderFailsTheItemNotTheTarget(t *testing.T) {
 	defer srv.Close()
 	sec := &access.Section{Probes: []access.Probe{
 		{Name: "fine", Kind: access.KindHTTP, Target: srv.URL, Interval: d("1h"), Timeout: d("2s")},
-		{Name: "nosecret", Kind: access.KindHTTP, Target: srv.URL + "/x", Interval: d("1h"), Timeout: d("2s"),
+		{Name: "nosecret", Kind: access.KindHTTP, Target: srv.URL + "/x", Interval: d("1h"), Timeout: d("2s"), AllowHeadersOverHTTP: true,
 			Headers: []access.Header{{Name: "Authorization", Value: &config.SecretRef{Env: "VIGIL_TEST_UNSET_VARIABLE"}}}},
 	}}
 	sec.ApplyDefaults()
@@ -351,12 +351,17 @@ func TestUnreadableHeaderFailsTheItemNotTheTarget(t *testing.T) {
 }
 
 func TestValidation(t *testing.T) {
+	hdr := []access.Header{{Name: "Authorization", Value: &config.SecretRef{Env: "VIGIL_TEST_PROBE_TOKEN"}}}
 	sec := &access.Section{Probes: []access.Probe{
 		{Name: "a", Kind: "icmp", Target: "x"},
 		{Name: "a", Kind: access.KindHTTP, Target: "https://user:pw@example.com/"},
 		{Name: "bad name", Kind: access.KindTCP, Target: "example.com"},
 		{Name: "c", Kind: access.KindHTTP, Target: "https://example.com", BodyRegexp: "(", ExpectedStatus: []int{99}},
 		{Name: "d", Kind: access.KindTCP, Target: "example.com:22", BodyRegexp: "x", Timeout: d("1m")},
+		// A header secret over plain http is refused unless allowed.
+		{Name: "e", Kind: access.KindHTTP, Target: "http://app.example.com/health", Headers: hdr},
+		{Name: "f", Kind: access.KindHTTP, Target: "http://app.example.com/health", Headers: hdr, AllowHeadersOverHTTP: true},
+		{Name: "g", Kind: access.KindReadyz, Target: "https://api.example.com:6443", Headers: hdr},
 	}}
 	sec.ApplyDefaults()
 	var fields []string
@@ -366,7 +371,7 @@ func TestValidation(t *testing.T) {
 		assert.NotContains(t, e.Msg, "pw@", "a URL's password is never repeated")
 	}
 	assert.ElementsMatch(t, []string{"probes[0].kind", "probes[1].name", "probes[1].target", "probes[2].name", "probes[2].target",
-		"probes[3].body_regexp", "probes[3].expected_status", "probes[4].timeout", "probes[4].kind"}, fields)
+		"probes[3].body_regexp", "probes[3].expected_status", "probes[4].timeout", "probes[4].kind", "probes[5].headers"}, fields)
 }
 
 // unanswered returns host:port of a loopback listener whose accept queue

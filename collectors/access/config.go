@@ -53,6 +53,9 @@ type Probe struct {
 	ExpectedStatus []int    `yaml:"expected_status"`
 	BodyRegexp     string   `yaml:"body_regexp"`
 	Headers        []Header `yaml:"headers"`
+	// AllowHeadersOverHTTP lets a probe of an http:// target send its
+	// headers, whose values are secrets, in clear (a lab only).
+	AllowHeadersOverHTTP bool `yaml:"allow_headers_over_http"`
 	// TLS verification (http, registry, readyz, tls).
 	CAFile                string `yaml:"ca_file"`
 	ServerName            string `yaml:"server_name"`
@@ -158,6 +161,13 @@ func (s *Section) Validate() []*config.Error {
 			if c < 100 || c > 599 {
 				add(f("expected_status"), fmt.Sprintf("%d is not an HTTP status code", c), "use codes between 100 and 599")
 			}
+		}
+		if len(p.Headers) > 0 && web && strings.HasPrefix(p.Target, "http://") && !p.AllowHeadersOverHTTP {
+			add(f("headers"), "would send header values, which are secrets, in clear over http://",
+				"use the https:// URL of the target; only for a lab, set allow_headers_over_http: true")
+		}
+		if p.AllowHeadersOverHTTP && !web {
+			add(f("allow_headers_over_http"), "applies to http, registry and readyz probes only", "remove it")
 		}
 		for j, h := range p.Headers {
 			if h.Name == "" || h.Value == nil {
