@@ -20,7 +20,13 @@ import (
 	"github.com/vigil-monitoring/vigil/internal/testenv"
 )
 
-func TestMain(m *testing.M) { os.Exit(testenv.RunWithMoto(m)) }
+// TestMain stops the shared moto_server and the shared API server after
+// the tests.
+func TestMain(m *testing.M) { os.Exit(testenv.RunWithMoto(sharedAPIServer{m})) }
+
+type sharedAPIServer struct{ m *testing.M }
+
+func (s sharedAPIServer) Run() int { return testenv.RunShared(s.m) }
 
 func writeAt(t *testing.T, path string, size int, at time.Time) {
 	t.Helper()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -184,4 +185,46 @@ func TestVeleroSchedulesAgainstTheAPIServer(t *testing.T) {
 	for _, api := range []string{"watch schedules", "watch backups"} {
 		assert.GreaterOrEqual(t, counted(t, m, SourceName(KindVelero, "cluster"), api), 1.0, api)
 	}
+}
+
+// TestVeleroWithoutItsCRDs: in a cluster without Velero the target is
+// ready (it tried), exports nothing, and counts the failed lists under its
+// source with reason not_found, instead of keeping Vigil unready.
+func TestVeleroWithoutItsCRDs(t *testing.T) {
+	rc := testenv.SharedAPIServer(t) // no CRDs installed
+	m := source.NewMetrics()
+	g := source.NewGroup(m, nil)
+	client, err := VeleroClient(rc, g.APIRequestCounter(SourceName(KindVelero, "absent")))
+	require.NoError(t, err)
+	tc := TargetConfig{Target: Target{Name: "absent", Kind: KindVelero, Namespace: "velero", Factor: 1.5, RPO: 24 * 3600e9},
+		Severity: "ticket", Velero: client}
+	c := New(Config{Environment: "production", Targets: []TargetConfig{tc}}, g, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	g.Start(ctx)
+	c.Start(ctx)
+	t.Cleanup(func() { cancel(); c.Stop(); g.Stop(true) })
+	require.Eventually(t, c.Ready, 30*time.Second, 10*time.Millisecond)
+	assert.NotContains(t, render(t, c), `kind="velero"`)
+	reg := prometheus.NewRegistry()
+	require.NoError(t, reg.Register(m))
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		mfs, err := reg.Gather()
+		require.NoError(ct, err)
+		var notFound float64
+		for _, mf := range mfs {
+			if mf.GetName() != "vigil_source_errors_total" {
+				continue
+			}
+			for _, s := range mf.Metric {
+				l := map[string]string{}
+				for _, p := range s.Label {
+					l[p.GetName()] = p.GetValue()
+				}
+				if l["source"] == SourceName(KindVelero, "absent") && l["reason"] == source.ReasonNotFound {
+					notFound += s.GetCounter().GetValue()
+				}
+			}
+		}
+		assert.GreaterOrEqual(ct, notFound, 2.0, "both informers' lists failed with not_found")
+	}, 20*time.Second, 50*time.Millisecond)
 }
