@@ -5,10 +5,7 @@
 package helm_test
 
 import (
-	"bytes"
-	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -163,14 +160,4 @@ func kinds(objs []*unstructured.Unstructured) map[string]int {
 		k[o.GetKind()]++
 	}
 	return k
-}
-
-// readFileOrEmpty is os.ReadFile where a missing file is empty.
-func readFileOrEmpty(t testing.TB, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		t.Fatal(err)
-	}
-	return bytes.TrimSpace(data)
 }
