@@ -144,6 +144,10 @@ func TestEveryAlertIsDocumented(t *testing.T) {
 			if s != "none" {
 				t.Errorf("%s: labels.severity is %q; the always-firing %s has severity none, so no route pages with it", where, s, alwaysFiring)
 			}
+		} else if inhibitorOnly[a.Alert] {
+			if s != "none" {
+				t.Errorf("%s: labels.severity is %q; %s only drives an Alertmanager inhibition and must not reach a person: set none", where, s, a.Alert)
+			}
 		} else if s != "page" && s != "ticket" {
 			t.Errorf("%s: labels.severity is %q; set it to page or ticket", where, s)
 		}
@@ -192,6 +196,10 @@ func TestInhibitingAlertExists(t *testing.T) {
 	}
 	t.Fatal("alert KubeAPIServerUnreachable is missing; the Alertmanager inhibition rule depends on its name")
 }
+
+// inhibitorOnly are the alerts that page no one and exist for the
+// Alertmanager inhibit rules of deploy/alertmanager (maintenance awareness).
+var inhibitorOnly = map[string]bool{"KubernetesClusterMaintenance": true, "ProvisionApplyInProgress": true}
 
 // alwaysFiring is the Watchdog alert: it fires by design and has no quiet
 // state to test; Alertmanager routes it to a dead man's switch.

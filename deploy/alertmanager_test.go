@@ -52,6 +52,8 @@ func TestAlertmanagerRoutes(t *testing.T) {
 		{"Vigil not scraped without environment pages", "oncall", []string{"alertname=VigilNotScraped", "job=vigil", "severity=page"}, true},
 		{"Watchdog to the dead man's switch", "deadmansswitch", []string{"alertname=Watchdog", "environment=production", "severity=none"}, true},
 		{"Watchdog of dev to the dead man's switch", "deadmansswitch", []string{"alertname=Watchdog", "environment=dev", "severity=none"}, true},
+		{"maintenance reaches no one", "inhibit-only", []string{"alertname=KubernetesClusterMaintenance", "environment=production", "cluster=c1", "severity=none"}, true},
+		{"apply in progress reaches no one", "inhibit-only", []string{"alertname=ProvisionApplyInProgress", "environment=production", "severity=none"}, true},
 		{"no severity to default", "default", []string{"alertname=Other", "environment=production"}, true},
 		{"unknown severity to default", "default", []string{"alertname=Other", "severity=info"}, true},
 		// The checks themselves can fail: staging never pages, production
@@ -61,6 +63,7 @@ func TestAlertmanagerRoutes(t *testing.T) {
 		{"production page is not a ticket", "ticket", []string{"alertname=KubePodCrashLooping", "environment=production", "severity=page"}, false},
 		{"ticket does not page", "oncall", []string{"alertname=KubeDeploymentSingleReplica", "environment=production", "severity=ticket"}, false},
 		{"Watchdog does not page", "oncall", []string{"alertname=Watchdog", "environment=production", "severity=none"}, false},
+		{"maintenance does not page", "oncall", []string{"alertname=KubernetesClusterMaintenance", "environment=production", "cluster=c1", "severity=none"}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -144,7 +147,8 @@ func TestAlertmanagerConfigMatchesTheAlerts(t *testing.T) {
 					clusterAlerts[r.Alert] = true
 				}
 				s := r.Labels["severity"]
-				if r.Alert == "Watchdog" && s != "none" || r.Alert != "Watchdog" && s != "page" && s != "ticket" {
+				quiet := r.Alert == "Watchdog" || inhibitors[r.Alert] != nil
+				if quiet && s != "none" || !quiet && s != "page" && s != "ticket" {
 					t.Errorf("%s: alert %s has severity %q: the routes know page and ticket, and none for the Watchdog", filepath.Base(p), r.Alert, s)
 				}
 			}
@@ -154,8 +158,8 @@ func TestAlertmanagerConfigMatchesTheAlerts(t *testing.T) {
 		t.Fatal("no alerts in alerts/*.yml")
 	}
 
-	if len(cfg.InhibitRules) != 1 {
-		t.Fatalf("%d inhibit_rules, want the one for KubeAPIServerUnreachable", len(cfg.InhibitRules))
+	if len(cfg.InhibitRules) != 1+len(inhibitors) {
+		t.Fatalf("%d inhibit_rules, want the one for KubeAPIServerUnreachable and one per maintenance alert", len(cfg.InhibitRules))
 	}
 	rule := cfg.InhibitRules[0]
 	// One cluster's outage inhibits only that cluster's alerts.
@@ -173,6 +177,35 @@ func TestAlertmanagerConfigMatchesTheAlerts(t *testing.T) {
 			t.Errorf("alert %s inhibited by an unreachable API server: %v, want %v", name, got, want)
 		}
 	}
+	// Maintenance and applies hold back node and pod alerts only, of their
+	// cluster (or environment), never an infrastructure or Vigil alert.
+	for i, r := range cfg.InhibitRules[1:] {
+		var src string
+		for name := range inhibitors {
+			if matchesAlertname(t, r.SourceMatchers, name) {
+				src = name
+			}
+		}
+		if src == "" || alerts[src] != "none" {
+			t.Fatalf("inhibit_rules[%d]: source %v is not a severity-none maintenance alert of alerts/", i+1, r.SourceMatchers)
+		}
+		if got := strings.Join(r.Equal, ","); got != strings.Join(inhibitors[src], ",") {
+			t.Errorf("inhibit rule of %s: equal = %s, want %v", src, got, inhibitors[src])
+		}
+		for name := range alerts {
+			want := clusterAlerts[name] && (strings.HasPrefix(name, "KubePod") || strings.HasPrefix(name, "KubeNode"))
+			if got := matchesAlertname(t, r.TargetMatchers, name); got != want {
+				t.Errorf("alert %s inhibited by %s: %v, want %v", name, src, got, want)
+			}
+		}
+	}
+}
+
+// inhibitors are the severity-none alerts that hold back node and pod
+// alerts, and the labels an inhibited alert must share with them.
+var inhibitors = map[string][]string{
+	"KubernetesClusterMaintenance": {"environment", "cluster"},
+	"ProvisionApplyInProgress":     {"environment"},
 }
 
 var matcherRE = regexp.MustCompile(`^alertname\s*(=~|=)\s*"(.*)"$`)
@@ -326,4 +359,107 @@ func waitFor(t *testing.T, what string, check func() error) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// A real Alertmanager with the example configuration: while IONOS
+// maintains production's cluster c1 (KubernetesClusterMaintenance, the
+// IONOS cluster already mapped to c1) and `provision apply` runs for
+// staging, the node and pod alerts of production/c1 and of every staging
+// cluster are held back; production/c2's are not, nor is an
+// infrastructure page of production/c1.
+func TestAlertmanagerInhibitsDuringMaintenanceAndApply(t *testing.T) {
+	base := startAlertmanager(t)
+	alert := func(labels map[string]string) map[string]any {
+		return map[string]any{"labels": labels, "startsAt": time.Now().Add(-time.Minute).Format(time.RFC3339)}
+	}
+	posted := []map[string]any{
+		alert(map[string]string{"alertname": "KubernetesClusterMaintenance", "cluster": "c1", "kubernetes_cluster": "c1", "environment": "production", "severity": "none"}),
+		alert(map[string]string{"alertname": "ProvisionApplyInProgress", "environment": "staging", "severity": "none"}),
+		alert(map[string]string{"alertname": "KubeNodeNotReady", "cluster": "c1", "environment": "production", "node": "n1", "condition": "Ready", "severity": "page"}),
+		alert(map[string]string{"alertname": "KubePodCrashLooping", "cluster": "c1", "environment": "production", "namespace": "shop", "pod": "web-1", "container": "web", "severity": "page"}),
+		alert(map[string]string{"alertname": "KubeNodeNotReady", "cluster": "c2", "environment": "production", "node": "n1", "condition": "Ready", "severity": "page"}),
+		alert(map[string]string{"alertname": "EC2NodeNotRunning", "cluster": "c1", "environment": "production", "instance_id": "i-1", "severity": "page"}),
+		alert(map[string]string{"alertname": "KubePodCrashLooping", "cluster": "c1", "environment": "staging", "namespace": "shop", "pod": "web-1", "container": "web", "severity": "page"}),
+		alert(map[string]string{"alertname": "KubeNodeNotReady", "cluster": "c9", "environment": "staging", "node": "n1", "condition": "Ready", "severity": "page"}),
+	}
+	body, _ := json.Marshal(posted)
+	resp, err := http.Post(base+"/api/v2/alerts", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("posting alerts: status %d", resp.StatusCode)
+	}
+	want := map[string]string{ // alertname/environment/cluster -> state
+		"KubernetesClusterMaintenance/production/c1": "active",
+		"ProvisionApplyInProgress/staging/":          "active",
+		"KubeNodeNotReady/production/c1":             "suppressed",
+		"KubePodCrashLooping/production/c1":          "suppressed",
+		"KubeNodeNotReady/production/c2":             "active",
+		"EC2NodeNotRunning/production/c1":            "active",
+		"KubePodCrashLooping/staging/c1":             "suppressed",
+		"KubeNodeNotReady/staging/c9":                "suppressed",
+	}
+	waitFor(t, "node and pod alerts held back", func() error {
+		resp, err := http.Get(base + "/api/v2/alerts")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		var got []struct {
+			Labels map[string]string `json:"labels"`
+			Status struct {
+				State string `json:"state"`
+			} `json:"status"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+			return err
+		}
+		states := map[string]string{}
+		for _, a := range got {
+			states[a.Labels["alertname"]+"/"+a.Labels["environment"]+"/"+a.Labels["cluster"]] = a.Status.State
+		}
+		for k, v := range want {
+			if states[k] != v {
+				return fmt.Errorf("states %v, want %v", states, want)
+			}
+		}
+		return nil
+	})
+}
+
+// startAlertmanager runs the real Alertmanager with the example
+// configuration on loopback and returns its base URL once ready.
+func startAlertmanager(t *testing.T) string {
+	t.Helper()
+	bin := testenv.Tool(t, "prometheus-alertmanager", "tools")
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "--config.file="+alertmanagerConfig(), "--storage.path="+filepath.Join(t.TempDir(), "data"),
+		"--web.listen-address="+addr, "--cluster.listen-address=", "--log.level=warn")
+	var logs testenv.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("alertmanager output:\n%s", logs.String())
+		}
+	})
+	base := "http://" + addr
+	waitFor(t, "alertmanager ready", func() error {
+		resp, err := http.Get(base + "/-/ready")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	})
+	return base
 }

@@ -104,6 +104,7 @@ the prompt); destroying it also needs --allow-destroy-production.`)
 	envArg(applyCmd)
 	applyCmd.Flag("plan-max-age", "Refuse a saved plan older than this; plan again instead.").Default(provision.DefaultPlanMaxAge.String()).DurationVar(&ao.MaxAge)
 	applyCmd.Flag("check", "Run check after applying (--no-check skips it).").Default("true").BoolVar(&ao.Check)
+	applyCmd.Flag("textfile-dir", "Directory of *.prom files (node_exporter textfile collector, Vigil's textfile section) for vigil_provision_apply_ENV.prom: 1 while terraform applies, so Alertmanager holds back the node and pod alerts of the environment (for at most 2 hours); empty writes none.").PlaceHolder("DIR").StringVar(&ao.TextfileDir)
 
 	destroyCmd := app.Command("destroy", "Back the state of workspace ENV up, destroy everything in it, then delete the emptied workspace (other environments' states are untouched). Needs --confirm=ENV or typing ENV at the prompt; production also needs --allow-destroy-production.")
 	envArg(destroyCmd)

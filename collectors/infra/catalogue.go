@@ -47,6 +47,8 @@ var ionosCatalogue = []metricdoc.Desc{
 		Help: "Start of the cluster's maintenance window that is open now, or else of the next one (Unix seconds; from properties.maintenanceWindow" + fromIONOS + ") and the configured window length)."},
 	{Name: "vigil_infra_ionos_k8s_cluster_maintenance_window_open", Type: metricdoc.Gauge, Labels: []string{"cluster"},
 		Help: "1 while the cluster's weekly maintenance window is open (its start plus the configured maintenance_window_duration), else 0."},
+	{Name: "vigil_infra_ionos_k8s_cluster_kubernetes_cluster", Type: metricdoc.Gauge, Labels: []string{"cluster", "kubernetes_cluster"},
+		Help: "1 for each IONOS managed cluster named in infra.ionos.kubernetes_clusters, with the cluster name its node and pod alerts carry (the kubernetes: section's cluster); rules join on it to inhibit those alerts during maintenance."},
 	{Name: "vigil_infra_ionos_k8s_cluster_public", Type: metricdoc.Gauge, Labels: []string{"cluster"},
 		Help: "1 when the cluster's API server is reachable from the internet (properties.public" + fromIONOS + "))."},
 	{Name: "vigil_infra_ionos_k8s_cluster_api_allow_list_entries", Type: metricdoc.Gauge, Labels: []string{"cluster"},

@@ -92,6 +92,10 @@ type IONOSSection struct {
 	// NodesHavePublicIPs says the environment's nodes must have public IPs
 	// (ingress or egress depends on them): a node without one alerts.
 	NodesHavePublicIPs bool `yaml:"nodes_have_public_ips"`
+	// KubernetesClusters maps an IONOS managed cluster's name to the name
+	// the kubernetes: section gives it (the cluster label of the node and
+	// pod alerts), so the maintenance inhibition finds its alerts.
+	KubernetesClusters map[string]string `yaml:"kubernetes_clusters"`
 }
 
 // Defaults of the IONOS part.
@@ -162,6 +166,12 @@ func (s *Section) Validate() []*config.Error {
 	if iv := s.IONOS.RefreshInterval.Std(); iv != 0 && iv < 30*time.Second {
 		add("ionos.refresh_interval", fmt.Sprintf("%s is too short", iv),
 			"use at least 30s: every refresh costs several Cloud API requests and the API throttles; 5m is a good default")
+	}
+	for ionosName, name := range s.IONOS.KubernetesClusters {
+		if ionosName == "" || name == "" {
+			add("ionos.kubernetes_clusters", fmt.Sprintf("maps %q to %q", ionosName, name),
+				"map each IONOS cluster name to the cluster name of the kubernetes: section, e.g. {k8s-production: production}")
+		}
 	}
 	if d := s.IONOS.MaintenanceWindowDuration.Std(); d < 0 || d > 7*24*time.Hour {
 		add("ionos.maintenance_window_duration", fmt.Sprintf("%s is not a window length", d), "use a duration between 1m and 168h, e.g. 4h")

@@ -47,6 +47,7 @@ type opts struct {
 	storage  string
 	clock    *clock
 	public   bool
+	clusters map[string]string // infra.ionos.kubernetes_clusters
 }
 
 func newHarness(t *testing.T, srv *ionoscloud.Server, o opts) *harness {
@@ -69,7 +70,7 @@ func newHarness(t *testing.T, srv *ionoscloud.Server, o opts) *harness {
 	g := source.NewGroup(m, nil, gopts...)
 	c := infra.New(infra.Config{Environment: "production", Key: "k1", Now: o.clock.Now,
 		IONOS: &infra.IONOSSection{RefreshInterval: config.Duration(o.interval),
-			MaintenanceWindowDuration: config.Duration(4 * time.Hour), NodesHavePublicIPs: o.public}}, prov, g, nil)
+			MaintenanceWindowDuration: config.Duration(4 * time.Hour), NodesHavePublicIPs: o.public, KubernetesClusters: o.clusters}}, prov, g, nil)
 	g.Start(context.Background())
 	t.Cleanup(func() { g.Stop(false) })
 	return &harness{srv: srv, c: c, metrics: m, clock: o.clock, group: g}
@@ -344,4 +345,19 @@ func TestUpgradeFirstSeenSurvivesRefreshesAndRestarts(t *testing.T) {
 	// A new upgrade appears: first seen now.
 	srv.Update(func(w *ionoscloud.World) { w.Clusters[0].Upgrades = []string{"1.33.0"} })
 	require.Eventually(t, func() bool { v, ok := since(h2); return ok && v == float64(ck.Now().Unix()) }, 10*time.Second, 10*time.Millisecond)
+}
+
+// TestKubernetesClusterMapping: the IONOS cluster's name is joined to the
+// kubernetes: section's name for it, so the maintenance inhibition finds
+// its node and pod alerts; an unmapped or absent cluster has no series.
+func TestKubernetesClusterMapping(t *testing.T) {
+	srv := ionoscloud.Start(ionoscloud.Realistic(), ionoscloud.WithToken(token))
+	defer srv.Close()
+	h := newHarness(t, srv, opts{clusters: map[string]string{"prod": "production", "gone": "old"}})
+	require.True(t, h.waitRefreshed(t).Up)
+	_, mfs := h.scrape(t)
+	requireValue(t, mfs, "vigil_infra_ionos_k8s_cluster_kubernetes_cluster", map[string]string{"cluster": "prod", "kubernetes_cluster": "production"}, 1)
+	_, ok := value(mfs, "vigil_infra_ionos_k8s_cluster_kubernetes_cluster", map[string]string{"cluster": "gone"})
+	require.False(t, ok, "a mapped cluster IONOS does not list has no series")
+	requireValue(t, mfs, "vigil_infra_ionos_k8s_cluster_maintenance_window_open", map[string]string{"cluster": "prod"}, 0)
 }

@@ -41,7 +41,9 @@ func init() {
 		Sandbox: func(env *collector.SandboxEnv) (config.Section, error) {
 			srv := httptest.NewServer(flap.Wrap(SandboxAWSInfra()))
 			env.OnStop(srv.Close)
-			s := &Section{IONOS: &IONOSSection{NodesHavePublicIPs: true},
+			// The emulator's cluster "prod" is the cluster collector's
+			// "sandbox": the maintenance inhibition joins on it.
+			s := &Section{IONOS: &IONOSSection{NodesHavePublicIPs: true, KubernetesClusters: map[string]string{"prod": "sandbox"}},
 				AWS:     &AWSSection{Accounts: []AWSAccount{SandboxAWSSelection()}},
 				sandbox: &sandboxAWS{url: srv.URL}}
 			s.ApplyDefaults()

@@ -30,6 +30,8 @@ var (
 	lTarget       = exposition.NewLabel("target")
 	lReason       = exposition.NewLabel("reason")
 	lLB           = exposition.NewLabel("load_balancer")
+
+	lKubernetesCluster = exposition.NewLabel("kubernetes_cluster")
 )
 
 // Render writes the last good snapshots; it never calls an upstream.
@@ -140,6 +142,15 @@ func (c *Collector) renderIONOS(t *exposition.Writer, s *ionosSnapshot) {
 		_, open := k.Window.current(now, length)
 		return b2f(open), true
 	})
+	t.Family(headers, "vigil_infra_ionos_k8s_cluster_kubernetes_cluster")
+	for i := range s.Clusters {
+		if name, ok := c.cfg.IONOS.KubernetesClusters[s.Clusters[i].Name]; ok {
+			t.Series()
+			t.Label(lCluster, s.Clusters[i].Name)
+			t.Label(lKubernetesCluster, name)
+			t.Int(1)
+		}
+	}
 	clusterGauge("vigil_infra_ionos_k8s_cluster_public", func(k *clusterInfo) (float64, bool) { return b2f(k.Public), true })
 	clusterGauge("vigil_infra_ionos_k8s_cluster_api_allow_list_entries", func(k *clusterInfo) (float64, bool) { return float64(k.AllowList), true })
 

@@ -126,6 +126,9 @@ type ApplyOptions struct {
 	Check bool
 	// CheckOptions are used when Check is set.
 	CheckOptions CheckOptions
+	// TextfileDir receives vigil_provision_apply_ENV.prom, 1 while
+	// terraform applies ("" = none; applymetric.go).
+	TextfileDir string
 }
 
 // ErrNoPlan says apply found no saved plan.
@@ -183,7 +186,17 @@ func Apply(ctx context.Context, o Options, a ApplyOptions) (err error) {
 	if _, err := backupState(ctx, o, r, 0); err != nil {
 		return fmt.Errorf("backing up the state before apply (nothing was applied): %w", err)
 	}
-	if err := r.ApplyPlan(ctx, planFile); err != nil {
+	done, err := markApply(a.TextfileDir, o)
+	if err != nil {
+		return fmt.Errorf("nothing was applied: %w", err)
+	}
+	err = r.ApplyPlan(ctx, planFile)
+	if derr := done(); derr != nil {
+		// The apply's outcome matters more; the rule's bound ends the
+		// inhibition anyway.
+		fmt.Fprintf(o.Stdout, "warning: %v; the node and pod alert inhibition ends by itself within 2 hours of the start\n", derr)
+	}
+	if err != nil {
 		if errors.Is(err, tf.ErrStalePlan) {
 			return fmt.Errorf("%w: terraform refused to apply it; run `provision plan %s` again, review it, then apply", err, o.Env)
 		}

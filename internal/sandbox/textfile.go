@@ -35,5 +35,22 @@ func TextfileDir() (string, error) {
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		return "", fmt.Errorf("sandbox textfile: %w", err)
 	}
+	// And what `provision apply sandbox --textfile-dir` leaves after an
+	// apply that ended an hour ago (not in progress: the sandbox's node
+	// and pod alerts stay visible).
+	text = ""
+	for _, m := range []struct {
+		name  string
+		value float64
+	}{
+		{"vigil_provision_apply_in_progress", 0},
+		{"vigil_provision_apply_started_timestamp_seconds", float64(time.Now().Add(-time.Hour).Unix())},
+	} {
+		d := drift.Desc(m.name)
+		text += fmt.Sprintf("# HELP %s %s\n# TYPE %s %s\n%s{environment=\"sandbox\"} %g\n", d.Name, d.Help, d.Name, d.Type, d.Name, m.value)
+	}
+	if err := os.WriteFile(filepath.Join(dir, drift.ApplyFileName("sandbox")), []byte(text), 0o644); err != nil {
+		return "", fmt.Errorf("sandbox textfile: %w", err)
+	}
 	return dir, nil
 }
