@@ -223,6 +223,13 @@ func TestAWSServicesFromTheWire(t *testing.T) {
 		require.Equal(t, n, reqs[api], "%s: %v", api, reqs)
 	}
 	requireValue(t, mfs, "vigil_infra_aws_cloudwatch_metrics_requested_total", map[string]string{"account": "production"}, 3)
+
+	// The sandbox's faults are past the thresholds its alerts join on
+	// (the promtool tests in alerts/tests/infra.test.yml fire on these).
+	requireValue(t, mfs, "vigil_infra_aws_sqs_backlog_threshold_messages", map[string]string{"queue": "orders"}, 1000)
+	requireValue(t, mfs, "vigil_infra_aws_sqs_oldest_message_age_threshold_seconds", map[string]string{"queue": "orders"}, 900)
+	requireValue(t, mfs, "vigil_infra_aws_rds_free_storage_min_ratio", map[string]string{"db_instance": "app-db"}, 0.1)
+	requireValue(t, mfs, "vigil_infra_aws_sqs_messages", map[string]string{"queue": "emails", "state": "visible"}, 3)
 }
 
 // An unknown RDS status counts as unknown: no series of the set is left at

@@ -63,7 +63,8 @@ const (
 func SandboxAWSSelection() AWSAccount {
 	return AWSAccount{Account: SandboxAccount, Region: SandboxRegion, InstanceTags: map[string]string{"role": "k3s"},
 		WAFLoadBalancerARNs: []string{sandboxIngressALB, sandboxAdminALB},
-		SQS:                 &AWSSQS{Queues: []string{"orders", "emails"}}, RDS: &AWSRDS{}, Schedules: true}
+		SQS:                 &AWSSQS{Queues: []string{"orders", "emails"}, BacklogDepth: DefaultSQSBacklogDepth, MaxMessageAge: config.Duration(DefaultSQSMaxMessageAge)},
+		RDS:                 &AWSRDS{FreeStorageMinRatio: DefaultRDSFreeStorageMin}, Schedules: true}
 }
 
 // SandboxAWSInfra is the sandbox's AWS account: three K3s nodes, one of
