@@ -59,7 +59,7 @@ var Catalogue = []metricdoc.Desc{
 	{Name: "vigil_backup_total_size_bytes", Type: metricdoc.Gauge, Labels: kindName,
 		Help: "Sum of the sizes of every backup the target holds, in bytes."},
 	{Name: "vigil_backup_expected_interval_seconds", Type: metricdoc.Gauge, Labels: kindName,
-		Help: "How often a backup is expected at the target, from the configuration (Velero: the longest gap between two runs of the schedule's cron)."},
+		Help: "How often a backup is expected at the target, from the configuration (Velero: the longest gap between two runs of the schedule's cron; the target's RPO when the cron cannot be read, counted as a decode error of the target's source)."},
 	{Name: "vigil_backup_factor", Type: metricdoc.Gauge, Labels: kindName,
 		Help: "The backup is too old after expected interval times this factor (or the RPO, whichever is shorter), from the configuration."},
 	{Name: "vigil_backup_shrink_ratio", Type: metricdoc.Gauge, Labels: kindName,
@@ -303,7 +303,7 @@ var (
 type row struct {
 	kind, name string
 	t          *target       // factor, RPO, severity
-	interval   time.Duration // 0: unknown (an unreadable cron), no series
+	interval   time.Duration // 0: none expected (rds manual without manual_interval), no series
 	found      *Found        // nil: not read yet
 	noSize     bool          // the kind has no sizes (Velero)
 	phase      string        // velero, rds: the newest backup's phase; "": none

@@ -50,7 +50,12 @@ const veleroScheduleLabel = "velero.io/schedule-name"
 // a few hundred backups do not need the cluster collector's smaller form.
 type veleroSchedule struct {
 	metav1.ObjectMeta
-	interval time.Duration // 0: the cron expression is unreadable
+	interval time.Duration
+	// cronErr: the cron expression does not parse (Velero marks such a
+	// schedule FailedValidation and never runs it); the row falls back to
+	// the target's RPO as its interval, so BackupNeverSeen and BackupTooOld
+	// still see the schedule instead of it going silent.
+	cronErr error
 }
 
 type veleroBackup struct {
@@ -107,7 +112,7 @@ func newVeleroWatch(client dynamic.Interface, namespace, src string, group *sour
 	count := group.ErrorCounter(src)
 	group.Track(src) // its series go when a reload drops the target
 	for i, inf := range []cache.SharedIndexInformer{v.schedules, v.backups} {
-		_ = inf.SetTransform(compactVelero)
+		_ = inf.SetTransform(v.transform(count))
 		_ = inf.SetWatchErrorHandler(v.errorHandler(&v.failed[i], count))
 	}
 	return v
@@ -149,6 +154,21 @@ func (v *veleroWatch) stop() {
 	v.factory.Shutdown()
 }
 
+// transform compacts an object and counts (reason decode) and logs a
+// schedule whose cron expression cannot be read.
+func (v *veleroWatch) transform(count func(string)) cache.TransformFunc {
+	return func(obj any) (any, error) {
+		_, raw := obj.(*unstructured.Unstructured) // a compact one was counted already
+		out, err := compactVelero(obj)
+		if s, ok := out.(*veleroSchedule); ok && raw && s.cronErr != nil {
+			count(source.ReasonDecode)
+			v.logger.Warn("a Velero schedule's cron expression cannot be read: its backups are held to the target's RPO instead",
+				"schedule", s.Namespace+"/"+s.Name, "err", s.cronErr)
+		}
+		return out, err
+	}
+}
+
 // compactVelero keeps the fields the metrics need. Idempotent, as
 // client-go asks: a compact object passes through.
 func compactVelero(obj any) (any, error) {
@@ -160,8 +180,8 @@ func compactVelero(obj any) (any, error) {
 	switch u.GetKind() {
 	case "Schedule":
 		cron, _, _ := unstructured.NestedString(u.Object, "spec", "schedule")
-		iv, _ := cronInterval(cron) // unreadable: no interval series, Velero marks it FailedValidation
-		return &veleroSchedule{ObjectMeta: meta, interval: iv}, nil
+		iv, err := cronInterval(cron)
+		return &veleroSchedule{ObjectMeta: meta, interval: iv, cronErr: err}, nil
 	case "Backup":
 		b := &veleroBackup{ObjectMeta: meta, schedule: u.GetLabels()[veleroScheduleLabel], started: u.GetCreationTimestamp().Time}
 		b.phase, _, _ = unstructured.NestedString(u.Object, "status", "phase")
@@ -204,6 +224,9 @@ func (v *veleroWatch) rows(t *target) []row {
 			continue
 		}
 		r := row{kind: KindVelero, name: s.Name, t: t, interval: s.interval, found: &Found{}, phases: VeleroPhases}
+		if s.cronErr != nil {
+			r.interval = t.cfg.RPO.Std()
+		}
 		var last *veleroBackup
 		for _, b := range perSchedule[s.Name] {
 			if last == nil || b.started.After(last.started) || (b.started.Equal(last.started) && b.Name > last.Name) {

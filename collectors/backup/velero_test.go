@@ -228,3 +228,47 @@ func TestVeleroWithoutItsCRDs(t *testing.T) {
 		assert.GreaterOrEqual(ct, notFound, 2.0, "both informers' lists failed with not_found")
 	}, 20*time.Second, 50*time.Millisecond)
 }
+
+// TestVeleroUnreadableCronFallsBackToTheRPO: a schedule whose cron does not
+// parse (Velero marks it FailedValidation and never runs it) exported no
+// interval, so neither BackupNeverSeen nor BackupTooOld could ever fire for
+// it. Its interval is now the target's RPO, and the unreadable cron is
+// counted as a decode error of the target's source.
+func TestVeleroUnreadableCronFallsBackToTheRPO(t *testing.T) {
+	e, client, g, m := newVeleroEnv(t)
+	e.schedule("broken", "0 2 * *") // four fields
+	e.schedule("daily", "0 2 * * *")
+	tc := TargetConfig{Target: Target{Name: "cluster", Kind: KindVelero, Namespace: e.namespace, Factor: 1.5, RPO: 12 * 3600e9},
+		Severity: "page", Velero: client}
+	c := New(Config{Environment: "production", Targets: []TargetConfig{tc}}, g, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	g.Start(ctx)
+	c.Start(ctx)
+	t.Cleanup(func() { cancel(); c.Stop(); g.Stop(true) })
+	require.Eventually(t, c.Ready, 30*time.Second, 10*time.Millisecond)
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		out := render(t, c)
+		assert.Contains(ct, out, `vigil_backup_expected_interval_seconds{environment="production",kind="velero",name="broken"} 43200`+"\n")
+		assert.Contains(ct, out, `vigil_backup_expected_interval_seconds{environment="production",kind="velero",name="daily"} 86400`+"\n")
+	}, 20*time.Second, 20*time.Millisecond)
+	reg := prometheus.NewRegistry()
+	require.NoError(t, reg.Register(m))
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	var decode float64
+	for _, mf := range mfs {
+		if mf.GetName() != "vigil_source_errors_total" {
+			continue
+		}
+		for _, s := range mf.Metric {
+			l := map[string]string{}
+			for _, p := range s.Label {
+				l[p.GetName()] = p.GetValue()
+			}
+			if l["source"] == SourceName(KindVelero, "cluster") && l["reason"] == source.ReasonDecode {
+				decode += s.GetCounter().GetValue()
+			}
+		}
+	}
+	assert.GreaterOrEqual(t, decode, 1.0, "the unreadable cron is counted")
+}
