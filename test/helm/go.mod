@@ -2,7 +2,9 @@
 // run into a real kube-apiserver, with Helm's own Go library. A module of its
 // own so Helm's dependencies never move the main module's (issue 15); the
 // replace makes the main module's registry, config parser and test
-// environment the ones under test.
+// environment the ones under test. When the main module gains or moves a
+// dependency, run `go mod tidy` here too (go test says "updates to go.mod
+// needed" until then).
 module github.com/vigil-monitoring/vigil/test/helm
 
 go 1.26.7
@@ -12,7 +14,9 @@ toolchain go1.27.3
 require (
 	github.com/vigil-monitoring/vigil v0.0.0
 	helm.sh/helm/v3 v3.22.0
+	k8s.io/api v0.37.2
 	k8s.io/apimachinery v0.37.2
+	k8s.io/client-go v0.37.2
 	sigs.k8s.io/yaml v1.6.0
 )
 
@@ -145,11 +149,9 @@ require (
 	gopkg.in/evanphx/json-patch.v4 v4.13.0 // indirect
 	gopkg.in/inf.v0 v0.9.1 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
-	k8s.io/api v0.37.2 // indirect
 	k8s.io/apiextensions-apiserver v0.37.0 // indirect
 	k8s.io/apiserver v0.37.0 // indirect
 	k8s.io/cli-runtime v0.37.0 // indirect
-	k8s.io/client-go v0.37.2 // indirect
 	k8s.io/component-base v0.37.0 // indirect
 	k8s.io/klog/v2 v2.140.0 // indirect
 	k8s.io/kube-openapi v0.0.0-20260721132016-d427ff9ee9ad // indirect
