@@ -20,8 +20,10 @@ func Money() *sdk.Board {
 		mtd+` / on (`+key+`) `+budget, 8, 8)
 	b.table("Forecast / budget", "Month-end forecast over the budget: AWS Cost Explorer's forecast plus the month to date; IONOS linear by hours covered (BillingForecastOverBudget above 1).", "percentunit",
 		`sum by (`+key+`) (`+m("vigil_billing_forecast_month_end")+`) / on (`+key+`) `+budget, 8, 8)
-	b.table("Budgets", "Monthly budget and the horizon within which running out pages (BillingBudgetExhaustionImminent).", "none",
-		budget+` or on (`+key+`) max by (`+key+`) (`+m("vigil_budget_page_within_seconds")+`) / 86400`, 8, 8)
+	b.table("Budgets", "Monthly budget, and the horizon in days within which running out pages (BillingBudgetExhaustionImminent), one row each.", "none",
+		// The two share their labels, so a plain `or` would drop the horizon:
+		// a "figure" label keeps both rows.
+		`label_replace(`+budget+`, "figure", "budget", "", "") or label_replace(max by (`+key+`) (`+m("vigil_budget_page_within_seconds")+`) / 86400, "figure", "pages within (days)", "", "")`, 8, 8)
 	b.timeseries("Month to date and budget", "Spend so far this month per environment and provider, with the budget as a line, in the provider's currency.", "none", 12, 8,
 		target{expr: mtd, legend: "{{environment}} {{provider}} spent ({{currency}})"},
 		target{expr: budget, legend: "{{environment}} {{provider}} budget ({{currency}})"})

@@ -83,6 +83,7 @@ scrape_configs:
 	assert.False(t, firing["KubeAPIServerUnreachable"], "the sandbox API server is up")
 	assert.False(t, firing["VigilSourceDown"], "the sandbox sources are up")
 	t.Logf("alerts firing on the sandbox: %v", names)
+	checkDashboardsOnTheSandbox(t, prom)
 }
 
 func firingAlerts(prom promv1.API) map[string]bool {
