@@ -3,14 +3,13 @@ package backup
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/http"
 	"path"
 	"slices"
 	"time"
 
 	ionoscloud "github.com/ionos-cloud/sdk-go/v6"
 
+	"github.com/vigil-monitoring/vigil/internal/ionos"
 	"github.com/vigil-monitoring/vigil/internal/source"
 )
 
@@ -29,7 +28,7 @@ const gib = 1 << 30
 func readIONOS(ctx context.Context, api *ionoscloud.APIClient, glob string) (Found, error) {
 	list, resp, err := api.SnapshotsApi.SnapshotsGet(ctx).Depth(1).Execute()
 	if err != nil {
-		return Found{}, ionosError(ctx, resp, err)
+		return Found{}, ionos.SDKError(ctx, "GET /snapshots", resp, err)
 	}
 	var f Found
 	var newest time.Time
@@ -64,28 +63,4 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
-}
-
-// ionosError turns an SDK failure into one the engine classifies (and
-// whose Retry-After it honours), never with the URL or the SDK's text.
-// collectors/infra has the same mapping for its calls; a collector may not
-// import another, so it lives twice until internal/ionos offers one.
-func ionosError(ctx context.Context, resp *ionoscloud.APIResponse, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	const api = "IONOS Cloud API GET /snapshots"
-	if resp != nil && resp.Response != nil && (resp.StatusCode < 200 || resp.StatusCode > 299) {
-		e := &source.HTTPError{API: api, StatusCode: resp.StatusCode,
-			RetryAfter: source.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
-		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-			return fmt.Errorf("%w: the IONOS token or username/password in the ionos section is wrong, expired or lacks read rights on snapshots", e)
-		}
-		return e
-	}
-	var oe ionoscloud.GenericOpenAPIError
-	if errors.As(err, &oe) && oe.StatusCode() >= 200 && oe.StatusCode() < 300 {
-		return &source.DecodeError{Err: fmt.Errorf("%s: the answer did not parse", api)}
-	}
-	return fmt.Errorf("%s: %w", api, err)
 }

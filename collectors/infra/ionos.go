@@ -13,6 +13,7 @@ import (
 
 	ionoscloud "github.com/ionos-cloud/sdk-go/v6"
 
+	"github.com/vigil-monitoring/vigil/internal/ionos"
 	"github.com/vigil-monitoring/vigil/internal/source"
 )
 
@@ -105,26 +106,10 @@ func ionosAPIName(r *http.Request) string {
 	return r.Method + " /" + strings.Join(seg, "/")
 }
 
-// ionosError turns an SDK failure into an error the engine classifies (and,
-// for 429, whose Retry-After it honours), naming the call but never the URL
-// or the SDK's text.
+// ionosError is internal/ionos's SDKError, the mapping every collector
+// calling the Cloud API SDK shares.
 func ionosError(ctx context.Context, api string, resp *ionoscloud.APIResponse, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	if resp != nil && resp.Response != nil && (resp.StatusCode < 200 || resp.StatusCode > 299) {
-		e := &source.HTTPError{API: "IONOS Cloud API " + api, StatusCode: resp.StatusCode,
-			RetryAfter: source.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
-		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-			return fmt.Errorf("%w: the IONOS token or username/password in the ionos section is wrong, expired or lacks read rights", e)
-		}
-		return e
-	}
-	var oe ionoscloud.GenericOpenAPIError
-	if errors.As(err, &oe) && oe.StatusCode() >= 200 && oe.StatusCode() < 300 {
-		return &source.DecodeError{Err: fmt.Errorf("IONOS Cloud API %s: the answer did not parse", api)}
-	}
-	return fmt.Errorf("IONOS Cloud API %s: %w", api, err)
+	return ionos.SDKError(ctx, api, resp, err)
 }
 
 // nextOffset reads offset+limit from a _links.next URL; ok is false when
