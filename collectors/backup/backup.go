@@ -65,7 +65,7 @@ var Catalogue = []metricdoc.Desc{
 	{Name: "vigil_backup_shrink_ratio", Type: metricdoc.Gauge, Labels: kindName,
 		Help: "The newest backup has shrunk suspiciously when smaller than this fraction of the recent maximum, from the configuration (kinds with sizes only)."},
 	{Name: "vigil_backup_rpo_seconds", Type: metricdoc.Gauge, Labels: kindName,
-		Help: "Recovery point objective of the target from the configuration: the backup is too old after this at the latest."},
+		Help: "Recovery point objective of the target from the configuration: the backup is too old after this at the latest; absent with the interval (an rds manual row without manual_interval is never late)."},
 	{Name: "vigil_backup_expiry_timestamp_seconds", Type: metricdoc.Gauge, Labels: kindName,
 		Help: "When the newest good backup expires and is deleted (Velero's status.expiration of the newest Completed backup of the schedule)."},
 	{Name: "vigil_backup_phase", Type: metricdoc.Gauge, Labels: []string{"kind", "name", "phase"},
@@ -392,8 +392,12 @@ func (c *Collector) Render(w *exposition.Writer) error {
 	})
 	family("vigil_backup_retention_seconds", func(r *row) (float64, bool) { return r.retention.Seconds(), r.hasRetention })
 	family("vigil_backup_expected_interval_seconds", func(r *row) (float64, bool) { return r.interval.Seconds(), r.interval > 0 })
-	family("vigil_backup_factor", func(r *row) (float64, bool) { return r.t.cfg.Factor, true })
-	family("vigil_backup_rpo_seconds", func(r *row) (float64, bool) { return r.t.cfg.RPO.Std().Seconds(), true })
+	// No expected interval (an rds manual row without manual_interval): no
+	// limit either. BackupTooOld falls back to the RPO alone when the
+	// interval is absent, which paged every night for a manual snapshot
+	// taken months ago before an upgrade.
+	family("vigil_backup_factor", func(r *row) (float64, bool) { return r.t.cfg.Factor, r.interval > 0 })
+	family("vigil_backup_rpo_seconds", func(r *row) (float64, bool) { return r.t.cfg.RPO.Std().Seconds(), r.interval > 0 })
 	family("vigil_backup_shrink_ratio", func(r *row) (float64, bool) { return r.t.cfg.ShrinkRatio, !r.noSize })
 	w.Family(headers, "vigil_backup_severity")
 	for i := range rows {

@@ -114,3 +114,25 @@ func TestRDSFailedSnapshotIsNoBackup(t *testing.T) {
 	assert.Equal(t, now.Add(-3*time.Hour), orders.Automated.Found.Newest)
 	assert.EqualValues(t, 7, orders.RetentionDays)
 }
+
+// TestRDSManualWithoutIntervalIsNeverLate: without manual_interval an
+// instance's manual snapshots are exported but have no limit. The rule
+// takes the RPO alone when the interval is absent, so the row must not
+// serve an RPO (nor a factor): the sandbox's orders/manual, 10 days old,
+// paged BackupTooOld in production. orders/automated keeps its limit.
+func TestRDSManualWithoutIntervalIsNeverLate(t *testing.T) {
+	s := &Section{Targets: []Target{{Name: "production", Kind: KindRDS, Account: "production"}}}
+	s.ApplyDefaults()
+	require.Empty(t, s.Validate())
+	tc := TargetConfig{Target: s.Targets[0], Severity: "page", Key: "k",
+		RDS: func(http.RoundTripper) RDSAPI { return SandboxRDS(time.Now()) }}
+	c, _, _ := start(t, Config{Environment: "production", Targets: []TargetConfig{tc}})
+	out := render(t, c)
+	testenv.ParseLinted(t, out)
+	l := func(name string) string { return `{environment="production",kind="rds",name="` + name + `"}` }
+	assert.Contains(t, out, "vigil_backup_last_success_timestamp_seconds"+l("orders/manual"))
+	for _, absent := range []string{"vigil_backup_rpo_seconds", "vigil_backup_factor", "vigil_backup_expected_interval_seconds"} {
+		assert.NotContains(t, out, absent+l("orders/manual"))
+		assert.Contains(t, out, absent+l("orders/automated"))
+	}
+}
