@@ -97,6 +97,7 @@ func awsServices(b *builder, i func(string, ...string) string) {
 		`sum(increase(`+i("vigil_infra_exporter_cost_total")+`[24h])) or vector(0)`, thresholds(0.5, "orange", 1.0, "red"), 4, 4)
 	b.stat("CloudWatch metrics, 24 h", "Metrics Vigil requested from CloudWatch GetMetricData in the last 24 hours.", "none",
 		`sum(increase(`+i("vigil_infra_aws_cloudwatch_metrics_requested_total")+`[24h])) or vector(0)`, thresholds(100000.0, "orange", 1000000.0, "red"), 4, 4)
+	b.table("AWS accounts", "Each AWS account read, with its ID (sts:GetCallerIdentity).", "none", i("vigil_infra_aws_account_info"), 24, 4, "Value")
 	b.table("WAF web ACL per ALB", "The web ACL associated with each configured ALB.", "none", i("vigil_infra_aws_waf_web_acl_info"), 12, 6, "Value")
 	b.table("Schedules", "Each EventBridge Scheduler schedule: 1 enabled, 0 disabled.", "none", i("vigil_infra_aws_scheduler_schedule_enabled"), 12, 6)
 	b.timeseries("SQS messages", "Visible, in-flight and delayed messages per queue, with each queue's configured backlog depth (SQSBacklogGrowing fires above it while growing).", "none", 12, 8,

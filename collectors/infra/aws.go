@@ -60,9 +60,13 @@ type AWSTarget struct {
 	Config func(rt http.RoundTripper) awssdk.Config
 	// Key identifies credentials and endpoint (a provider fingerprint).
 	Key string
+	// AccountID returns the 12-digit account ID (the aws provider's one
+	// cached sts:GetCallerIdentity per account); nil exports none.
+	AccountID func(ctx context.Context) (string, error)
 }
 
 type awsSnapshot struct {
+	AccountID     string         `json:"account_id"`
 	Instances     []ec2Info      `json:"instances"`
 	TargetGroups  []tgInfo       `json:"target_groups"`
 	LoadBalancers []lbInfo       `json:"load_balancers"`
@@ -164,6 +168,13 @@ func awsError(ctx context.Context, api string, err error) error {
 
 func (a *awsSource) fetch(ctx context.Context) (awsSnapshot, error) {
 	var snap awsSnapshot
+	if a.target.AccountID != nil {
+		id, err := a.target.AccountID(ctx)
+		if err != nil {
+			return snap, awsError(ctx, "sts:GetCallerIdentity", err)
+		}
+		snap.AccountID = id
+	}
 	for _, step := range []func(context.Context, *awsSnapshot) error{a.fetchEC2, a.fetchELB, a.fetchServices} {
 		if err := step(ctx, &snap); err != nil {
 			return snap, err

@@ -72,3 +72,33 @@ func TestAWSTargetsFromTheProvider(t *testing.T) {
 	_, err = awsTargets(s, &collector.Deps{})
 	require.ErrorContains(t, err, "needs the aws: section")
 }
+
+// The WAF, SQS and RDS selections name the field that is wrong and how to
+// fix it; defaults fill the thresholds left out.
+func TestSectionValidateAWSServices(t *testing.T) {
+	s := &Section{AWS: &AWSSection{Accounts: []AWSAccount{{Account: "production", InstanceTags: map[string]string{"role": "k3s"},
+		SQS: &AWSSQS{}, RDS: &AWSRDS{}}}}}
+	s.ApplyDefaults()
+	require.Empty(t, s.Validate())
+	require.Equal(t, DefaultSQSBacklogDepth, s.AWS.Accounts[0].SQS.BacklogDepth)
+	require.Equal(t, DefaultSQSMaxMessageAge, s.AWS.Accounts[0].SQS.MaxMessageAge.Std())
+	require.Equal(t, DefaultRDSFreeStorageMin, s.AWS.Accounts[0].RDS.FreeStorageMinRatio)
+
+	s = &Section{AWS: &AWSSection{Accounts: []AWSAccount{{Account: "production", InstanceTags: map[string]string{"role": "k3s"},
+		WAFLoadBalancerARNs: []string{"arn:aws:elasticloadbalancing:eu-central-1:123456789012:loadbalancer/net/nlb/1", "k3s-ingress"},
+		SQS:                 &AWSSQS{Queues: []string{"https://sqs.eu-central-1.amazonaws.com/123456789012/orders"}, BacklogDepth: -1},
+		RDS:                 &AWSRDS{FreeStorageMinRatio: 10}}}}}
+	var fields []string
+	for _, e := range s.Validate() {
+		fields = append(fields, e.Field)
+		require.NotEmpty(t, e.Hint, e.Field)
+	}
+	require.ElementsMatch(t, []string{"aws.accounts[0].waf_load_balancer_arns[0]", "aws.accounts[0].waf_load_balancer_arns[1]",
+		"aws.accounts[0].sqs.queues[0]", "aws.accounts[0].sqs.backlog_depth", "aws.accounts[0].rds.free_storage_min_ratio"}, fields)
+
+	s = &Section{IONOS: &IONOSSection{KubernetesClusters: map[string]string{"k8s-prod": ""}}}
+	s.ApplyDefaults()
+	errs := s.Validate()
+	require.Len(t, errs, 1)
+	require.Equal(t, "ionos.kubernetes_clusters", errs[0].Field)
+}

@@ -152,6 +152,7 @@ func TestAWSServicesAgainstMoto(t *testing.T) {
 	require.True(t, st.Up, "refresh failed: %s", st.LastReason)
 	mfs := h.scrape(t)
 
+	requireValue(t, mfs, "vigil_infra_aws_account_info", map[string]string{"account": "production", "account_id": "123456789012"}, 1)
 	requireValue(t, mfs, "vigil_infra_aws_waf_web_acl_associated", map[string]string{"account": "production", "region": region, "load_balancer": "k3s-ingress"}, 1)
 	requireValue(t, mfs, "vigil_infra_aws_waf_web_acl_associated", map[string]string{"load_balancer": "k3s-admin"}, 0)
 	requireValue(t, mfs, "vigil_infra_aws_waf_web_acl_info", map[string]string{"load_balancer": "k3s-ingress", "web_acl": "k3s-edge"}, 1)

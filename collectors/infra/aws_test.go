@@ -60,7 +60,7 @@ func newAWSHarness(t *testing.T, p *aws.Provider, sel infra.AWSAccount) *awsHarn
 	c := infra.New(infra.Config{Environment: "production", Key: "k1",
 		AWS: &infra.AWSSection{RefreshInterval: config.Duration(time.Hour), Accounts: []infra.AWSAccount{sel}},
 		AWSTargets: []infra.AWSTarget{{Name: "production", Region: region, Select: sel, Key: p.Fingerprint(),
-			Config: func(rt http.RoundTripper) awssdk.Config { return acct.Config(region, rt) }}}}, nil, g, nil)
+			Config: func(rt http.RoundTripper) awssdk.Config { return acct.Config(region, rt) }, AccountID: acct.ID}}}, nil, g, nil)
 	g.Start(context.Background())
 	t.Cleanup(func() { g.Stop(false) })
 	require.Eventually(t, func() bool { return c.AWSStatus(0).Attempted }, 20*time.Second, 5*time.Millisecond)

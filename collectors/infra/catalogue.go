@@ -95,6 +95,8 @@ var awsCatalogue = []metricdoc.Desc{
 
 // The families of the AWS managed services around the nodes.
 var awsServicesCatalogue = []metricdoc.Desc{
+	{Name: "vigil_infra_aws_account_info", Type: metricdoc.Gauge, Labels: []string{"account", "account_id"},
+		Help: "1 for each AWS account read, with its 12-digit ID (sts:GetCallerIdentity, asked once per account and cached): the account label is the aws: section's name for it."},
 	{Name: "vigil_infra_aws_waf_web_acl_associated", Type: metricdoc.Gauge, Labels: []string{"account", "region", "load_balancer"},
 		Help: "1 when a WAFv2 web ACL is associated with the configured ALB, 0 when none is (wafv2:GetWebACLForResource; infra.aws.accounts[].waf_load_balancer_arns)."},
 	{Name: "vigil_infra_aws_waf_web_acl_info", Type: metricdoc.Gauge, Labels: []string{"account", "region", "load_balancer", "web_acl"},

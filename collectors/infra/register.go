@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -128,7 +129,8 @@ func awsTargets(s *Section, deps *collector.Deps) ([]AWSTarget, error) {
 	var out []AWSTarget
 	if s.sandbox != nil {
 		for _, a := range s.AWS.Accounts {
-			out = append(out, AWSTarget{Name: a.Account, Region: a.Region, Select: a, Key: "sandbox", Config: staticAWSConfig(s.sandbox.url, a.Region)})
+			out = append(out, AWSTarget{Name: a.Account, Region: a.Region, Select: a, Key: "sandbox", Config: staticAWSConfig(s.sandbox.url, a.Region),
+				AccountID: func(context.Context) (string, error) { return sandbox.AWSAccountID, nil }})
 		}
 		return out, nil
 	}
@@ -155,7 +157,8 @@ func awsTargets(s *Section, deps *collector.Deps) ([]AWSTarget, error) {
 			}
 		}
 		out = append(out, AWSTarget{Name: a.Account, Region: region, Select: a, Key: p.Fingerprint(),
-			Config: func(rt http.RoundTripper) awssdk.Config { return acct.Config(region, rt) }})
+			Config:    func(rt http.RoundTripper) awssdk.Config { return acct.Config(region, rt) },
+			AccountID: acct.ID})
 	}
 	return out, nil
 }

@@ -15,6 +15,7 @@ var (
 	lSchedule   = exposition.NewLabel("schedule")
 	lProvider   = exposition.NewLabel("provider")
 	lCurrency   = exposition.NewLabel("currency")
+	lAccountID  = exposition.NewLabel("account_id")
 )
 
 // renderAWSServices writes the WAF, SQS, RDS and Scheduler families over
@@ -25,6 +26,18 @@ func (c *Collector) renderAWSServices(t *exposition.Writer, snaps []awsSnap) {
 		t.Family(headers, name)
 		for i := range snaps {
 			f(&snaps[i])
+		}
+	}
+	t.Family(headers, "vigil_infra_aws_account_info")
+	seen := map[string]bool{}
+	for i := range snaps {
+		s := &snaps[i]
+		if key := s.t.Name + "/" + s.snap.AccountID; s.snap.AccountID != "" && !seen[key] {
+			seen[key] = true
+			t.Series()
+			t.Label(lAccount, s.t.Name)
+			t.Label(lAccountID, s.snap.AccountID)
+			t.Int(1)
 		}
 	}
 	each("vigil_infra_aws_waf_web_acl_associated", func(s *awsSnap) {

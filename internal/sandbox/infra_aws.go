@@ -234,6 +234,8 @@ func (a *AWSInfra) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body = a.describeDBInstances()
 	case "GetMetricData":
 		body = a.getMetricData(r.PostForm)
+	case "GetCallerIdentity":
+		body = getCallerIdentity()
 	default:
 		http.Error(w, "<Response><Errors><Error><Code>InvalidAction</Code><Message>The action "+xmlEscape(act)+" is not valid for this web service.</Message></Error></Errors></Response>", http.StatusBadRequest)
 		return

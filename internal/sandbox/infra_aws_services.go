@@ -46,8 +46,22 @@ type AWSSchedule struct {
 const (
 	rdsNS        = "http://rds.amazonaws.com/doc/2014-10-31/"
 	cloudWatchNS = "http://monitoring.amazonaws.com/doc/2010-08-01/"
-	sandboxAcct  = "123456789012"
+	sandboxAcct  = AWSAccountID
+	stsNS        = "https://sts.amazonaws.com/doc/2011-06-15/"
 )
+
+// AWSAccountID is the emulated account's ID (what STS GetCallerIdentity
+// answers).
+const AWSAccountID = "123456789012"
+
+// getCallerIdentity is sts:GetCallerIdentity's answer.
+func getCallerIdentity() any {
+	return queryResponse("GetCallerIdentity", stsNS, struct {
+		Arn     string `xml:"Arn"`
+		UserID  string `xml:"UserId"`
+		Account string `xml:"Account"`
+	}{"arn:aws:iam::" + AWSAccountID + ":user/vigil", "AIDAEXAMPLEVIGIL", AWSAccountID})
+}
 
 // elapsedMinutes since Start, by the emulator's clock.
 func (a *AWSInfra) elapsedMinutes() int64 {
