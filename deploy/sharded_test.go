@@ -94,7 +94,7 @@ replicas:
 	}
 	assert.Equal(t, want, got, "the StatefulSet's pod template drifted from the base Deployment's: change deploy/components/sharded/statefulset.yaml with it")
 
-	require.Len(t, byKind["Role"], 1+countRoles(base), "one Role more than the base: get on the StatefulSet")
+	require.Len(t, byKind["Role"], 1+countRoles(base), "one Role more than the base: get and watch on the StatefulSet")
 	var shardRole *unstructured.Unstructured
 	for _, r := range byKind["Role"] {
 		if r.GetName() == "vigil-shard" {
@@ -103,7 +103,7 @@ replicas:
 	}
 	require.NotNil(t, shardRole)
 	rules, _, _ := unstructured.NestedSlice(shardRole.Object, "rules")
-	assert.Equal(t, []any{map[string]any{"apiGroups": []any{"apps"}, "resources": []any{"statefulsets"}, "resourceNames": []any{"vigil"}, "verbs": []any{"get"}}}, rules)
+	assert.Equal(t, []any{map[string]any{"apiGroups": []any{"apps"}, "resources": []any{"statefulsets"}, "resourceNames": []any{"vigil"}, "verbs": []any{"get", "watch"}}}, rules)
 
 	require.Len(t, byKind["PodDisruptionBudget"], 1, "a drain must evict one shard at a time")
 	maxUnavailable, _, _ := unstructured.NestedInt64(byKind["PodDisruptionBudget"][0].Object, "spec", "maxUnavailable")

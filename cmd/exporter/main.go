@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -86,8 +87,26 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if sh.Auto {
+		go restartOnScale(ctx, stop, sh, myShard.Total, logger)
+	}
 	if err := d.Run(ctx); err != nil {
 		logger.Error("exporter stopped", "err", err)
 		os.Exit(1)
+	}
+}
+
+// restartOnScale stops the daemon when the StatefulSet's replicas change:
+// each replica read the shard count once, at start, and must restart (the
+// kubelet starts it again) to take its new share.
+func restartOnScale(ctx context.Context, stop func(), sh shard.Flags, total int, logger *slog.Logger) {
+	n, err := sh.WatchTotal(ctx, total)
+	switch {
+	case ctx.Err() != nil:
+	case err != nil:
+		logger.Warn("--auto-shard: cannot watch the StatefulSet's replicas; after scaling it, run kubectl rollout restart on it", "err", err)
+	default:
+		logger.Warn("--auto-shard: the StatefulSet was scaled; stopping, to start again with the new shard count", "shards_were", total, "shards_now", n)
+		stop()
 	}
 }

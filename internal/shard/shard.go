@@ -19,7 +19,9 @@ import (
 	"strconv"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -79,7 +81,7 @@ func Ordinal(pod string) (statefulSet string, ordinal int, err error) {
 // Auto works out the shard of pod (in namespace) from its StatefulSet: the
 // index is the pod's ordinal, the total the StatefulSet's spec.replicas,
 // read once at start. Scaling the StatefulSet does not restart its pods, so
-// the daemon also watches the replicas (Watch) and exits to re-shard.
+// the daemon also watches the replicas (WatchTotal) and stops to re-shard.
 func Auto(ctx context.Context, kube kubernetes.Interface, namespace, pod string) (Shard, error) {
 	name, ordinal, err := Ordinal(pod)
 	if err != nil {
@@ -128,13 +130,65 @@ func (f Flags) Resolve(ctx context.Context) (Shard, error) {
 	if f.Pod == "" || f.PodNamespace == "" {
 		return Shard{}, errors.New("--auto-shard needs --pod and --pod-namespace (set POD_NAME and POD_NAMESPACE from the downward API, as deploy/overlays/sharded does)")
 	}
+	kube, err := f.client()
+	if err != nil {
+		return Shard{}, err
+	}
+	return Auto(ctx, kube, f.PodNamespace, f.Pod)
+}
+
+// WatchTotal watches the StatefulSet of the pod (--auto-shard) and returns
+// its replica count once it differs from total: running replicas read the
+// count only at start, so after a scale each must restart to take its new
+// share (the daemon stops; the kubelet starts it again). It returns ctx's
+// error when ctx ends first, and an error when the watch is refused (the
+// Role lacks watch): then scaling needs a rollout restart by hand.
+func (f Flags) WatchTotal(ctx context.Context, total int) (int, error) {
+	name, _, err := Ordinal(f.Pod)
+	if err != nil {
+		return 0, err
+	}
+	kube, err := f.client()
+	if err != nil {
+		return 0, err
+	}
+	return watchReplicas(ctx, kube, f.PodNamespace, name, total)
+}
+
+func watchReplicas(ctx context.Context, kube kubernetes.Interface, namespace, name string, total int) (int, error) {
+	for ctx.Err() == nil {
+		w, err := kube.AppsV1().StatefulSets(namespace).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name})
+		if err != nil {
+			return 0, fmt.Errorf("watching StatefulSet %s/%s (grant watch on it, as deploy/components/sharded does): %w", namespace, name, err)
+		}
+		for ev := range w.ResultChan() {
+			sts, ok := ev.Object.(*appsv1.StatefulSet)
+			if !ok || ev.Type == watch.Deleted {
+				continue
+			}
+			n := 1
+			if sts.Spec.Replicas != nil {
+				n = int(*sts.Spec.Replicas)
+			}
+			if n != total {
+				w.Stop()
+				return n, nil
+			}
+		}
+		// The server ends watches now and then: watch again (the first
+		// event is the current state, so no change is missed).
+	}
+	return 0, ctx.Err()
+}
+
+func (f Flags) client() (kubernetes.Interface, error) {
 	rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(clientcmd.NewDefaultClientConfigLoadingRules(), nil).ClientConfig()
 	if err != nil {
-		return Shard{}, fmt.Errorf("--auto-shard: connecting to the API server: %w", err)
+		return nil, fmt.Errorf("--auto-shard: connecting to the API server: %w", err)
 	}
 	kube, err := kubernetes.NewForConfig(rc)
 	if err != nil {
-		return Shard{}, fmt.Errorf("--auto-shard: building the client: %w", err)
+		return nil, fmt.Errorf("--auto-shard: building the client: %w", err)
 	}
-	return Auto(ctx, kube, f.PodNamespace, f.Pod)
+	return kube, nil
 }
