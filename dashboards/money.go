@@ -55,8 +55,8 @@ func Money() *sdk.Board {
 		m("vigil_billing_estimate_month_to_date", `estimate="true"`)+` or `+m("vigil_billing_estimate_quantity", `estimate="true"`), 8, 8)
 
 	b.row("What Vigil costs")
-	b.stat("Vigil's billing requests today (USD)", "What Vigil's own Cost Explorer requests cost over the last 24 hours (USD 0.01 a request, every page counted; Budgets and IONOS are free).", "currencyUSD",
-		`sum(increase(`+m("vigil_billing_exporter_cost_total")+`[24h])) or vector(0)`, thresholds(0.5, "orange", 1.0, "red"), 6, 6)
+	b.stat("Vigil's paid requests today (USD)", "What Vigil's own requests cost over the last 24 hours: Cost Explorer (USD 0.01 a request, every page counted; vigil_billing_exporter_cost_total) plus CloudWatch GetMetricData for the infra collector (USD 0.01 per 1,000 metrics; vigil_infra_exporter_cost_total). Budgets, IONOS and the other infra calls are free.", "currencyUSD",
+		`(sum(increase(`+m("vigil_billing_exporter_cost_total")+`[24h])) or vector(0)) + (sum(increase(`+m("vigil_infra_exporter_cost_total")+`[24h])) or vector(0))`, thresholds(0.5, "orange", 1.0, "red"), 6, 6)
 	b.timeseries("Billing API requests", "Requests Vigil sent to the billing APIs, per hour, by API; a restart or reload sends none (snapshots are kept under --storage.path).", "none", 18, 6,
 		target{expr: `sum by (environment, provider, account, api) (increase(` + m("vigil_billing_api_requests_total") + `[1h]))`, legend: "{{provider}} {{account}} {{api}}"})
 	return b.board
