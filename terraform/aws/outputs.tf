@@ -130,16 +130,24 @@ output "vigil_credentials_secret_command" {
 }
 
 output "vigil_config" {
-  description = "The aws: and infra: sections of Vigil's config for this stack."
+  description = "The aws: and infra: sections of Vigil's config for this stack (the K3s nodes, the ingress target group, the ALB's WAF, the queues, RDS and the schedules)."
   value = yamlencode({
     aws = { accounts = [{ name = var.environment, region = var.region }] }
-    infra = var.platform ? {
-      aws = { accounts = [{
-        account           = var.environment
-        region            = var.region
-        instance_tags     = { Cluster = local.name }
-        target_group_arns = [for e in module.edge : e.target_group_arn]
-      }] }
-    } : null
+    infra = {
+      aws = { accounts = [merge(
+        {
+          account = var.environment
+          region  = var.region
+          sqs     = { queues = [for k in var.queues : "${local.name}-${k}"] }
+        },
+        var.platform ? {
+          instance_tags          = { Cluster = local.name }
+          target_group_arns      = [for e in module.edge : e.target_group_arn]
+          waf_load_balancer_arns = [for e in module.edge : e.alb_arn]
+          rds                    = { instances = [for d in module.database : d.identifier] }
+          schedules              = true
+        } : {}
+      )] }
+    }
   })
 }

@@ -290,3 +290,21 @@ func terraform(t *testing.T, tf string, env []string, dir string, args ...string
 	}
 	return out.String(), err
 }
+
+// The IAM policy the stack gives Vigil's user is the infra collector's
+// read-only policy, byte for byte (deploy/iam/infra-policy.json is the one
+// kept in step with the collector's calls).
+func TestVigilPolicyIsTheCollectorsPolicy(t *testing.T) {
+	root := testenv.RepoRoot()
+	want, err := os.ReadFile(filepath.Join(root, "deploy", "iam", "infra-policy.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(root, "terraform", "aws", "policies", "vigil-readonly.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("terraform/aws/policies/vigil-readonly.json differs from deploy/iam/infra-policy.json: copy it over (cp deploy/iam/infra-policy.json terraform/aws/policies/vigil-readonly.json)")
+	}
+}

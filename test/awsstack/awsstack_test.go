@@ -1,0 +1,608 @@
+// Package awsstack_test applies the K3s-on-AWS stack (terraform/aws, its
+// production tfvars) against moto_server through `provision plan` and
+// `provision apply`, with the real terraform and the real hashicorp/aws
+// provider (its endpoints pointed at moto, credential and region checks
+// skipped); checks it with `provision check`; then starts Vigil's exporter
+// with the stack's own vigil_config output and asserts that its AWS
+// collectors report exactly what the apply's outputs name: provisioned, then
+// watched. `provision destroy` runs on the dev environment (SQS, S3, IAM),
+// the part small enough to keep the test short; production is left to
+// moto's reset.
+package awsstack_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/aws-sdk-go-v2/service/wafv2"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"sigs.k8s.io/yaml"
+
+	_ "github.com/vigil-monitoring/vigil/collectors/all"
+	"github.com/vigil-monitoring/vigil/internal/daemon"
+	"github.com/vigil-monitoring/vigil/internal/provision"
+	"github.com/vigil-monitoring/vigil/internal/provision/check"
+	"github.com/vigil-monitoring/vigil/internal/provision/tf"
+	"github.com/vigil-monitoring/vigil/internal/testenv"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.RunWithMoto(m)) }
+
+const region = "eu-central-1"
+
+// harness is a copy of terraform/aws wired to moto_server.
+type harness struct {
+	t       *testing.T
+	moto    string
+	dir     string
+	tf      string
+	environ []string
+	out     *testenv.SyncBuffer
+	aws     aws.Config
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	h := &harness{t: t, tf: testenv.Tool(t, "terraform", "tools"), out: &testenv.SyncBuffer{}}
+	mirror := testenv.AWSProviderMirror(t)
+	h.moto = testenv.Moto(t)
+	root := t.TempDir()
+	h.dir = filepath.Join(root, "aws")
+	copyStack(t, filepath.Join(testenv.RepoRoot(), "terraform", "aws"), h.dir)
+	write(t, filepath.Join(h.dir, "moto_override.tf"), testenv.AWSProviderOverride(h.moto))
+	h.environ = []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + root,
+		"TF_CLI_CONFIG_FILE=" + testenv.TerraformRC(t, mirror),
+		"CHECKPOINT_DISABLE=1",
+		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+		// provision check's own SDK calls go to moto too.
+		"AWS_ENDPOINT_URL=" + h.moto,
+	}
+	h.aws = aws.Config{Region: region, BaseEndpoint: aws.String(h.moto), Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
+	return h
+}
+
+func (h *harness) opts(env string) provision.Options {
+	return provision.Options{
+		Stack: provision.StackAWS, Env: env, Dir: h.dir,
+		BackupDir: filepath.Join(h.dir, "..", "backups", env), PlanDir: filepath.Join(h.dir, "..", "plans"),
+		Terraform: h.tf, Environ: h.environ, Stdout: h.out, Stderr: h.out, Confirm: env,
+	}
+}
+
+// setVar rewrites (or adds) one "name = value" line of environments/ENV.tfvars.
+func (h *harness) setVar(env, name, value string) {
+	h.t.Helper()
+	path := filepath.Join(h.dir, "environments", env+".tfvars")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `\s*=.*$`)
+	if !re.Match(b) {
+		b = append(b, []byte("\n"+name+" = "+value+"\n")...)
+	}
+	write(h.t, path, string(re.ReplaceAll(b, []byte(name+" = "+value))))
+}
+
+// outputs reads the environment's outputs the way an operator would.
+func (h *harness) outputs(env string) map[string]json.RawMessage {
+	h.t.Helper()
+	cmd := exec.Command(h.tf, "output", "-json")
+	cmd.Dir = h.dir
+	cmd.Env = append(slices.Clip(h.environ), "TF_DATA_DIR="+tf.DataDir(h.dir, env, nil), "TF_WORKSPACE="+env)
+	raw, err := cmd.Output()
+	if err != nil {
+		h.t.Fatalf("terraform output: %v", err)
+	}
+	var outs map[string]struct {
+		Value json.RawMessage `json:"value"`
+	}
+	if err := json.Unmarshal(raw, &outs); err != nil {
+		h.t.Fatal(err)
+	}
+	m := map[string]json.RawMessage{}
+	for k, v := range outs {
+		m[k] = v.Value
+	}
+	return m
+}
+
+func TestProductionStackAgainstMoto(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+
+	// What an operator prepares: the public key file, a certificate in ACM
+	// of the stack's region, an AMI that exists (moto's).
+	write(t, filepath.Join(h.dir, "keys", "ticketly-production.pub"), testKey)
+	h.setVar("production", "acm_certificate_arn", fmt.Sprintf("%q", importCertificate(t, h.aws, "ticketly.example.com")))
+	h.setVar("production", "ami_id", `"ami-12c6146b"`)
+	// Destroyed with moto's reset, not by terraform: no final snapshot.
+	h.setVar("production", "db_deletion_protection", "false")
+
+	prod := h.opts("production")
+	start := time.Now()
+	sum, err := provision.Plan(ctx, prod)
+	if err != nil {
+		t.Fatalf("provision plan production: %v\n%s", err, h.out)
+	}
+	if sum.Add < 80 || sum.Change+sum.Destroy != 0 {
+		t.Fatalf("plan = %+v, want the whole stack to be created", sum)
+	}
+	if err := provision.Apply(ctx, prod, provision.ApplyOptions{}); err != nil {
+		t.Fatalf("provision apply production: %v\n%s", err, h.out)
+	}
+	t.Logf("plan and apply of %d resources against moto: %s", sum.Add, time.Since(start).Round(time.Second))
+	if strings.Contains(h.out.String(), "token:") {
+		t.Fatal("the K3s join token reached provision's output")
+	}
+	outs := h.outputs("production")
+
+	t.Run("moto_holds_what_the_outputs_name", func(t *testing.T) { checkResources(t, h, outs) })
+	t.Run("provision_check", func(t *testing.T) { checkVerb(t, h) })
+	t.Run("exporter_reports_the_stack", func(t *testing.T) { checkExporter(t, h, outs) })
+	t.Run("dev_destroy", func(t *testing.T) { devDestroy(t, h, ctx) })
+	// Last: it deletes one of production's queues.
+	t.Run("drift", func(t *testing.T) { checkDrift(t, h, ctx, outs) })
+}
+
+// checkDrift: right after the apply the stack has no drift; a queue deleted
+// behind Terraform's back is drift, in the same textfile metrics as the
+// IONOS stack's.
+func checkDrift(t *testing.T, h *harness, ctx context.Context, outs map[string]json.RawMessage) {
+	dir := t.TempDir()
+	prod := h.opts("production")
+	if res, err := provision.Drift(ctx, prod, provision.DriftOptions{TextfileDir: dir}); err != nil {
+		t.Fatalf("drift right after apply: %v %v\n%s", res.Resources, err, h.out)
+	}
+	var queues map[string]string
+	json.Unmarshal(outs["queue_urls"], &queues)
+	if _, err := sqs.NewFromConfig(h.aws).DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: aws.String(queues["email-notifications"])}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := provision.Drift(ctx, prod, provision.DriftOptions{TextfileDir: dir})
+	if !errors.Is(err, provision.ErrDrift) || !slices.ContainsFunc(res.Resources, func(r string) bool {
+		return strings.Contains(r, `module.queues.aws_sqs_queue.this["email-notifications"]`)
+	}) {
+		t.Fatalf("drift after deleting a queue: %v %v", res.Resources, err)
+	}
+	prom, err := os.ReadFile(filepath.Join(dir, "vigil_provision_drift_production.prom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^vigil_provision_drift_detected\{[^}]*\} 1$`).Match(prom) {
+		t.Fatalf("the textfile does not report the drift:\n%s", prom)
+	}
+}
+
+func str(t *testing.T, outs map[string]json.RawMessage, name string) string {
+	t.Helper()
+	var s string
+	if err := json.Unmarshal(outs[name], &s); err != nil || s == "" {
+		t.Fatalf("output %s = %s, want a string", name, outs[name])
+	}
+	return s
+}
+
+func list(t *testing.T, outs map[string]json.RawMessage, name string) []string {
+	t.Helper()
+	var l []string
+	if err := json.Unmarshal(outs[name], &l); err != nil {
+		t.Fatalf("output %s = %s, want a list", name, outs[name])
+	}
+	return l
+}
+
+// The instances, their metadata options, the infra node's address, RDS and
+// its parameter group, the queues' dead-letter queues, the bucket's
+// versioning and the web ACL association, as moto has them.
+func checkResources(t *testing.T, h *harness, outs map[string]json.RawMessage) {
+	ctx := context.Background()
+	instances, err := ec2.NewFromConfig(h.aws).DescribeInstances(ctx, &ec2.DescribeInstancesInput{
+		Filters: []ec2types.Filter{{Name: aws.String("tag:Cluster"), Values: []string{"ticketly-production"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]ec2types.Instance{}
+	for _, r := range instances.Reservations {
+		for _, i := range r.Instances {
+			byID[*i.InstanceId] = i
+		}
+	}
+	ids := append([]string{str(t, outs, "control_plane_instance_id"), str(t, outs, "infra_instance_id")}, list(t, outs, "worker_instance_ids")...)
+	if len(ids) != 6 || len(byID) != 6 {
+		t.Fatalf("outputs name %v, moto has %d instances tagged Cluster=ticketly-production; want 6 (1 server, 4 agents, infra)", ids, len(byID))
+	}
+	for _, id := range ids {
+		i, ok := byID[id]
+		if !ok {
+			t.Fatalf("instance %s of the outputs is not in moto", id)
+		}
+		if mo := i.MetadataOptions; mo == nil || mo.HttpTokens != ec2types.HttpTokensStateRequired || aws.ToInt32(mo.HttpPutResponseHopLimit) != 1 {
+			t.Errorf("instance %s metadata options %+v: want IMDSv2 required, hop limit 1", id, mo)
+		}
+	}
+	if ip := aws.ToString(byID[str(t, outs, "infra_instance_id")].PrivateIpAddress); ip != "10.0.80.20" {
+		t.Errorf("infra node's private IP = %s, want 10.0.80.20", ip)
+	}
+
+	db, err := rds.NewFromConfig(h.aws).DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(str(t, outs, "rds_identifier"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := db.DBInstances[0]
+	if aws.ToInt32(d.BackupRetentionPeriod) != 7 || aws.ToBool(d.PubliclyAccessible) || len(d.DBParameterGroups) != 1 {
+		t.Errorf("RDS %s: retention %d, public %v, parameter groups %d", aws.ToString(d.DBInstanceIdentifier), aws.ToInt32(d.BackupRetentionPeriod), aws.ToBool(d.PubliclyAccessible), len(d.DBParameterGroups))
+	}
+	params, err := rds.NewFromConfig(h.aws).DescribeDBParameters(ctx, &rds.DescribeDBParametersInput{DBParameterGroupName: d.DBParameterGroups[0].DBParameterGroupName, Source: aws.String("user")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(params.Parameters, func(p rdstypes.Parameter) bool {
+		return aws.ToString(p.ParameterName) == "rds.logical_replication" && aws.ToString(p.ParameterValue) == "1"
+	}) {
+		t.Errorf("parameter group %s lacks rds.logical_replication=1", aws.ToString(d.DBParameterGroups[0].DBParameterGroupName))
+	}
+
+	var queues map[string]string
+	json.Unmarshal(outs["queue_urls"], &queues)
+	for name, url := range queues {
+		at, err := sqs.NewFromConfig(h.aws).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{"RedrivePolicy"}})
+		if err != nil {
+			t.Fatalf("queue %s: %v", name, err)
+		}
+		if !strings.Contains(at.Attributes["RedrivePolicy"], "ticketly-production-"+name+"-dlq") {
+			t.Errorf("queue %s redrive policy %q does not name its DLQ", name, at.Attributes["RedrivePolicy"])
+		}
+	}
+	v, err := s3.NewFromConfig(h.aws, func(o *s3.Options) { o.UsePathStyle = true }).GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(str(t, outs, "bucket_name"))})
+	if err != nil || v.Status != "Enabled" {
+		t.Errorf("bucket versioning: %v %v", v, err)
+	}
+	acl, err := wafv2.NewFromConfig(h.aws).GetWebACLForResource(ctx, &wafv2.GetWebACLForResourceInput{ResourceArn: aws.String(str(t, outs, "alb_arn"))})
+	if err != nil || acl.WebACL == nil || aws.ToString(acl.WebACL.ARN) != str(t, outs, "web_acl_arn") {
+		t.Errorf("web ACL of the ALB: %v %v, want %s", acl, err, str(t, outs, "web_acl_arn"))
+	}
+}
+
+// provision check (JSON): what moto serves passes; the ALB's DNS name and
+// the K3s API do not exist in an emulator, so those two checks fail, and
+// say why.
+func checkVerb(t *testing.T, h *harness) {
+	var buf bytes.Buffer
+	o := h.opts("production")
+	o.Stdout = &buf
+	err := provision.Check(context.Background(), o, provision.CheckOptions{Output: "json", Timeout: 5 * time.Second,
+		KubeconfigFile: filepath.Join(t.TempDir(), "none.kubeconfig")})
+	var rep check.Report
+	if jerr := json.Unmarshal(buf.Bytes(), &rep); jerr != nil {
+		t.Fatalf("check did not print a JSON report: %v (%v)\n%s", jerr, err, h.out)
+	}
+	got := map[string]check.Result{}
+	for _, c := range rep.Checks {
+		got[c.Name] = c
+	}
+	for _, name := range []string{"targets_healthy", "waf_associated", "rds_available"} {
+		if !got[name].OK {
+			t.Errorf("%s failed against moto: %s", name, got[name].Detail)
+		}
+	}
+	if got["targets_healthy"].Detail != "4 of 4 targets healthy" {
+		t.Errorf("targets_healthy = %q, want the 4 workers", got["targets_healthy"].Detail)
+	}
+	for name, why := range map[string]string{"alb_https": "ticketly.example.com", "k8s_readyz": "provision kubeconfig"} {
+		if got[name].OK || !strings.Contains(got[name].Detail, why) {
+			t.Errorf("%s = %+v, want a failure mentioning %q", name, got[name], why)
+		}
+	}
+	if err == nil || !strings.Contains(err.Error(), "alb_https") {
+		t.Errorf("check returned %v, want the failed checks named", err)
+	}
+}
+
+// checkExporter runs Vigil with the stack's vigil_config output (plus the
+// emulator's endpoint) and compares what its AWS collectors export with the
+// outputs.
+func checkExporter(t *testing.T, h *harness, outs map[string]json.RawMessage) {
+	var cfg map[string]any
+	if err := yaml.Unmarshal([]byte(str(t, outs, "vigil_config")), &cfg); err != nil {
+		t.Fatalf("vigil_config is not YAML: %v", err)
+	}
+	cfg["environment"] = "production"
+	acct := cfg["aws"].(map[string]any)["accounts"].([]any)[0].(map[string]any)
+	acct["endpoint"] = h.moto
+	infraAWS := cfg["infra"].(map[string]any)["aws"].(map[string]any)
+	infraAWS["refresh_interval"] = "10s"
+	b, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "vigil.yml"), string(b))
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "none"))
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := daemon.New(daemon.Options{ConfigFile: filepath.Join(dir, "vigil.yml"), StoragePath: filepath.Join(dir, "data"), Listeners: []net.Listener{l}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("the exporter refused the stack's vigil_config:\n%s\n%v", b, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = d.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	mfs := scrapeUntil(t, "http://"+l.Addr().String()+"/metrics", "vigil_infra_aws_ec2_instance_state")
+	states := series(mfs["vigil_infra_aws_ec2_instance_state"], "state", "running")
+	want := append([]string{str(t, outs, "control_plane_instance_id"), str(t, outs, "infra_instance_id")}, list(t, outs, "worker_instance_ids")...)
+	var gotIDs []string
+	for _, m := range states {
+		if m.value == 1 {
+			gotIDs = append(gotIDs, m.labels["instance_id"])
+		}
+	}
+	slices.Sort(gotIDs)
+	slices.Sort(want)
+	if !slices.Equal(gotIDs, want) {
+		t.Errorf("running instances reported %v, the outputs name %v", gotIDs, want)
+	}
+	tgName := lastPart(list(t, outs, "target_group_arns")[0])
+	healthy := series(mfs["vigil_infra_aws_elb_target_group_targets"], "state", "healthy")
+	if len(healthy) != 1 || healthy[0].labels["target_group"] != tgName || healthy[0].value != 4 {
+		t.Errorf("healthy targets reported %+v, want 4 in target group %s", healthy, tgName)
+	}
+	lbName := "ticketly-production"
+	active := series(mfs["vigil_infra_aws_elb_load_balancer_state"], "state", "active")
+	if len(active) != 1 || active[0].labels["load_balancer"] != lbName || active[0].value != 1 {
+		t.Errorf("load balancers reported %+v, want %s active", active, lbName)
+	}
+
+	// The web ACL association, the queues, RDS and the schedules.
+	waf := series(mfs["vigil_infra_aws_waf_web_acl_info"], "load_balancer", lbName)
+	if len(waf) != 1 || waf[0].labels["web_acl"] != lastName(str(t, outs, "web_acl_arn")) {
+		t.Errorf("web ACL reported %+v, want %s on %s", waf, str(t, outs, "web_acl_arn"), lbName)
+	}
+	var queues map[string]string
+	json.Unmarshal(outs["queue_urls"], &queues)
+	var wantQueues, gotQueues []string
+	for _, url := range queues {
+		wantQueues = append(wantQueues, url[strings.LastIndex(url, "/")+1:])
+	}
+	for _, m := range series(mfs["vigil_infra_aws_sqs_messages"], "state", "visible") {
+		gotQueues = append(gotQueues, m.labels["queue"])
+	}
+	slices.Sort(wantQueues)
+	slices.Sort(gotQueues)
+	if !slices.Equal(gotQueues, wantQueues) {
+		t.Errorf("queues reported %v, the outputs name %v", gotQueues, wantQueues)
+	}
+	if dlq := mfs["vigil_infra_aws_sqs_dead_letter_queue_messages"]; dlq == nil || len(dlq.Metric) != len(wantQueues) {
+		t.Errorf("dead-letter queues reported %v, want one per queue", dlq)
+	}
+	db := series(mfs["vigil_infra_aws_rds_instance_status"], "status", "available")
+	if len(db) != 1 || db[0].labels["db_instance"] != str(t, outs, "rds_identifier") || db[0].value != 1 {
+		t.Errorf("RDS reported %+v, want %s available", db, str(t, outs, "rds_identifier"))
+	}
+	if sch := mfs["vigil_infra_aws_scheduler_schedule_enabled"]; sch == nil || len(sch.Metric) != 2 {
+		t.Errorf("schedules reported %v, want the 2 of production.tfvars", sch)
+	}
+}
+
+// lastName is the name in an ARN ending NAME/ID (a web ACL's).
+func lastName(arn string) string {
+	parts := strings.Split(arn, "/")
+	return parts[len(parts)-2]
+}
+
+type sample struct {
+	labels map[string]string
+	value  float64
+}
+
+// series returns the samples of mf whose label name has value v.
+func series(mf *dto.MetricFamily, name, v string) []sample {
+	var out []sample
+	if mf == nil {
+		return nil
+	}
+	for _, m := range mf.Metric {
+		l := map[string]string{}
+		for _, p := range m.Label {
+			l[p.GetName()] = p.GetValue()
+		}
+		if l[name] != v {
+			continue
+		}
+		val := m.GetGauge().GetValue()
+		if m.Counter != nil {
+			val = m.GetCounter().GetValue()
+		}
+		out = append(out, sample{l, val})
+	}
+	return out
+}
+
+// lastPart is a target group's name from its ARN
+// (…:targetgroup/NAME/ID).
+func lastPart(arn string) string {
+	parts := strings.Split(arn, "/")
+	if len(parts) < 3 {
+		return arn
+	}
+	return parts[len(parts)-2]
+}
+
+// scrapeUntil scrapes until family has a sample (the first refresh ran).
+func scrapeUntil(t *testing.T, url, family string) map[string]*dto.MetricFamily {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			parser := expfmt.NewTextParser(model.LegacyValidation)
+			mfs, perr := parser.TextToMetricFamilies(bytes.NewReader(body))
+			if perr == nil && mfs[family] != nil && len(mfs[family].Metric) > 0 {
+				return mfs
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s from the exporter within 60s: %v", family, err)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// devDestroy applies the dev environment (queues, bucket, IAM) next to
+// production and destroys it through provision: dev is gone from moto,
+// production's queues are not.
+func devDestroy(t *testing.T, h *harness, ctx context.Context) {
+	dev := h.opts("dev")
+	if _, err := provision.Plan(ctx, dev); err != nil {
+		t.Fatalf("provision plan dev: %v\n%s", err, h.out)
+	}
+	if err := provision.Apply(ctx, dev, provision.ApplyOptions{}); err != nil {
+		t.Fatalf("provision apply dev: %v\n%s", err, h.out)
+	}
+	devQueues := queueNames(t, h, "ticketly-dev-")
+	if len(devQueues) != 6 {
+		t.Fatalf("dev queues in moto: %v, want 3 queues and 3 DLQs", devQueues)
+	}
+	if err := provision.Destroy(ctx, dev); err != nil {
+		t.Fatalf("provision destroy dev: %v\n%s", err, h.out)
+	}
+	if q := queueNames(t, h, "ticketly-dev-"); len(q) != 0 {
+		t.Errorf("queues left after destroying dev: %v", q)
+	}
+	if q := queueNames(t, h, "ticketly-production-"); len(q) != 6 {
+		t.Errorf("production queues after destroying dev: %v, want all 6", q)
+	}
+	backups, _ := filepath.Glob(filepath.Join(h.dir, "..", "backups", "dev", "*"))
+	if len(backups) == 0 {
+		t.Error("destroy left no state backup")
+	}
+}
+
+func queueNames(t *testing.T, h *harness, prefix string) []string {
+	t.Helper()
+	out, err := sqs.NewFromConfig(h.aws).ListQueues(context.Background(), &sqs.ListQueuesInput{QueueNamePrefix: aws.String(prefix)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.QueueUrls
+}
+
+// importCertificate puts a self-signed certificate for host into moto's ACM
+// and returns its ARN (the ALB's HTTPS listener needs one that exists).
+func importCertificate(t *testing.T, cfg aws.Config, host string) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(90 * 24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := acm.NewFromConfig(cfg).ImportCertificate(context.Background(), &acm.ImportCertificateInput{
+		Certificate: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		PrivateKey:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}),
+	})
+	if err != nil {
+		t.Fatalf("importing a certificate into moto's ACM: %v", err)
+	}
+	return aws.ToString(out.CertificateArn)
+}
+
+// testKey is an OpenSSH public key for the key pair (its private half is
+// never needed: no test logs in to moto's instances).
+const testKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILWmcLnyUjnREe0m48kgllw8rbpSs+ckduVOUOOon8Aa vigil-test-only\n"
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// copyStack copies the stack without tests' Go files and terraform's
+// working data.
+func copyStack(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		r, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			if d.Name() == ".terraform" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, r), 0o755)
+		}
+		if d.Name() == ".terraform.lock.hcl" || strings.HasSuffix(d.Name(), ".go") || strings.HasSuffix(d.Name(), ".tfstate") {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, r), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
