@@ -47,7 +47,8 @@ type Target struct {
 	Namespace  string `yaml:"namespace"`
 
 	// rds: an account of the aws: section (and Region, above), and the DB
-	// instances to watch (default every instance). Automated snapshots are
+	// instances to watch (default every instance but Aurora cluster members,
+	// whose snapshots are the cluster's, and read replicas, which take none). Automated snapshots are
 	// expected daily; manual ones every ManualInterval, when set.
 	Instances      []string        `yaml:"instances"`
 	ManualInterval config.Duration `yaml:"manual_interval"`

@@ -67,8 +67,9 @@ func RDSAPIName(r *http.Request) string {
 	return "other"
 }
 
-// readRDS lists the instances (only those named, when any are) and every
-// automated and manual snapshot, each call over every page.
+// readRDS lists the instances (only those named, when any are; else every
+// one but Aurora cluster members and read replicas) and every automated and
+// manual snapshot, each call over every page.
 func readRDS(ctx context.Context, client RDSAPI, only []string) (RDSFound, error) {
 	byName := map[string]*RDSInstance{}
 	var found RDSFound
@@ -81,6 +82,13 @@ func readRDS(ctx context.Context, client RDSAPI, only []string) (RDSFound, error
 		for _, db := range out.DBInstances {
 			name := awssdk.ToString(db.DBInstanceIdentifier)
 			if len(only) > 0 && !slices.Contains(only, name) {
+				continue
+			}
+			// Unless named: an Aurora cluster's instance has no DB snapshots
+			// (Aurora snapshots the cluster), and a read replica takes none
+			// (PostgreSQL's cannot; its source's are the backups), so both
+			// would page BackupNeverSeen in production for good.
+			if len(only) == 0 && (db.DBClusterIdentifier != nil || db.ReadReplicaSourceDBInstanceIdentifier != nil) {
 				continue
 			}
 			found.Instances = append(found.Instances, RDSInstance{Name: name, RetentionDays: awssdk.ToInt32(db.BackupRetentionPeriod)})

@@ -8,6 +8,7 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -135,4 +136,41 @@ func TestRDSManualWithoutIntervalIsNeverLate(t *testing.T) {
 		assert.NotContains(t, out, absent+l("orders/manual"))
 		assert.Contains(t, out, absent+l("orders/automated"))
 	}
+}
+
+// rdsFleet is an account with a standalone instance, an Aurora cluster's
+// instance and a read replica, none with a snapshot.
+type rdsFleet struct{ sandboxRDS }
+
+func (rdsFleet) DescribeDBInstances(context.Context, *rds.DescribeDBInstancesInput, ...func(*rds.Options)) (*rds.DescribeDBInstancesOutput, error) {
+	return &rds.DescribeDBInstancesOutput{DBInstances: []rdstypes.DBInstance{
+		{DBInstanceIdentifier: awssdk.String("orders"), BackupRetentionPeriod: awssdk.Int32(7)},
+		{DBInstanceIdentifier: awssdk.String("aurora-1"), BackupRetentionPeriod: awssdk.Int32(7), DBClusterIdentifier: awssdk.String("aurora")},
+		{DBInstanceIdentifier: awssdk.String("orders-replica"), BackupRetentionPeriod: awssdk.Int32(0), ReadReplicaSourceDBInstanceIdentifier: awssdk.String("orders")},
+	}}, nil
+}
+
+func (rdsFleet) DescribeDBSnapshots(context.Context, *rds.DescribeDBSnapshotsInput, ...func(*rds.Options)) (*rds.DescribeDBSnapshotsOutput, error) {
+	return &rds.DescribeDBSnapshotsOutput{}, nil
+}
+
+// TestRDSSkipsAuroraMembersAndReplicasUnlessNamed: DescribeDBInstances
+// lists Aurora cluster instances (DescribeDBSnapshots never returns theirs)
+// and read replicas (retention 0, no snapshots); watched by default, each
+// was an "INSTANCE/automated" row with no backup, so BackupNeverSeen paged
+// for good. By default they are skipped; named in instances, they are read.
+func TestRDSSkipsAuroraMembersAndReplicasUnlessNamed(t *testing.T) {
+	names := func(f RDSFound) []string {
+		var n []string
+		for _, i := range f.Instances {
+			n = append(n, i.Name)
+		}
+		return n
+	}
+	f, err := readRDS(context.Background(), rdsFleet{}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"orders"}, names(f))
+	f, err = readRDS(context.Background(), rdsFleet{}, []string{"orders-replica", "aurora-1"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"aurora-1", "orders-replica"}, names(f))
 }
