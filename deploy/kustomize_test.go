@@ -338,10 +338,10 @@ func TestSecurityContextIsHardened(t *testing.T) {
 				want   any
 			}{
 				{pod, []string{"runAsNonRoot"}, true},
-				{pod, []string{"runAsUser"}, int64(65534)},
+				{pod, []string{"runAsUser"}, int64(65532)},
 				{pod, []string{"seccompProfile", "type"}, "RuntimeDefault"},
 				{c, []string{"runAsNonRoot"}, true},
-				{c, []string{"runAsUser"}, int64(65534)},
+				{c, []string{"runAsUser"}, int64(65532)},
 				{c, []string{"readOnlyRootFilesystem"}, true},
 				{c, []string{"allowPrivilegeEscalation"}, false},
 				{c, []string{"privileged"}, false},

@@ -198,17 +198,16 @@ func TestDefaults(t *testing.T) {
 	if jl, _, _ := unstructured.NestedString(sm.Object, "spec", "jobLabel"); jl != "app.kubernetes.io/name" {
 		t.Errorf("jobLabel = %q, want app.kubernetes.io/name (job=\"vigil\" is what VigilNotScraped selects)", jl)
 	}
-	// Hardening: the kustomize Deployment's security settings, apart from
-	// the user (the chart runs as the image's own, 65532).
-	for _, path := range [][]string{{"securityContext"}} {
-		g, _, _ := unstructured.NestedMap(c, path...)
-		w, _, _ := unstructured.NestedMap(container(t, base["Deployment"]), path...)
-		delete(g, "runAsUser")
-		delete(g, "runAsGroup")
-		delete(w, "runAsUser")
-		delete(w, "runAsGroup")
+	// Hardening: the kustomize Deployment's security settings, the user
+	// included (both run as the image's own, 65532), pod and container.
+	for what, pair := range map[string][2]map[string]any{
+		"container": {c, container(t, base["Deployment"])},
+		"pod":       {podSpec(t, find(t, objs, "Deployment", "vigil")), podSpec(t, base["Deployment"])},
+	} {
+		g, _, _ := unstructured.NestedMap(pair[0], "securityContext")
+		w, _, _ := unstructured.NestedMap(pair[1], "securityContext")
 		if !reflect.DeepEqual(g, w) {
-			t.Errorf("container securityContext differs from deploy/base/deployment.yaml:\n got %s\nwant %s", mustJSON(t, g), mustJSON(t, w))
+			t.Errorf("%s securityContext differs from deploy/base/deployment.yaml:\n got %s\nwant %s", what, mustJSON(t, g), mustJSON(t, w))
 		}
 	}
 }
@@ -397,6 +396,15 @@ func container(t testing.TB, dep *unstructured.Unstructured) map[string]any {
 		t.Fatalf("Deployment %s has %d containers, want 1", dep.GetName(), len(cs))
 	}
 	return cs[0].(map[string]any)
+}
+
+func podSpec(t testing.TB, dep *unstructured.Unstructured) map[string]any {
+	t.Helper()
+	spec, ok, _ := unstructured.NestedMap(dep.Object, "spec", "template", "spec")
+	if !ok {
+		t.Fatalf("Deployment %s has no pod spec", dep.GetName())
+	}
+	return spec
 }
 
 func endpoint(t testing.TB, sm *unstructured.Unstructured) map[string]any {
