@@ -61,6 +61,10 @@ scrape_configs:
 		"KubeWorkloadReplicasMismatch", "KubeHPAMaxedOut", "TerraformDriftDetected",
 		"BillingSpendOverNinetyPercentOfBudget",        // the sandbox AWS account is at 92 % of its budget
 		"BackupTooOld", "BackupFailed", "BackupShrunk", // terraform-state is 30 h old and shrank; Velero's volumes-6h ended PartiallyFailed
+		// The sandbox AWS account: the ingress ALB lost its web ACL, the
+		// orders queue's consumer stopped (7 dead letters, oldest message
+		// 20 min old and ageing), app-db has 6 % of its storage free.
+		"WAFDetached", "SQSDeadLetterQueueNotEmpty", "SQSOldestMessageTooOld", "RDSFreeStorageLow",
 	}
 	var firing map[string]bool
 	ok := assert.Eventually(t, func() bool {
