@@ -87,6 +87,14 @@ lint: tools-prometheus tools-lint
 	cd test/browser && $(GO) vet ./... && staticcheck ./...
 	cd test/helm && $(GO) vet ./... && staticcheck ./...
 	cd tools/image && $(GO) vet ./... && staticcheck ./...
+	@# The separate modules replace the main module with ../..: a dependency
+	@# the main module gains or moves leaves their go.mod/go.sum out of step
+	@# ("updates to go.mod needed"). Say so here, with the fix.
+	@for m in test/helm test/browser tools/image; do \
+		if ! diff=$$(cd $$m && $(GO) mod tidy -diff 2>&1); then \
+			echo "$$diff"; echo "$$m/go.mod or go.sum is out of step with its imports or the main module's dependencies: run (cd $$m && go mod tidy) and commit $$m/go.mod and $$m/go.sum"; exit 1; \
+		fi; \
+	done
 	$(GO) run ./internal/vulnscan -db $(TOOLS_DIR)/vulndb ./...
 	promtool check rules alerts/*.yml
 	promtool3 check rules alerts/*.yml
