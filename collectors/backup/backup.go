@@ -39,6 +39,7 @@ import (
 	ionoscloud "github.com/ionos-cloud/sdk-go/v6"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/vigil-monitoring/vigil/internal/aws"
 	"github.com/vigil-monitoring/vigil/internal/exposition"
 	"github.com/vigil-monitoring/vigil/internal/metricdoc"
 	"github.com/vigil-monitoring/vigil/internal/source"
@@ -279,7 +280,7 @@ func listS3(ctx context.Context, client S3Lister, bucket, prefix string) (Found,
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			return Found{}, fmt.Errorf("s3://%s/%s: ListObjectsV2: %w", bucket, prefix, err)
+			return Found{}, aws.SDKError(ctx, fmt.Sprintf("s3:ListObjectsV2 s3://%s/%s", bucket, prefix), err)
 		}
 		for _, o := range out.Contents {
 			if o.LastModified == nil {

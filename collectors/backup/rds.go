@@ -2,7 +2,6 @@ package backup
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -11,6 +10,8 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+
+	"github.com/vigil-monitoring/vigil/internal/aws"
 )
 
 // RDSAPI is what an rds target asks of RDS; *rds.Client is one. Both
@@ -77,7 +78,7 @@ func readRDS(ctx context.Context, client RDSAPI, only []string) (RDSFound, error
 	for pi.HasMorePages() {
 		out, err := pi.NextPage(ctx)
 		if err != nil {
-			return RDSFound{}, fmt.Errorf("rds DescribeDBInstances: %w", err)
+			return RDSFound{}, aws.SDKError(ctx, "rds:DescribeDBInstances", err)
 		}
 		for _, db := range out.DBInstances {
 			name := awssdk.ToString(db.DBInstanceIdentifier)
@@ -101,7 +102,7 @@ func readRDS(ctx context.Context, client RDSAPI, only []string) (RDSFound, error
 	for ps.HasMorePages() {
 		out, err := ps.NextPage(ctx)
 		if err != nil {
-			return RDSFound{}, fmt.Errorf("rds DescribeDBSnapshots: %w", err)
+			return RDSFound{}, aws.SDKError(ctx, "rds:DescribeDBSnapshots", err)
 		}
 		for _, s := range out.DBSnapshots {
 			inst := byName[awssdk.ToString(s.DBInstanceIdentifier)]
