@@ -24,16 +24,16 @@ var scrape = strings.NewReplacer("NOW-1H", unixAt(-time.Hour), "NOW-30H", unixAt
 	"NOW-2H", unixAt(-2*time.Hour), "NOW+2D", unixAt(48*time.Hour), "NOW-1D", unixAt(-24*time.Hour),
 	"NOW+90D", unixAt(90*24*time.Hour), "NOW-5S", unixAt(-5*time.Second)).Replace(`# HELP vigil_source_up 1 when up.
 # TYPE vigil_source_up gauge
-vigil_source_up{environment="staging",source="billing_aws"} 0
+vigil_source_up{environment="staging",source="billing_aws_cost_main"} 0
 vigil_source_up{environment="staging",source="textfile"} 1
 # HELP vigil_source_info Criticality.
 # TYPE vigil_source_info gauge
-vigil_source_info{environment="staging",source="billing_aws",criticality="page"} 1
+vigil_source_info{environment="staging",source="billing_aws_cost_main",criticality="page"} 1
 vigil_source_info{environment="staging",source="textfile",criticality="ticket"} 1
 # HELP vigil_source_api_requests_total Requests.
 # TYPE vigil_source_api_requests_total counter
-vigil_source_api_requests_total{environment="staging",source="billing_aws",api="GetCostAndUsage"} 7
-vigil_source_api_requests_total{environment="staging",source="billing_aws",api="DescribeBudgets"} 4
+vigil_source_api_requests_total{environment="staging",source="billing_aws_cost_main",api="GetCostAndUsage"} 7
+vigil_source_api_requests_total{environment="staging",source="billing_aws_cost_main",api="DescribeBudgets"} 4
 vigil_source_api_requests_total{environment="staging",source="kubernetes-informers",api="list pods"} 1
 vigil_source_api_requests_total{environment="staging",source="kubernetes-informers",api="watch pods"} 3
 # HELP vigil_cluster_pod_info Pods.
@@ -99,7 +99,8 @@ func unixAt(d time.Duration) string { return strconv.FormatInt(now.Add(d).Unix()
 
 var statuses = []source.Status{
 	{Name: "textfile", Attempted: true, Up: true, LastSuccess: now.Add(-20 * time.Second), NextRefresh: now.Add(10 * time.Second)},
-	{Name: "billing_aws", Attempted: true, LastSuccess: now.Add(-3 * time.Hour), LastReason: "auth", NextRefresh: now.Add(90 * time.Second)},
+	{Name: "billing_aws_cost_main", Attempted: true, LastSuccess: now.Add(-3 * time.Hour), LastReason: "auth", NextRefresh: now.Add(90 * time.Second)},
+	{Name: "billing_ionos", Attempted: true, Up: true, LastSuccess: now.Add(-2 * time.Hour), NextRefresh: now.Add(time.Hour)},
 	{Name: "kubernetes-metrics", NextRefresh: time.Time{}},
 }
 
@@ -158,8 +159,9 @@ func TestPageShowsEverySection(t *testing.T) {
 
 	// Failing first, its reason shown, its requests summed over APIs.
 	assert.Equal(t, []string{
-		"down | billing_aws | 3h 0m | auth | in 1m | 11 | page",
+		"down | billing_aws_cost_main | 3h 0m | auth | in 1m | 11 | page",
 		"starting | kubernetes-metrics | never | | now | 0 |",
+		"up | billing_ionos | 2h 0m | | in 1h 0m | 0 |",
 		"watching | kubernetes-informers | live | | watch | 4 |",
 		"up | textfile | 20s | | in 10s | 0 | ticket",
 	}, rows(t, page, "sources"))
@@ -183,10 +185,12 @@ func TestPageShowsEverySection(t *testing.T) {
 		"fresh | velero | s3 | 1h 0m old | 1h 30m | 0",
 	}, rows(t, page, "backups"))
 
-	// Summed over accounts and services; currencies never mixed.
+	// Summed over accounts and services; currencies never mixed; the age
+	// of the figures, and a down billing source said (its figures are the
+	// last good ones).
 	assert.Equal(t, []string{
-		"92 % | aws | 276.00 | 360.00 | 300.00 | USD",
-		"10 % | ionos | 10.00 | | 100.00 | EUR",
+		"92 % | aws | 276.00 | 360.00 | 300.00 | USD | 3h 0m (source down)",
+		"10 % | ionos | 10.00 | | 100.00 | EUR | 2h 0m",
 	}, rows(t, page, "spend"))
 }
 
@@ -213,7 +217,7 @@ func TestSummaryCountsTheRedRows(t *testing.T) {
 
 func TestRowsCarryTheirState(t *testing.T) {
 	_, page := serve(t, scrape, "/")
-	assert.Contains(t, page, `<tr class="bad"><td><span class="badge">down</span></td><td>billing_aws</td>`)
+	assert.Contains(t, page, `<tr class="bad"><td><span class="badge">down</span></td><td>billing_aws_cost_main</td>`)
 	assert.Contains(t, page, `<tr class="bad"><td><span class="badge">92 %</span>`, "90 % of budget and over is bad")
 	assert.Contains(t, page, `<tr class="bad"><td class="why when">in 2d 0h</td>`, "inside the 7-day page threshold")
 }
@@ -247,4 +251,21 @@ func TestTheFilterKeepsOnlyWantedFamilies(t *testing.T) {
 	assert.NotContains(t, out, "vigil_cluster_pod_info")
 	assert.Contains(t, out, "# TYPE vigil_budget_amount gauge\n")
 	assert.Equal(t, strings.Count(scrape, "\n")-3, strings.Count(out, "\n"))
+}
+
+// Spend read by a billing source that now fails is the last good figure,
+// not this hour's: the row says so and is not green, whatever its percent.
+func TestSpendOfADownSourceIsNotShownAsFresh(t *testing.T) {
+	down := []source.Status{{Name: "billing_ionos", Attempted: true, LastSuccess: now.Add(-26 * time.Hour), LastReason: "auth"}}
+	fams, err := (Options{Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(scrape))
+	}), MetricsPath: "/metrics"}).scrape(t.Context())
+	require.NoError(t, err)
+	v := build(fams, down, now, nil)
+	require.Len(t, v.Spend, 2)
+	ionos := v.Spend[1]
+	assert.Equal(t, "ionos", ionos.Provider)
+	assert.Equal(t, "26h 0m (source down)", ionos.Age)
+	assert.Equal(t, Warn, ionos.State, "10 % of budget, but from a source down for a day")
+	assert.Equal(t, "", v.Spend[0].Age, "no aws billing source: no age claimed")
 }

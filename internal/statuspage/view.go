@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -109,7 +110,7 @@ func build(fams map[string]*dto.MetricFamily, statuses []source.Status, now time
 	expiring := expiryRows(fams, now)
 	v.Expiring, v.ExpiringAll = expiring[:min(len(expiring), maxExpiring)], len(expiring)
 	v.Backups = backupRows(fams, now)
-	v.Spend = spendRows(fams)
+	v.Spend = spendRows(fams, statuses, now)
 	v.Problems = problems(v, expiring)
 	return v
 }
@@ -398,10 +399,59 @@ type SpendRow struct {
 	Forecast           string // "" without a forecast
 	Budget             string // "" without a budget
 	Percent            string // month to date of budget
-	State              State
+	// Age is that of the provider's oldest billing data, with "(source
+	// down)" while one of its billing sources fails: the figures are then
+	// the last good ones, not this hour's. "" when no source is known.
+	Age   string
+	State State
 }
 
-func spendRows(fams map[string]*dto.MetricFamily) []SpendRow {
+// billingSource says whether a refresh source reads the given provider's
+// spend (collectors/billing: billing_aws_cost_<account>, billing_ionos; not
+// the AWS Budgets or IONOS estimate sources, which feed other families).
+func billingSource(name, provider string) bool {
+	switch provider {
+	case "aws":
+		return strings.HasPrefix(name, "billing_aws_cost_")
+	case "ionos":
+		return name == "billing_ionos"
+	}
+	return false
+}
+
+// spendAge is the age of the provider's oldest billing data and whether one
+// of its sources is down (or has never succeeded).
+func spendAge(provider string, statuses []source.Status, now time.Time) (string, bool) {
+	var oldest time.Time
+	found, down, never := false, false, false
+	for _, st := range statuses {
+		if !billingSource(st.Name, provider) {
+			continue
+		}
+		found = true
+		if st.Attempted && !st.Up {
+			down = true
+		}
+		if st.LastSuccess.IsZero() {
+			never = true
+		} else if oldest.IsZero() || st.LastSuccess.Before(oldest) {
+			oldest = st.LastSuccess
+		}
+	}
+	if !found {
+		return "", false
+	}
+	a := "never"
+	if !oldest.IsZero() && !never {
+		a = age(now.Sub(oldest))
+	}
+	if down {
+		a += " (source down)"
+	}
+	return a, down
+}
+
+func spendRows(fams map[string]*dto.MetricFamily, statuses []source.Status, now time.Time) []SpendRow {
 	labels := []string{"provider", "currency"}
 	mtd := byKey(fams, "vigil_billing_cost_month_to_date", labels...)
 	forecast := byKey(fams, "vigil_billing_forecast_month_end", labels...)
@@ -427,6 +477,11 @@ func spendRows(fams map[string]*dto.MetricFamily) []SpendRow {
 			case pct >= 50 || forecast[k] > b:
 				r.State = Warn
 			}
+		}
+		var down bool
+		r.Age, down = spendAge(r.Provider, statuses, now)
+		if down && r.State == OK {
+			r.State = Warn // the last good figures, not this hour's
 		}
 		delete(mtd, k)
 		rows = append(rows, r)
