@@ -269,3 +269,20 @@ func TestSpendOfADownSourceIsNotShownAsFresh(t *testing.T) {
 	assert.Equal(t, Warn, ionos.State, "10 % of budget, but from a source down for a day")
 	assert.Equal(t, "", v.Spend[0].Age, "no aws billing source: no age claimed")
 }
+
+// A budget in a currency its provider reports no spend in (AWS bills in USD,
+// the budget says EUR) is shown, not dropped: the page would otherwise look
+// as if no budget were configured, and the budget alerts, which join on the
+// currency, never fire for it.
+func TestABudgetWithoutSpendInItsCurrencyIsShown(t *testing.T) {
+	body := scrape + "vigil_budget_amount{environment=\"staging\",provider=\"aws\",currency=\"EUR\"} 250\n" +
+		"vigil_budget_amount{environment=\"staging\",provider=\"other\",currency=\"EUR\"} 50\n"
+	_, page := serve(t, body, "/") // the scrape ends with vigil_budget_amount: these join it
+	assert.Equal(t, []string{
+		"no spend in EUR | aws | none | | 250.00 | EUR | 3h 0m (source down)",
+		"92 % | aws | 276.00 | 360.00 | 300.00 | USD | 3h 0m (source down)",
+		"10 % | ionos | 10.00 | | 100.00 | EUR | 2h 0m",
+		"no spend read | other | none | | 50.00 | EUR |",
+	}, rows(t, page, "spend"))
+	assert.Contains(t, page, `<tr class="warn"><td><span class="badge">no spend in EUR</span>`)
+}

@@ -486,6 +486,30 @@ func spendRows(fams map[string]*dto.MetricFamily, statuses []source.Status, now 
 		delete(mtd, k)
 		rows = append(rows, r)
 	}
+	// A budget no spend of its provider and currency meets would otherwise
+	// vanish from the page (the budget alerts join on currency and never
+	// fire for it): shown, as a currency mismatch (warn) when the provider
+	// reports spend in another currency, as waiting when it reports none yet.
+	spent := map[string]bool{}
+	for _, s := range samples(fams, "vigil_billing_cost_month_to_date") {
+		spent[s.labels["provider"]] = true
+		delete(budget, key(s.labels, labels...))
+	}
+	for _, s := range samples(fams, "vigil_budget_amount") {
+		k := key(s.labels, labels...)
+		b, ok := budget[k]
+		if !ok {
+			continue
+		}
+		delete(budget, k)
+		r := SpendRow{Provider: s.labels["provider"], Currency: s.labels["currency"], MonthToDate: "none",
+			Budget: money(b), Percent: "no spend read", State: Waiting}
+		if spent[r.Provider] {
+			r.Percent, r.State = "no spend in "+r.Currency, Warn
+		}
+		r.Age, _ = spendAge(r.Provider, statuses, now)
+		rows = append(rows, r)
+	}
 	slices.SortFunc(rows, func(a, b SpendRow) int {
 		return cmp.Or(cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.Currency, b.Currency))
 	})
