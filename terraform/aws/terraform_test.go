@@ -230,9 +230,21 @@ func terraformEnv(t *testing.T, mirror string) []string {
 	return append(env,
 		"TF_CLI_CONFIG_FILE="+testenv.TerraformRC(t, mirror),
 		"TF_IN_AUTOMATION=1", "TF_INPUT=0", "CHECKPOINT_DISABLE=1",
+		// One copy of the 900 MB provider for every module's init, linked.
+		"TF_PLUGIN_CACHE_DIR="+pluginCache(t),
 		// No shared AWS files of the machine's user.
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
 	)
+}
+
+// pluginCache is a provider cache shared by the test's inits.
+func pluginCache(t *testing.T) string {
+	t.Helper()
+	d := filepath.Join(t.TempDir(), "plugins")
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 // copyStack copies terraform/aws into a temporary directory, so that

@@ -83,6 +83,9 @@ func newHarness(t *testing.T) *harness {
 	h.moto = testenv.Moto(t)
 	root := t.TempDir()
 	h.dir = filepath.Join(root, "aws")
+	if err := os.MkdirAll(filepath.Join(root, "plugins"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	copyStack(t, filepath.Join(testenv.RepoRoot(), "terraform", "aws"), h.dir)
 	write(t, filepath.Join(h.dir, "moto_override.tf"), testenv.AWSProviderOverride(h.moto))
 	h.environ = []string{
@@ -90,6 +93,8 @@ func newHarness(t *testing.T) *harness {
 		"HOME=" + root,
 		"TF_CLI_CONFIG_FILE=" + testenv.TerraformRC(t, mirror),
 		"CHECKPOINT_DISABLE=1",
+		// production and dev each init: one copy of the 900 MB provider.
+		"TF_PLUGIN_CACHE_DIR=" + filepath.Join(root, "plugins"),
 		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
 		// provision check's own SDK calls go to moto too.
