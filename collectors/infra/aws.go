@@ -58,7 +58,8 @@ type AWSTarget struct {
 	Select AWSAccount
 	// Config returns the account's SDK config for Region sending through rt.
 	Config func(rt http.RoundTripper) awssdk.Config
-	// Key identifies credentials and endpoint (a provider fingerprint).
+	// Key identifies credentials and endpoint (the account's own
+	// fingerprint, so another account's change does not reread this one).
 	Key string
 	// AccountID returns the 12-digit account ID (the aws provider's one
 	// cached sts:GetCallerIdentity per account); nil exports none.

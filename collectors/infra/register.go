@@ -156,7 +156,7 @@ func awsTargets(s *Section, deps *collector.Deps) ([]AWSTarget, error) {
 				return nil, fmt.Errorf("aws.accounts[%d]: account %q and region %s are listed twice (an empty region is the account's first); merge the entries", i, a.Account, region)
 			}
 		}
-		out = append(out, AWSTarget{Name: a.Account, Region: region, Select: a, Key: p.Fingerprint(),
+		out = append(out, AWSTarget{Name: a.Account, Region: region, Select: a, Key: acct.Fingerprint(),
 			Config:    func(rt http.RoundTripper) awssdk.Config { return acct.Config(region, rt) },
 			AccountID: acct.ID})
 	}
