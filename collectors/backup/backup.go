@@ -215,7 +215,7 @@ func New(cfg Config, group *source.Group, logger *slog.Logger) *Collector {
 		case KindIONOS:
 			var client *ionoscloud.APIClient
 			t.src = source.Add(group, opts, func(ctx context.Context) (Found, error) { return readIONOS(ctx, client, tc.Glob) })
-			client = tc.IONOS(t.src.Transport(nil, func(*http.Request) string { return "GET /snapshots" }))
+			client = tc.IONOS(limitAnswers{next: t.src.Transport(nil, func(*http.Request) string { return "GET /snapshots" }), limit: maxIONOSAnswer})
 		case KindS3:
 			var client S3Lister
 			t.src = source.Add(group, opts, func(ctx context.Context) (Found, error) {

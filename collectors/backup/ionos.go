@@ -3,6 +3,9 @@ package backup
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
 	"path"
 	"slices"
 	"time"
@@ -63,4 +66,49 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// maxIONOSAnswer bounds the one unpaged /snapshots answer the SDK reads
+// into memory (about 1.5 KB a snapshot at depth 1: 64 MiB is some 40,000
+// snapshots). A larger answer, from a broken or hostile endpoint, fails
+// the refresh as decode instead of growing the heap without bound.
+var maxIONOSAnswer int64 = 64 << 20
+
+// limitAnswers caps every answer body read through next at limit bytes.
+type limitAnswers struct {
+	next  http.RoundTripper
+	limit int64
+}
+
+func (t limitAnswers) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(r)
+	if err == nil && resp.Body != nil {
+		resp.Body = &limitedBody{ReadCloser: resp.Body, left: t.limit, limit: t.limit}
+	}
+	return resp, err
+}
+
+type limitedBody struct {
+	io.ReadCloser
+	left, limit int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if b.left <= 0 {
+		// At the limit: an answer of exactly limit bytes ends here.
+		var one [1]byte
+		if n, err := b.ReadCloser.Read(one[:]); n == 0 && err != nil {
+			return 0, err
+		}
+		return 0, &source.DecodeError{Err: fmt.Errorf("IONOS Cloud API GET /snapshots: the answer is larger than %d bytes", b.limit)}
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
 }

@@ -1,9 +1,11 @@
 package backup
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,4 +84,38 @@ func TestIONOSSnapshotsFromTheEmulator(t *testing.T) {
 	st := g.Statuses()[0]
 	assert.False(t, st.Up)
 	assert.Equal(t, source.ReasonAuth, st.LastReason)
+}
+
+// TestIONOSAnswerIsBounded: /snapshots is one unpaged answer the SDK reads
+// whole; one larger than the bound fails the refresh as decode instead of
+// filling the heap (the bound lowered to 1 KiB here, under the emulator's
+// answer), and an answer within it still reads.
+func TestIONOSAnswerIsBounded(t *testing.T) {
+	w := ionoscloud.Realistic()
+	w.Snapshots = ionoscloud.SandboxSnapshots(time.Now()) // more than 1 KiB of JSON
+	srv := ionoscloud.Start(w, ionoscloud.WithToken("tok"))
+	t.Cleanup(srv.Close)
+	prov := ionosProvider(t, srv)
+	old := maxIONOSAnswer
+	t.Cleanup(func() { maxIONOSAnswer = old })
+	maxIONOSAnswer = 1 << 10
+	_, g, _ := start(t, Config{Environment: "production", Targets: []TargetConfig{ionosTarget("db-volume", "db-nightly-*", prov, 24*time.Hour)}})
+	st := g.Statuses()[0]
+	assert.False(t, st.Up)
+	assert.Equal(t, source.ReasonDecode, st.LastReason)
+
+	maxIONOSAnswer = old
+	_, g, _ = start(t, Config{Environment: "production", Targets: []TargetConfig{ionosTarget("db-volume", "db-nightly-*", prov, 24*time.Hour)}})
+	assert.True(t, g.Statuses()[0].Up)
+}
+
+// TestLimitedBodyExactlyAtTheBound: an answer of exactly the bound reads
+// whole; one byte more is a decode error.
+func TestLimitedBodyExactlyAtTheBound(t *testing.T) {
+	read := func(body string) error {
+		_, err := io.ReadAll(&limitedBody{ReadCloser: io.NopCloser(strings.NewReader(body)), left: 4, limit: 4})
+		return err
+	}
+	assert.NoError(t, read("abcd"))
+	assert.Equal(t, source.ReasonDecode, source.Classify(read("abcde")))
 }
