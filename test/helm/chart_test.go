@@ -428,3 +428,47 @@ func mustJSON(t testing.TB, v any) string {
 	}
 	return string(j)
 }
+
+// Every collector on its own (with the providers ionos and aws it may read
+// through) renders a vigil.yml Vigil accepts and lints clean: a template
+// that only works with its neighbours on (RBAC, volumes, env) shows here.
+func TestEachCollectorAlone(t *testing.T) {
+	all, err := chartutil.ReadValuesFile(allValues)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := all.AsMap()["config"].(map[string]any)
+	providers := map[string]bool{"environment": true, "ionos": true, "aws": true}
+	for only := range cfg {
+		if providers[only] {
+			continue
+		}
+		t.Run(only, func(t *testing.T) {
+			// As -f all-collectors.yaml --set config.<other>=null: null
+			// removes a section the chart's values.yaml has on by default
+			// (kubernetes).
+			vals, err := chartutil.ReadValuesFile(allValues)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k := range cfg {
+				if !providers[k] && k != only {
+					vals["config"].(map[string]any)[k] = nil
+				}
+			}
+			out, err := renderErr(nil, vals.AsMap())
+			if err != nil {
+				t.Fatalf("rendering with only %s on: %v", only, err)
+			}
+			c := parseConfig(t, objects(t, out))
+			if !c.Has(only) {
+				t.Errorf("section %s is not in the rendered vigil.yml", only)
+			}
+			for k := range cfg {
+				if !providers[k] && k != only && c.Has(k) {
+					t.Errorf("section %s is rendered although only %s is on", k, only)
+				}
+			}
+		})
+	}
+}
