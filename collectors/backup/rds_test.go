@@ -140,7 +140,7 @@ func TestRDSManualWithoutIntervalIsNeverLate(t *testing.T) {
 
 // rdsFleet is an account with a standalone instance, an Aurora cluster's
 // instance and a read replica, none with a snapshot.
-type rdsFleet struct{ sandboxRDS }
+type rdsFleet struct{}
 
 func (rdsFleet) DescribeDBInstances(context.Context, *rds.DescribeDBInstancesInput, ...func(*rds.Options)) (*rds.DescribeDBInstancesOutput, error) {
 	return &rds.DescribeDBInstancesOutput{DBInstances: []rdstypes.DBInstance{
