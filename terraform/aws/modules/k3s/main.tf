@@ -19,7 +19,9 @@ resource "terraform_data" "join_token" {
 }
 
 locals {
-  token = terraform_data.join_token.output
+  # sensitive() again: a computed attribute does not always carry its
+  # input's mark, and the token must never reach a plan's output.
+  token = sensitive(terraform_data.join_token.output)
   # IMDSv2 only, one hop: a pod (one hop further) cannot read the node
   # role's credentials or the join token in user data.
   metadata = {
