@@ -255,6 +255,18 @@ install_aws_provider() {
 	if [ -x "$dir/$rel/$bin" ]; then
 		return 0
 	fi
+	# Two runs at once (make test in two clones, or a test beside make tools)
+	# would each wipe the other's half-built mirror: the second waits for the
+	# first, then finds the provider built.
+	mkdir -p "$TOOLS_DIR"
+	exec 9>"$dir.lock"
+	if ! flock -n 9; then
+		log "another run is building hashicorp/aws; waiting for it"
+		flock 9
+	fi
+	if [ -x "$dir/$rel/$bin" ]; then
+		return 0
+	fi
 	log "building hashicorp/aws $AWS_PROVIDER_VERSION ($AWS_PROVIDER_MODULE_VERSION) into $dir (about 30 min and 9.3 GB cold on 2 cores)"
 	local tmp="$dir.tmp"
 	rm -rf "$tmp"
