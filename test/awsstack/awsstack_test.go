@@ -45,6 +45,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/aws-sdk-go-v2/service/wafv2"
@@ -101,7 +102,36 @@ func newHarness(t *testing.T) *harness {
 		"AWS_ENDPOINT_URL=" + h.moto,
 	}
 	h.aws = aws.Config{Region: region, BaseEndpoint: aws.String(h.moto), Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
+	h.remoteState()
 	return h
+}
+
+// remoteState enables the stack's S3 backend as its README says
+// (backend_s3.tf.example copied to backend_s3.tf), with the state bucket in
+// moto: every environment's state and S3 lock file live there, as they
+// would in AWS. Only the endpoint is added to the shipped .s3.tfbackend files.
+func (h *harness) remoteState() {
+	h.t.Helper()
+	example, err := os.ReadFile(filepath.Join(h.dir, "backend_s3.tf.example"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	write(h.t, filepath.Join(h.dir, "backend_s3.tf"), string(example))
+	for _, env := range []string{"dev", "production"} {
+		f := filepath.Join(h.dir, "environments", env+".s3.tfbackend")
+		b, err := os.ReadFile(f)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		write(h.t, f, string(b)+fmt.Sprintf("\nendpoints = { s3 = %q }\nuse_path_style = true\nskip_credentials_validation = true\nskip_requesting_account_id = true\n", h.moto))
+	}
+	_, err = s3.NewFromConfig(h.aws, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(context.Background(), &s3.CreateBucketInput{
+		Bucket:                    aws.String("ticketly-terraform-state"),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(region)},
+	})
+	if err != nil {
+		h.t.Fatalf("creating the state bucket in moto: %v", err)
+	}
 }
 
 func (h *harness) opts(env string) provision.Options {
@@ -180,6 +210,9 @@ func TestProductionStackAgainstMoto(t *testing.T) {
 		t.Fatal("the K3s join token reached provision's output")
 	}
 	outs := h.outputs("production")
+	if keys := stateKeys(t, h); !slices.Contains(keys, "env:/production/aws/production/terraform.tfstate") {
+		t.Fatalf("the state bucket holds %v, want production's state in its workspace's key", keys)
+	}
 
 	t.Run("moto_holds_what_the_outputs_name", func(t *testing.T) { checkResources(t, h, outs) })
 	t.Run("provision_check", func(t *testing.T) { checkVerb(t, h) })
@@ -530,6 +563,19 @@ func devDestroy(t *testing.T, h *harness, ctx context.Context) {
 	if len(backups) == 0 {
 		t.Error("destroy left no state backup")
 	}
+}
+
+func stateKeys(t *testing.T, h *harness) []string {
+	t.Helper()
+	out, err := s3.NewFromConfig(h.aws, func(o *s3.Options) { o.UsePathStyle = true }).ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("ticketly-terraform-state")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range out.Contents {
+		keys = append(keys, aws.ToString(o.Key))
+	}
+	return keys
 }
 
 func queueNames(t *testing.T, h *harness, prefix string) []string {
