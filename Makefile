@@ -31,8 +31,8 @@ build:
 ## with go-containerregistry: static binaries, CA certificates, non-root user
 ## 65532. Writes bin/vigil-image.oci.tar (an OCI layout) and prints its digest.
 image:
-	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS) -s -w' -o $(BIN)/image/vigil-exporter ./cmd/exporter
-	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS) -s -w' -o $(BIN)/image/provision ./cmd/provision
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS) -s -w' -o $(BIN)/image/vigil-exporter ./cmd/exporter
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS) -s -w' -o $(BIN)/image/provision ./cmd/provision
 	cd tools/image && $(GO) run . -bin ../../$(BIN)/image -out ../../$(BIN)/vigil-image.oci.tar \
 		-version $(VERSION) -revision $$(git rev-parse HEAD 2>/dev/null)
 

@@ -3,6 +3,7 @@ package main
 import (
 	"archive/tar"
 	"bytes"
+	"debug/buildinfo"
 	"debug/elf"
 	"errors"
 	"fmt"
@@ -171,6 +172,22 @@ func staticBinary(path string) ([]byte, error) {
 		if p.Type == elf.PT_INTERP {
 			return nil, fmt.Errorf("%s is dynamically linked: build it with CGO_ENABLED=0, the image has no libc", path)
 		}
+	}
+	// Without -trimpath the binary holds the builder's checkout and module
+	// cache paths: the image's digest then depends on where the clone is,
+	// and the image tells anyone who pulls it the builder's directories.
+	bi, err := buildinfo.Read(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a Go binary with build information: %w", path, err)
+	}
+	trimmed := false
+	for _, s := range bi.Settings {
+		if s.Key == "-trimpath" && s.Value == "true" {
+			trimmed = true
+		}
+	}
+	if !trimmed {
+		return nil, fmt.Errorf("%s was built without -trimpath: it holds the build machine's paths, so the image would not be reproducible from another checkout (make image builds with -trimpath)", path)
 	}
 	return data, nil
 }

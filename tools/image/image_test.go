@@ -28,7 +28,7 @@ func buildBinaries(t *testing.T) string {
 	}
 	dir := t.TempDir()
 	for name, pkg := range map[string]string{"vigil-exporter": "./cmd/exporter", "provision": "./cmd/provision"} {
-		cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", filepath.Join(dir, name), pkg)
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, name), pkg)
 		cmd.Dir = filepath.Join("..", "..")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -238,4 +238,38 @@ func userID(t *testing.T, user string) int {
 		t.Fatalf("user %q is not numeric: runAsNonRoot cannot verify a user name", user)
 	}
 	return uid
+}
+
+// A binary built without -trimpath is refused: it holds the builder's paths
+// (the checkout, the module cache), so the digest would depend on where the
+// clone is and the image would carry the build machine's directories.
+func TestRefusesUntrimmedBinaries(t *testing.T) {
+	bin := buildBinaries(t)
+	dir := t.TempDir()
+	for _, name := range Binaries {
+		cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", filepath.Join(dir, name), "./cmd/provision")
+		cmd.Dir = filepath.Join("..", "..")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, out)
+		}
+	}
+	_, err := Build(Options{BinDir: dir, CACerts: caFile, Out: filepath.Join(dir, "out.tar")})
+	if err == nil || !strings.Contains(err.Error(), "-trimpath") {
+		t.Errorf("error = %v, want a refusal naming -trimpath", err)
+	}
+	// And the image's own binaries name no directory of the build machine.
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range Binaries {
+		data, err := os.ReadFile(filepath.Join(bin, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(data), root+"/") {
+			t.Errorf("%s holds the checkout's path %s", name, root)
+		}
+	}
 }
