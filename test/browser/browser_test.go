@@ -238,9 +238,9 @@ func alertStates(ctx context.Context, url string) (map[string][]string, error) {
 }
 
 type demoRun struct {
-	cmd                  *exec.Cmd
-	out                  *syncBuffer
-	statusURL, alertsURL string
+	cmd                                   *exec.Cmd
+	out                                   *syncBuffer
+	statusURL, alertsURL, alertmanagerURL string
 }
 
 var urlRE = regexp.MustCompile(`(?m)^\s+(Vigil status page|Prometheus alerts|Alertmanager):\s+(\S+)`)
@@ -275,10 +275,13 @@ func startDemo(t *testing.T) *demoRun {
 			d.statusURL = m[2]
 		case "Prometheus alerts":
 			d.alertsURL = m[2]
+		case "Alertmanager":
+			d.alertmanagerURL = m[2]
 		}
 	}
 	require.NotEmpty(t, d.statusURL, out.String())
 	require.NotEmpty(t, d.alertsURL, out.String())
+	require.NotEmpty(t, d.alertmanagerURL, out.String())
 	return d
 }
 
@@ -299,7 +302,8 @@ func (d *demoRun) interrupt(t *testing.T) {
 	require.NotNil(t, m, "the demo did not say it cleaned up:\n%s", d.out.String())
 	_, err := os.Stat(m[1])
 	assert.True(t, os.IsNotExist(err), "the demo's temporary directory %s is still there", m[1])
-	for _, u := range []string{d.statusURL, d.alertsURL} {
+	// All three: Vigil, Prometheus and Alertmanager.
+	for _, u := range []string{d.statusURL, d.alertsURL, d.alertmanagerURL} {
 		host := strings.Split(strings.TrimPrefix(u, "http://"), "/")[0]
 		c, err := net.DialTimeout("tcp", host, time.Second)
 		if err == nil {
