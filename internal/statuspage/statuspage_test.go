@@ -286,3 +286,21 @@ func TestABudgetWithoutSpendInItsCurrencyIsShown(t *testing.T) {
 	}, rows(t, page, "spend"))
 	assert.Contains(t, page, `<tr class="warn"><td><span class="badge">no spend in EUR</span>`)
 }
+
+// A probe whose refresh source fails (stuck, timed out) shows its last run:
+// an old success is not green, and the row says the source is down.
+func TestProbeOfADownSourceIsNotShownAsFresh(t *testing.T) {
+	fams, err := (Options{Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(scrape))
+	}), MetricsPath: "/metrics"}).scrape(t.Context())
+	require.NoError(t, err)
+	down := []source.Status{{Name: "access/reg.example.com", Attempted: true, LastSuccess: now.Add(-time.Hour), LastReason: "stuck"}}
+	v := build(fams, down, now, nil)
+	require.Len(t, v.Probes, 2)
+	reg := v.Probes[1]
+	assert.Equal(t, "registry", reg.Probe)
+	assert.Equal(t, Warn, reg.State, "its last run succeeded, an hour ago; the source is stuck")
+	assert.Contains(t, reg.Age, "(source down)")
+	assert.Equal(t, Bad, v.Probes[0].State, "a failed probe stays bad")
+	assert.NotContains(t, v.Probes[0].Age, "source down", "its source is not down")
+}

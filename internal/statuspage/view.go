@@ -106,7 +106,7 @@ func build(fams map[string]*dto.MetricFamily, statuses []source.Status, now time
 		break
 	}
 	v.Sources = sourceRows(fams, statuses, now)
-	v.Probes = probeRows(fams, now)
+	v.Probes = probeRows(fams, statuses, now)
 	expiring := expiryRows(fams, now)
 	v.Expiring, v.ExpiringAll = expiring[:min(len(expiring), maxExpiring)], len(expiring)
 	v.Backups = backupRows(fams, now)
@@ -260,7 +260,16 @@ type ProbeRow struct {
 	Age                 string // since the run finished
 }
 
-func probeRows(fams map[string]*dto.MetricFamily, now time.Time) []ProbeRow {
+func probeRows(fams map[string]*dto.MetricFamily, statuses []source.Status, now time.Time) []ProbeRow {
+	// Probes run in one refresh source per target (collectors/access,
+	// "access/<target>"); while it fails (stuck, timed out) the results
+	// shown are the last good run's, not this minute's.
+	down := map[string]bool{}
+	for _, st := range statuses {
+		if t, ok := strings.CutPrefix(st.Name, "access/"); ok && st.Attempted && !st.Up {
+			down[t] = true
+		}
+	}
 	labels := []string{"probe", "kind", "target"}
 	reason := map[string]string{}
 	for _, s := range samples(fams, "vigil_access_probe_failure_reason") {
@@ -287,6 +296,12 @@ func probeRows(fams map[string]*dto.MetricFamily, now time.Time) []ProbeRow {
 		}
 		if t, ok := at[k]; ok && t > 0 {
 			r.Age = age(now.Sub(unix(t))) + " ago"
+		}
+		if down[r.Target] {
+			r.Age += " (source down)"
+			if r.State == OK {
+				r.State = Warn // an old success, not a current one
+			}
 		}
 		rows = append(rows, r)
 	}
