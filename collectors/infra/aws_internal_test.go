@@ -59,7 +59,10 @@ func TestAWSTargetsFromTheProvider(t *testing.T) {
 	require.Equal(t, "eu-west-1", got[0].Region)
 	require.Equal(t, "eu-west-1", got[0].Config(nil).Region)
 	require.Equal(t, "eu-central-1", got[1].Config(nil).Region)
-	require.Equal(t, p.Fingerprint(), got[0].Key)
+	acct, ok := p.Account("production")
+	require.True(t, ok)
+	require.Equal(t, acct.Fingerprint(), got[0].Key, "keyed by the account, so another account's change keeps this one's snapshot")
+	require.NotEqual(t, p.Fingerprint(), got[0].Key)
 
 	s.AWS.Accounts[1].Region = "eu-west-1"
 	_, err = awsTargets(s, deps)
