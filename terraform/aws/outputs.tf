@@ -131,23 +131,28 @@ output "vigil_credentials_secret_command" {
 
 output "vigil_config" {
   description = "The aws: and infra: sections of Vigil's config for this stack (the K3s nodes, the ingress target group, the ALB's WAF, the queues, RDS and the schedules)."
-  value = yamlencode({
-    aws = { accounts = [{ name = var.environment, region = var.region }] }
-    infra = {
-      aws = { accounts = [merge(
-        {
-          account = var.environment
-          region  = var.region
-          sqs     = { queues = [for k in var.queues : "${local.name}-${k}"] }
-        },
-        var.platform ? {
-          instance_tags          = { Cluster = local.name }
-          target_group_arns      = [for e in module.edge : e.target_group_arn]
-          waf_load_balancer_arns = [for e in module.edge : e.alb_arn]
-          rds                    = { instances = [for d in module.database : d.identifier] }
-          schedules              = true
-        } : {}
-      )] }
-    }
+  # Two documents rather than one conditional object: the platform's
+  # selection has attributes dev does not.
+  value = var.platform ? yamlencode({
+    aws = local.vigil_aws
+    infra = { aws = { accounts = [merge(local.vigil_infra_base, {
+      instance_tags          = { Cluster = local.name }
+      target_group_arns      = [for e in module.edge : e.target_group_arn]
+      waf_load_balancer_arns = [for e in module.edge : e.alb_arn]
+      rds                    = { instances = [for d in module.database : d.identifier] }
+      schedules              = true
+    })] } }
+    }) : yamlencode({
+    aws   = local.vigil_aws
+    infra = { aws = { accounts = [local.vigil_infra_base] } }
   })
+}
+
+locals {
+  vigil_aws = { accounts = [{ name = var.environment, region = var.region }] }
+  vigil_infra_base = {
+    account = var.environment
+    region  = var.region
+    sqs     = { queues = [for k in var.queues : "${local.name}-${k}"] }
+  }
 }

@@ -111,7 +111,7 @@ variable "ami_id" {
 
   validation {
     condition     = var.ami_id == null ? true : can(regex("^ami-[0-9a-f]{8,17}$", var.ami_id))
-    error_message = "ami_id \"${coalesce(var.ami_id, "")}\" is not an AMI id such as ami-0123456789abcdef0."
+    error_message = "ami_id \"${var.ami_id == null ? "" : var.ami_id}\" is not an AMI id such as ami-0123456789abcdef0."
   }
 }
 

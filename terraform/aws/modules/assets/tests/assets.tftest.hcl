@@ -1,4 +1,9 @@
 mock_provider "aws" {
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
   mock_resource "aws_s3_bucket" {
     defaults = {
       arn = "arn:aws:s3:::ticketly-test-assets"
@@ -12,7 +17,7 @@ variables {
 }
 
 run "versioned_and_public_on_the_prefix_only" {
-  command = plan
+  command = apply
 
   assert {
     condition     = aws_s3_bucket_versioning.this.versioning_configuration[0].status == "Enabled"
@@ -29,7 +34,7 @@ run "versioned_and_public_on_the_prefix_only" {
 }
 
 run "private_without_a_prefix" {
-  command = plan
+  command = apply
 
   variables {
     public_read_prefix = ""

@@ -12,7 +12,7 @@ run "one_public_and_one_private_subnet_per_zone" {
   command = plan
 
   assert {
-    condition     = [for s in aws_subnet.public : s.availability_zone] == var.availability_zones && [for s in aws_subnet.private : s.availability_zone] == var.availability_zones
+    condition     = tolist([for s in aws_subnet.public : s.availability_zone]) == var.availability_zones && tolist([for s in aws_subnet.private : s.availability_zone]) == var.availability_zones
     error_message = "one subnet of each kind per zone"
   }
   assert {
