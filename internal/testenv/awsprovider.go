@@ -75,6 +75,9 @@ func AWSProviderOverride(endpoint string) string {
 	return `# Written by the tests: the provider talks to an AWS emulator.
 provider "aws" {
   skip_credentials_validation = true
+  # Without an account ID the provider tags S3 buckets through S3 itself,
+  # not S3 Control (whose account host prefix cannot reach an emulator).
+  skip_requesting_account_id  = true
   skip_metadata_api_check     = true
   skip_region_validation      = true
   s3_use_path_style           = true
