@@ -15,8 +15,9 @@ import (
 // TestReplicasComponent: the production overlay with components/replicas
 // runs two replicas of the Deployment (no longer marked single by design),
 // preferably on different nodes, a PodDisruptionBudget that keeps one up
-// through a drain, and a ServiceMonitor whose instance is namespace/pod, so
-// the replicas are two targets with two series each, not one shared series.
+// through a drain, and a ServiceMonitor that labels each target with its
+// pod's name (vigil_replica), so the replicas are two targets with two
+// series each, not one shared series, while instance stays namespace/service.
 func TestReplicasComponent(t *testing.T) {
 	deploy := filepath.Join(testenv.RepoRoot(), "deploy")
 	dir := t.TempDir()
@@ -64,8 +65,15 @@ components:
 
 	require.Len(t, byKind["ServiceMonitor"], 1)
 	eps, _, _ := unstructured.NestedSlice(byKind["ServiceMonitor"][0].Object, "spec", "endpoints")
-	relabel := eps[0].(map[string]any)["relabelings"].([]any)[0].(map[string]any)
-	assert.Equal(t, "instance", relabel["targetLabel"])
-	assert.Equal(t, []any{"__meta_kubernetes_namespace", "__meta_kubernetes_pod_name"}, relabel["sourceLabels"],
-		"two replicas under namespace/service would share one series")
+	relabels := eps[0].(map[string]any)["relabelings"].([]any)
+	instance := relabels[0].(map[string]any)
+	assert.Equal(t, "instance", instance["targetLabel"])
+	assert.Equal(t, []any{"__meta_kubernetes_namespace", "__meta_kubernetes_service_name"}, instance["sourceLabels"],
+		"instance names this Vigil, the same for both replicas")
+	replica := relabels[1].(map[string]any)
+	assert.Equal(t, "vigil_replica", replica["targetLabel"], "two replicas without a label of their own would share one series")
+	assert.Equal(t, []any{"__meta_kubernetes_pod_name"}, replica["sourceLabels"])
+	drop := relabels[len(relabels)-1].(map[string]any)
+	assert.Equal(t, "labeldrop", drop["action"])
+	assert.NotRegexp(t, "^"+drop["regex"].(string)+"$", "vigil_replica", "the labeldrop would remove vigil_replica")
 }

@@ -26,19 +26,19 @@ import (
 
 // TestTwoReplicasOnePage runs Vigil the way deploy/components/replicas does:
 // two replicas watching the same cluster, both scraped by one Prometheus with
-// the ServiceMonitor's relabeling (instance = namespace/pod, so each replica
-// is its own target), the real rules and one Alertmanager. A crash-looping
+// the ServiceMonitor's relabeling (vigil_replica = the pod's name, so each
+// replica is its own target), the real rules and one Alertmanager. A crash-looping
 // pod is seen by both replicas and must page once: one notification, one
-// alert, no instance label. Then one replica dies, as in a node drain: the
+// alert, no vigil_replica label. Then one replica dies, as in a node drain: the
 // alert neither resolves nor pages again.
 func TestTwoReplicasOnePage(t *testing.T) {
-	prom, kube, hook, stopB := replicaPipeline(t, "__meta_kubernetes_pod_name")
+	prom, kube, hook, stopB := replicaPipeline(t, true)
 	// Both replicas are scraped, each its own target and series.
 	require.Eventually(t, func() bool {
 		return query(prom, `count(up{job="vigil"} == 1)`) == 2 && query(prom, `count(vigil_cluster_apiserver_up == 1)`) == 2
 	}, 90*time.Second, 250*time.Millisecond, "Prometheus never scraped both replicas")
-	assert.Equal(t, 2.0, query(prom, `count(count by (instance) (vigil_cluster_apiserver_up{instance=~"vigil/vigil-5d8c7-(a|b)"}))`),
-		"each replica's instance is namespace/pod")
+	assert.Equal(t, 2.0, query(prom, `count(count by (vigil_replica) (vigil_cluster_apiserver_up{instance="vigil/vigil",vigil_replica=~"vigil-5d8c7-(a|b)"}))`),
+		"each replica's series carry its pod's name in vigil_replica, instance is namespace/service")
 
 	// The fault, seen by both replicas: a container in CrashLoopBackOff.
 	ctx := context.Background()
@@ -61,7 +61,7 @@ func TestTwoReplicasOnePage(t *testing.T) {
 	}, 30*time.Second, 250*time.Millisecond, "both replicas see the crash loop")
 
 	firing := hook.waitFor(t, "firing", "KubePodCrashLooping", "checkout-7d9f8", 60*time.Second)
-	assert.NotContains(t, firing.alert.Labels, "instance", "the alert names the fault, not the replica that saw it")
+	assert.NotContains(t, firing.alert.Labels, "vigil_replica", "the alert names the fault, not the replica that saw it")
 	assert.Equal(t, "shop", firing.alert.Labels["namespace"])
 
 	// A second alert for the same fault (one per replica) would join the
@@ -82,12 +82,25 @@ func TestTwoReplicasOnePage(t *testing.T) {
 	}
 }
 
+// replicaRelabel is the replicas mode's addition to the ServiceMonitor:
+// vigil_replica from the pod's name.
+func replicaRelabel(on bool) string {
+	if !on {
+		return ""
+	}
+	return `      - action: replace
+        source_labels: [__meta_kubernetes_pod_name]
+        target_label: vigil_replica
+`
+}
+
 // replicaPipeline starts two Vigil replicas on one envtest cluster, one
-// Prometheus scraping both with the ServiceMonitor's relabeling (instance
-// from the namespace and instanceFrom, a meta label) and the real rules, and
+// Prometheus scraping both with the ServiceMonitor's relabeling (instance =
+// namespace/service; with replicaLabel, vigil_replica = the pod's name, as
+// deploy/components/replicas adds) and the real rules, and
 // one Alertmanager delivering to a webhook. It returns the Prometheus API,
 // the cluster, the webhook and a function that stops replica b.
-func replicaPipeline(t *testing.T, instanceFrom string) (promv1.API, kubernetes.Interface, *webhook, func()) {
+func replicaPipeline(t *testing.T, replicaLabel bool) (promv1.API, kubernetes.Interface, *webhook, func()) {
 	prometheus := testenv.Tool(t, "prometheus", "tools")
 	alertmanager := testenv.Tool(t, "prometheus-alertmanager", "tools")
 	rc := testenv.APIServer(t)
@@ -123,8 +136,9 @@ receivers:
 
 	// The targets as the prometheus-operator builds them from the
 	// ServiceMonitor (meta labels per endpoint), and the relabeling of
-	// deploy/base with the replicas component's patch: instance is
-	// namespace/pod, and the operator's pod/namespace/... labels are dropped.
+	// deploy/base (instance is namespace/service, the operator's
+	// pod/namespace/... labels are dropped) with, if replicaLabel, the
+	// replicas component's vigil_replica.
 	rules := filepath.Join(dir, "rules.yml")
 	writeFile(t, rules, compressedRules(t))
 	promAddr := freeAddr(t)
@@ -146,12 +160,12 @@ scrape_configs:
         labels: {__meta_kubernetes_namespace: vigil, __meta_kubernetes_service_name: vigil, __meta_kubernetes_pod_name: vigil-5d8c7-b, pod: vigil-5d8c7-b, namespace: vigil}
     relabel_configs:
       - action: replace
-        source_labels: [__meta_kubernetes_namespace, %s]
+        source_labels: [__meta_kubernetes_namespace, __meta_kubernetes_service_name]
         separator: /
         target_label: instance
-      - action: labeldrop
+%s      - action: labeldrop
         regex: (pod|service|endpoint|namespace|container)
-`, model.Duration(scrapeInterval), model.Duration(evalInterval), rules, amAddr, addrA, addrB, instanceFrom))
+`, model.Duration(scrapeInterval), model.Duration(evalInterval), rules, amAddr, addrA, addrB, replicaRelabel(replicaLabel)))
 	startProcess(t, "prometheus", prometheus, "--config.file="+promConfig, "--storage.tsdb.path="+filepath.Join(dir, "prom"),
 		"--web.listen-address="+promAddr, "--rules.alert.resend-delay=1s")
 
@@ -161,15 +175,15 @@ scrape_configs:
 }
 
 // TestTwoReplicasOneIdentityShareOneSeries is why the replicas component
-// changes the ServiceMonitor: with deploy/base's relabeling (instance =
-// namespace/service, pod dropped) two replicas are two targets with the same
-// labels. Prometheus scrapes both, into the same series: each series holds
+// adds vigil_replica to the ServiceMonitor: with deploy/base's relabeling
+// alone (instance = namespace/service, pod dropped) two replicas are two
+// targets with the same labels. Prometheus scrapes both, into the same series: each series holds
 // the samples of both replicas, interleaved (up has two samples a scrape
 // interval), so neither replica's data can be told apart, and a replica that
 // disagrees (one not yet synced, or unable to reach an API) makes the
 // series flap between both answers.
 func TestTwoReplicasOneIdentityShareOneSeries(t *testing.T) {
-	prom, _, _, _ := replicaPipeline(t, "__meta_kubernetes_service_name")
+	prom, _, _, _ := replicaPipeline(t, false)
 	require.Eventually(t, func() bool { return query(prom, `count(up{job="vigil"} == 1)`) == 1 },
 		90*time.Second, 250*time.Millisecond, "Prometheus never scraped the replicas")
 	time.Sleep(12 * time.Second)

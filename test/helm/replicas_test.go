@@ -9,9 +9,9 @@ import (
 
 // replicaCount 2 is deploy/components/replicas in the chart: two replicas,
 // preferably on different nodes, no longer marked single by design, a
-// PodDisruptionBudget that keeps one up, and a ServiceMonitor whose instance
-// is namespace/pod (two targets, not one shared series). The default (1)
-// renders no PodDisruptionBudget and keeps namespace/service.
+// PodDisruptionBudget that keeps one up, and a ServiceMonitor that labels
+// each target vigil_replica (two targets, not one shared series). The
+// default (1) renders no PodDisruptionBudget.
 func TestReplicaCount(t *testing.T) {
 	out, err := renderErr(nil, map[string]any{"replicaCount": 2})
 	if err != nil {
@@ -54,9 +54,13 @@ func TestReplicaCount(t *testing.T) {
 	}
 	sm := find(t, objs, "ServiceMonitor", "vigil")
 	eps, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
-	src := eps[0].(map[string]any)["relabelings"].([]any)[0].(map[string]any)["sourceLabels"]
-	if want := []any{"__meta_kubernetes_namespace", "__meta_kubernetes_pod_name"}; !equalAny(src, want) {
-		t.Errorf("instance from %v, want %v: two replicas under one namespace/service share one series", src, want)
+	relabels := eps[0].(map[string]any)["relabelings"].([]any)
+	if src := relabels[0].(map[string]any)["sourceLabels"]; !equalAny(src, []any{"__meta_kubernetes_namespace", "__meta_kubernetes_service_name"}) {
+		t.Errorf("instance from %v, want namespace/service: it names this Vigil, the same for both replicas", src)
+	}
+	replica := relabels[1].(map[string]any)
+	if replica["targetLabel"] != "vigil_replica" || !equalAny(replica["sourceLabels"], []any{"__meta_kubernetes_pod_name"}) {
+		t.Errorf("second relabeling = %v, want vigil_replica from the pod's name: two replicas without it share one series", replica)
 	}
 
 	def := render(t)
