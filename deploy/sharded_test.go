@@ -42,6 +42,19 @@ replicas:
 	for _, o := range objs {
 		byKind[o.GetKind()] = append(byKind[o.GetKind()], o)
 	}
+	// A component's own objects are added after the base's `namespace:`:
+	// each must name the namespace itself or land in kubectl's default.
+	for _, o := range objs {
+		switch o.GetKind() {
+		case "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "APIService":
+			continue
+		}
+		assert.Equal(t, "vigil", o.GetNamespace(), "%s %s", o.GetKind(), o.GetName())
+		subjects, _, _ := unstructured.NestedSlice(o.Object, "subjects")
+		for _, sub := range subjects {
+			assert.Equal(t, "vigil", sub.(map[string]any)["namespace"], "%s %s subject", o.GetKind(), o.GetName())
+		}
+	}
 	assert.Empty(t, byKind["Deployment"], "the Deployment is still there beside the StatefulSet")
 	require.Len(t, byKind["StatefulSet"], 1)
 	sts := byKind["StatefulSet"][0]
