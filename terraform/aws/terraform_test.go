@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -247,38 +246,6 @@ func pluginCache(t *testing.T) string {
 	return d
 }
 
-// copyStack copies terraform/aws into a temporary directory, so that
-// init's .terraform directories and lock files never land in the repository.
-func copyStack(t *testing.T) string {
-	t.Helper()
-	src := filepath.Join(testenv.RepoRoot(), "terraform", "aws")
-	dst := filepath.Join(t.TempDir(), "aws")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		r, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if d.Name() == ".terraform" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, r), 0o755)
-		}
-		if d.Name() == ".terraform.lock.hcl" || strings.HasSuffix(d.Name(), ".go") || strings.HasSuffix(d.Name(), ".tfstate") {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, r), b, 0o644)
-	})
-	if err != nil {
-		t.Fatalf("copying the stack: %v", err)
-	}
-	return dst
-}
-
 func write(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
@@ -319,4 +286,11 @@ func TestVigilPolicyIsTheCollectorsPolicy(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatal("terraform/aws/policies/vigil-readonly.json differs from deploy/iam/infra-policy.json: copy it over (cp deploy/iam/infra-policy.json terraform/aws/policies/vigil-readonly.json)")
 	}
+}
+
+// copyStack copies terraform/aws into the test's temp dir.
+func copyStack(t *testing.T) string {
+	dst := filepath.Join(t.TempDir(), "aws")
+	testenv.CopyStack(t, filepath.Join(testenv.RepoRoot(), "terraform", "aws"), dst)
+	return dst
 }

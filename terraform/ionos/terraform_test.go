@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -529,37 +528,6 @@ func terraformEnv(t *testing.T, mirror string) []string {
 	)
 }
 
-// copyStack copies the stack into a temporary directory, so that init's
-// .terraform directories and lock files never land in the repository.
-func copyStack(t *testing.T, src string) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), "ionos")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		r, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if d.Name() == ".terraform" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, r), 0o755)
-		}
-		if d.Name() == ".terraform.lock.hcl" || strings.HasSuffix(d.Name(), ".go") || strings.HasSuffix(d.Name(), ".tfstate") {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, r), b, 0o644)
-	})
-	if err != nil {
-		t.Fatalf("copying the stack: %v", err)
-	}
-	return dst
-}
-
 // terraform runs one terraform command and returns its combined output.
 func terraform(t *testing.T, tf string, env []string, dir string, args ...string) (string, error) {
 	t.Helper()
@@ -598,4 +566,11 @@ func rel(base, p string) string {
 		return filepath.Join("terraform/ionos", r)
 	}
 	return p
+}
+
+// copyStack copies the stack src into the test's temp dir.
+func copyStack(t *testing.T, src string) string {
+	dst := filepath.Join(t.TempDir(), "ionos")
+	testenv.CopyStack(t, src, dst)
+	return dst
 }

@@ -23,7 +23,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"math/big"
 	"net"
@@ -87,7 +86,7 @@ func newHarness(t *testing.T) *harness {
 	if err := os.MkdirAll(filepath.Join(root, "plugins"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	copyStack(t, filepath.Join(testenv.RepoRoot(), "terraform", "aws"), h.dir)
+	testenv.CopyStack(t, filepath.Join(testenv.RepoRoot(), "terraform", "aws"), h.dir)
 	write(t, filepath.Join(h.dir, "moto_override.tf"), testenv.AWSProviderOverride(h.moto))
 	h.environ = []string{
 		"PATH=" + os.Getenv("PATH"),
@@ -551,7 +550,11 @@ func devDestroy(t *testing.T, h *harness, ctx context.Context) {
 	if len(devQueues) != 6 {
 		t.Fatalf("dev queues in moto: %v, want 3 queues and 3 DLQs", devQueues)
 	}
-	if err := provision.Destroy(ctx, dev); err != nil {
+	// A bound, so a destroy that waits on moto fails with terraform's own
+	// output instead of hanging until the test binary's timeout.
+	dctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+	defer cancel()
+	if err := provision.Destroy(dctx, dev); err != nil {
 		t.Fatalf("provision destroy dev: %v\n%s", err, h.out)
 	}
 	if q := queueNames(t, h, "ticketly-dev-"); len(q) != 0 {
@@ -626,35 +629,6 @@ func write(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// copyStack copies the stack without tests' Go files and terraform's
-// working data.
-func copyStack(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		r, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if d.Name() == ".terraform" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, r), 0o755)
-		}
-		if d.Name() == ".terraform.lock.hcl" || strings.HasSuffix(d.Name(), ".go") || strings.HasSuffix(d.Name(), ".tfstate") {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, r), b, 0o644)
-	})
-	if err != nil {
 		t.Fatal(err)
 	}
 }
