@@ -551,15 +551,6 @@ func stateKeys(t *testing.T, h *harness) []string {
 	return keys
 }
 
-func queueNames(t *testing.T, h *harness, prefix string) []string {
-	t.Helper()
-	out, err := sqs.NewFromConfig(h.aws).ListQueues(context.Background(), &sqs.ListQueuesInput{QueueNamePrefix: aws.String(prefix)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out.QueueUrls
-}
-
 // importCertificate puts a self-signed certificate for host into moto's ACM
 // and returns its ARN (the ALB's HTTPS listener needs one that exists).
 func importCertificate(t *testing.T, cfg aws.Config, host string) string {
