@@ -57,22 +57,7 @@ func TestFaultToPage(t *testing.T) {
 	exporterAddr := startExporter(t, dir, rc)
 
 	// Alertmanager, routing everything to the webhook.
-	amAddr := freeAddr(t)
-	amConfig := filepath.Join(dir, "alertmanager.yml")
-	writeFile(t, amConfig, fmt.Sprintf(`route:
-  receiver: webhook
-  group_by: [alertname, namespace, pod]
-  group_wait: %s
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: webhook
-    webhook_configs:
-      - url: %s
-        send_resolved: true
-`, model.Duration(groupWait), hook.url))
-	startProcess(t, "alertmanager", alertmanager, "--config.file="+amConfig, "--storage.path="+filepath.Join(dir, "am"),
-		"--web.listen-address="+amAddr, "--cluster.listen-address=")
+	amAddr := startAlertmanager(t, dir, alertmanager, hook.url)
 
 	// Prometheus with the real rules, time compressed.
 	rules := filepath.Join(dir, "rules.yml")
@@ -366,4 +351,28 @@ func (h *webhook) waitFor(t *testing.T, status, alertname, pod string, within ti
 		t.FailNow()
 	}
 	return found
+}
+
+// startAlertmanager starts a real Alertmanager in dir that routes every
+// alert to the webhook at hookURL (grouped per alert and pod, group_wait
+// compressed like the rules), and returns its address.
+func startAlertmanager(t *testing.T, dir, bin, hookURL string) string {
+	t.Helper()
+	amAddr := freeAddr(t)
+	amConfig := filepath.Join(dir, "alertmanager.yml")
+	writeFile(t, amConfig, fmt.Sprintf(`route:
+  receiver: webhook
+  group_by: [alertname, namespace, pod]
+  group_wait: %s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: webhook
+    webhook_configs:
+      - url: %s
+        send_resolved: true
+`, model.Duration(groupWait), hookURL))
+	startProcess(t, "alertmanager", bin, "--config.file="+amConfig, "--storage.path="+filepath.Join(dir, "am"),
+		"--web.listen-address="+amAddr, "--cluster.listen-address=")
+	return amAddr
 }

@@ -117,22 +117,7 @@ func replicaPipeline(t *testing.T, replicaLabel bool) (promv1.API, kubernetes.In
 	runA()
 	stopB := runB()
 
-	amAddr := freeAddr(t)
-	amConfig := filepath.Join(dir, "alertmanager.yml")
-	writeFile(t, amConfig, fmt.Sprintf(`route:
-  receiver: webhook
-  group_by: [alertname, namespace, pod]
-  group_wait: %s
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: webhook
-    webhook_configs:
-      - url: %s
-        send_resolved: true
-`, model.Duration(groupWait), hook.url))
-	startProcess(t, "alertmanager", alertmanager, "--config.file="+amConfig, "--storage.path="+filepath.Join(dir, "am"),
-		"--web.listen-address="+amAddr, "--cluster.listen-address=")
+	amAddr := startAlertmanager(t, dir, alertmanager, hook.url)
 
 	// The targets as the prometheus-operator builds them from the
 	// ServiceMonitor (meta labels per endpoint), and the relabeling of

@@ -124,7 +124,7 @@ func TestImage(t *testing.T) {
 func TestRefusesDynamicBinaries(t *testing.T) {
 	dynamic, err := exec.LookPath("ls")
 	if err != nil {
-		t.Skip("no ls")
+		missing(t, "ls")
 	}
 	dir := t.TempDir()
 	data, err := os.ReadFile(dynamic)
