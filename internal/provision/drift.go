@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/prometheus/client_golang/prometheus"
@@ -95,25 +96,29 @@ func drift(ctx context.Context, o Options) (DriftResult, error) {
 	return res, nil
 }
 
-// driftedResources merges the changes terraform found outside Terraform
-// (resource_drift) with those the plan would make.
+// driftedResources lists what the plan would change, each marked "changed
+// outside Terraform" when the refresh found that resource changed too
+// (resource_drift). A drift entry the plan does not act on is left out: every
+// refresh fills in what the provider computes after the apply (an IAM
+// policy's attachment_count, tags read back as {} where state had null, an
+// EIP's association), on AWS as on moto, and none of that is a difference
+// from the stack; listing it named half of a stack whenever one resource had
+// really drifted.
 func driftedResources(p *tfjson.Plan) []string {
-	seen := map[string]string{}
+	outside := map[string]bool{}
 	for _, rc := range p.ResourceDrift {
 		if rc.Change != nil && !rc.Change.Actions.NoOp() {
-			seen[rc.Address] = "changed outside Terraform"
+			outside[rc.Address] = true
 		}
 	}
+	var out []string
 	for _, line := range Summarize(p).Resources {
-		// line is "ACTION ADDRESS"
-		var action, addr string
-		fmt.Sscan(line, &action, &addr)
-		if _, ok := seen[addr]; !ok {
-			seen[addr] = "would " + action
+		// line is "ACTION ADDRESS"; an address may hold spaces (a for_each key).
+		action, addr, _ := strings.Cut(line, " ")
+		what := "would " + action
+		if outside[addr] {
+			what = "changed outside Terraform, would " + action
 		}
-	}
-	out := make([]string, 0, len(seen))
-	for addr, what := range seen {
 		out = append(out, addr+" ("+what+")")
 	}
 	sort.Strings(out)

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	tfjson "github.com/hashicorp/terraform-json"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -113,4 +115,36 @@ func mustRead(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// After an apply on AWS every refresh fills in what the provider computes
+// (an IAM policy's attachment_count, tags read back as {}), and terraform
+// lists those resources in resource_drift as soon as the plan has any change.
+// Only what the plan acts on is drift; a queue deleted behind Terraform's back
+// is named as changed outside Terraform.
+func TestDriftedResourcesAreWhatThePlanChanges(t *testing.T) {
+	change := func(addr string, actions ...tfjson.Action) *tfjson.ResourceChange {
+		return &tfjson.ResourceChange{Address: addr, Change: &tfjson.Change{Actions: actions}}
+	}
+	queue := `module.queues.aws_sqs_queue.this["email notifications"]`
+	p := &tfjson.Plan{
+		ResourceDrift: []*tfjson.ResourceChange{
+			change("module.access.aws_iam_policy.vigil", tfjson.ActionUpdate),
+			change("module.access.aws_iam_user.vigil", tfjson.ActionUpdate),
+			change(queue, tfjson.ActionDelete),
+		},
+		ResourceChanges: []*tfjson.ResourceChange{
+			change("module.access.aws_iam_policy.vigil", tfjson.ActionNoop),
+			change("module.access.aws_iam_user_policy.app", tfjson.ActionUpdate),
+			change(queue, tfjson.ActionCreate),
+		},
+	}
+	got := driftedResources(p)
+	want := []string{
+		"module.access.aws_iam_user_policy.app (would update)",
+		queue + " (changed outside Terraform, would create)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("drifted resources = %q, want %q", got, want)
+	}
 }
