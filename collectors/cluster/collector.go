@@ -15,8 +15,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -35,8 +41,9 @@ type Config struct {
 	// IncludeNamespaces, when not empty, limits namespaced objects to these
 	// namespaces: one informer per namespace, so a Role in each namespace is
 	// enough RBAC. ExcludeNamespaces drops namespaces from a cluster-wide
-	// watch: the informer transform keeps only the key of their objects and
-	// the render skips them. Nodes are always watched cluster-wide.
+	// watch: their objects are dropped from list results and watch events
+	// before the informers' stores (listwatch.go). Nodes are always watched
+	// cluster-wide.
 	IncludeNamespaces, ExcludeNamespaces []string
 
 	MetricsAPI      bool          // poll metrics.k8s.io for usage
@@ -121,8 +128,9 @@ func New(cfg Config, kube kubernetes.Interface, metrics metricsclient.Interface,
 		c.nodes = clusterWide.Core().V1().Nodes().Informer()
 	}
 	nsFactories := []informers.SharedInformerFactory{clusterWide}
+	namespaces := []string{metav1.NamespaceAll}
 	if len(cfg.IncludeNamespaces) > 0 {
-		nsFactories = nil
+		nsFactories, namespaces = nil, nil
 		seen := map[string]bool{}
 		for _, ns := range cfg.IncludeNamespaces {
 			if seen[ns] {
@@ -133,9 +141,14 @@ func New(cfg Config, kube kubernetes.Interface, metrics metricsclient.Interface,
 				informers.WithTransform(c.transform), informers.WithNamespace(ns))
 			c.factories = append(c.factories, f)
 			nsFactories = append(nsFactories, f)
+			namespaces = append(namespaces, ns)
 		}
 	}
-	for _, f := range nsFactories {
+	for i, f := range nsFactories {
+		if c.filters() {
+			c.addFiltered(f, kube, namespaces[i])
+			continue
+		}
 		c.pods = append(c.pods, f.Core().V1().Pods().Informer())
 		c.workloads = append(c.workloads,
 			f.Apps().V1().Deployments().Informer(),
@@ -161,6 +174,49 @@ func New(cfg Config, kube kubernetes.Interface, metrics metricsclient.Interface,
 			func(ctx context.Context) (*usage, error) { return fetchUsage(ctx, metrics, cfg.IncludeNamespaces) })
 	}
 	return c
+}
+
+// addFiltered adds the pod, workload and HPA informers of f (watching
+// namespace, or every namespace) with other shards' objects and excluded
+// namespaces dropped before the store (listwatch.go).
+func (c *Collector) addFiltered(f informers.SharedInformerFactory, kube kubernetes.Interface, ns string) {
+	core, apps, hpa := kube.CoreV1(), kube.AppsV1(), kube.AutoscalingV2()
+	c.pods = append(c.pods, c.filteredInformer(f, &corev1.Pod{},
+		func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return core.Pods(ns).List(ctx, o)
+		},
+		func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			return core.Pods(ns).Watch(ctx, o)
+		}))
+	c.workloads = append(c.workloads,
+		c.filteredInformer(f, &appsv1.Deployment{},
+			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return apps.Deployments(ns).List(ctx, o)
+			},
+			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+				return apps.Deployments(ns).Watch(ctx, o)
+			}),
+		c.filteredInformer(f, &appsv1.StatefulSet{},
+			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return apps.StatefulSets(ns).List(ctx, o)
+			},
+			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+				return apps.StatefulSets(ns).Watch(ctx, o)
+			}),
+		c.filteredInformer(f, &appsv1.DaemonSet{},
+			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return apps.DaemonSets(ns).List(ctx, o)
+			},
+			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+				return apps.DaemonSets(ns).Watch(ctx, o)
+			}))
+	c.hpas = append(c.hpas, c.filteredInformer(f, &autoscalingv2.HorizontalPodAutoscaler{},
+		func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return hpa.HorizontalPodAutoscalers(ns).List(ctx, o)
+		},
+		func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			return hpa.HorizontalPodAutoscalers(ns).Watch(ctx, o)
+		}))
 }
 
 // addProbe adds the API server's /version probe (shard 0 only: one

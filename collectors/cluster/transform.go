@@ -5,7 +5,6 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Reasons are label values, so they come from fixed lists of what the kubelet
@@ -29,58 +28,36 @@ func reasonIndex(list []string, reason string) uint8 {
 }
 
 // transform returns the informer transform: it replaces each API object with
-// its compact form, or with a bare objectMeta when its namespace is
-// excluded or another shard owns it (the store still needs a key, the
-// render skips it; the API cannot filter by UID, see internal/shard). It is
+// its compact form. Objects of other shards and of excluded namespaces never
+// reach it: the informers' ListWatch drops them (listwatch.go). It is
 // idempotent, as client-go asks: an object already compact passes through.
 func (c *Collector) transform(obj any) (any, error) {
 	switch o := obj.(type) {
 	case *corev1.Node:
 		return compactNode(o), nil
 	case *corev1.Pod:
-		if c.skip(&o.ObjectMeta) {
-			return &objectMeta{name: o.Name, namespace: intern(o.Namespace)}, nil
-		}
 		return compactPod(o), nil
 	case *appsv1.Deployment:
-		if c.skip(&o.ObjectMeta) {
-			return &objectMeta{name: o.Name, namespace: intern(o.Namespace)}, nil
-		}
 		return &workload{objectMeta: meta(o.Name, o.Namespace), kind: kindDeployment,
 			desired: replicas(o.Spec.Replicas), ready: o.Status.ReadyReplicas,
 			available: o.Status.AvailableReplicas, updated: o.Status.UpdatedReplicas,
 			singleReplicaOK: singleReplicaOK(o.Annotations)}, nil
 	case *appsv1.StatefulSet:
-		if c.skip(&o.ObjectMeta) {
-			return &objectMeta{name: o.Name, namespace: intern(o.Namespace)}, nil
-		}
 		return &workload{objectMeta: meta(o.Name, o.Namespace), kind: kindStatefulSet,
 			desired: replicas(o.Spec.Replicas), ready: o.Status.ReadyReplicas,
 			available: o.Status.AvailableReplicas, updated: o.Status.UpdatedReplicas,
 			singleReplicaOK: singleReplicaOK(o.Annotations)}, nil
 	case *appsv1.DaemonSet:
-		if c.skip(&o.ObjectMeta) {
-			return &objectMeta{name: o.Name, namespace: intern(o.Namespace)}, nil
-		}
 		return &workload{objectMeta: meta(o.Name, o.Namespace), kind: kindDaemonSet,
 			desired: o.Status.DesiredNumberScheduled, ready: o.Status.NumberReady,
 			available: o.Status.NumberAvailable, updated: o.Status.UpdatedNumberScheduled,
 			singleReplicaOK: singleReplicaOK(o.Annotations)}, nil
 	case *autoscalingv2.HorizontalPodAutoscaler:
-		if c.skip(&o.ObjectMeta) {
-			return &objectMeta{name: o.Name, namespace: intern(o.Namespace)}, nil
-		}
 		return &hpa{objectMeta: meta(o.Name, o.Namespace), current: o.Status.CurrentReplicas,
 			desired: o.Status.DesiredReplicas, min: replicas(o.Spec.MinReplicas), max: o.Spec.MaxReplicas}, nil
 	}
 	// Already compact (client-go may hand cached objects back), or a tombstone.
 	return obj, nil
-}
-
-// skip reports whether the collector keeps only the key of a namespaced API
-// object: its namespace is excluded, or another shard owns it.
-func (c *Collector) skip(o *metav1.ObjectMeta) bool {
-	return c.excluded(o.Namespace) || !c.cfg.Shard.Owns(string(o.UID))
 }
 
 // SingleReplicaOKAnnotation, set to "true" on a workload, says it runs one

@@ -12,9 +12,9 @@ import (
 
 // The store keys compact objects exactly as it keys API objects, the
 // transform passes already compact objects through (client-go may hand
-// cached objects back), and excluded namespaces keep only their key.
+// cached objects back).
 func TestTransformKeepsKeysAndIsIdempotent(t *testing.T) {
-	c := &Collector{excludes: map[string]bool{"kube-system": true}}
+	c := &Collector{}
 	api := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "shop", ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubelet"}}}}
 	out, err := c.transform(api)
 	require.NoError(t, err)
@@ -32,10 +32,6 @@ func TestTransformKeepsKeysAndIsIdempotent(t *testing.T) {
 	again, err := c.transform(p)
 	require.NoError(t, err)
 	assert.Same(t, p, again)
-
-	sys, err := c.transform(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "coredns", Namespace: "kube-system"}})
-	require.NoError(t, err)
-	assert.Equal(t, &objectMeta{name: "coredns", namespace: intern("kube-system")}, sys)
 
 	n, err := c.transform(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}})
 	require.NoError(t, err)

@@ -7,8 +7,9 @@
 //
 // The API server cannot filter by UID (no field selector on metadata.uid,
 // and a label selector needs labels the objects do not carry), so each shard
-// still receives every object on its watch and drops the others' in the
-// informer transform, before the cache keeps anything but their key.
+// still receives every object on its list and watch, and drops the others'
+// before its informers' stores see them (collectors/cluster/listwatch.go):
+// a shard holds no trace of another's objects, not even their key.
 package shard
 
 import (
