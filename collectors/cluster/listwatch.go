@@ -72,7 +72,7 @@ func filterListWatch(lw *cache.ListWatch, keep func(metav1.Object) bool) *cache.
 			if err != nil {
 				return w, err
 			}
-			return watch.Filter(w, func(e watch.Event) (watch.Event, bool) {
+			return drainOnStop{watch.Filter(w, func(e watch.Event) (watch.Event, bool) {
 				switch e.Type {
 				case watch.Added, watch.Modified, watch.Deleted:
 					if o, err := apimeta.Accessor(e.Object); err == nil {
@@ -80,9 +80,25 @@ func filterListWatch(lw *cache.ListWatch, keep func(metav1.Object) bool) *cache.
 					}
 				}
 				return e, true
-			}), nil
+			})}, nil
 		},
 	}
+}
+
+// drainOnStop reads what is left of a watch after Stop. watch.Filter's
+// goroutine sends each kept event before it reads the next, and a
+// reflector stops reading when it stops a watch (a reload, a relist): an
+// event in flight at that moment would hold the goroutine for good, one
+// per informer and reload on a busy cluster. Drained, it sees the closed
+// upstream and ends.
+type drainOnStop struct{ watch.Interface }
+
+func (w drainOnStop) Stop() {
+	w.Interface.Stop()
+	go func() {
+		for range w.ResultChan() {
+		}
+	}()
 }
 
 // filterList removes the items keep refuses from a typed list (*PodList,

@@ -35,6 +35,7 @@ func TestShardsPartitionTheScrape(t *testing.T) {
 	require.NoError(t, err)
 	gen := testenv.Cluster{Prefix: fmt.Sprintf("shard-%06d", rand.IntN(1e6)), Nodes: 12, Pods: 240, Namespaces: 4}
 	testenv.GenerateCluster(t, kube, gen)
+	t.Cleanup(func() { removeGenerated(t, kube, gen) })
 	var namespaces []string
 	for i := range gen.Namespaces {
 		namespaces = append(namespaces, gen.Namespace(i))
@@ -91,6 +92,7 @@ func TestShardStoresHoldOnlyTheirObjects(t *testing.T) {
 	require.NoError(t, err)
 	gen := testenv.Cluster{Prefix: fmt.Sprintf("store-%06d", rand.IntN(1e6)), Nodes: 3, Pods: 180, Namespaces: 3}
 	testenv.GenerateCluster(t, kube, gen)
+	t.Cleanup(func() { removeGenerated(t, kube, gen) })
 	namespaces := []string{gen.Namespace(0), gen.Namespace(1), gen.Namespace(2)}
 	excluded := gen.Namespace(2)
 	ctx := context.Background()
@@ -170,6 +172,25 @@ func TestShardStoresHoldOnlyTheirObjects(t *testing.T) {
 type listOnly struct{ kubernetes.Interface }
 
 func (listOnly) IsWatchListSemanticsUnSupported() bool { return true }
+
+// removeGenerated deletes a generated cluster's objects from the shared API
+// server (envtest runs no namespace controller): the tests that watch every
+// namespace and node render them otherwise, and slow down.
+func removeGenerated(t *testing.T, kube kubernetes.Interface, gen testenv.Cluster) {
+	ctx, all := context.Background(), metav1.ListOptions{}
+	now := metav1.DeleteOptions{GracePeriodSeconds: new(int64)}
+	for i := range gen.Namespaces {
+		ns := gen.Namespace(i)
+		assert.NoError(t, kube.CoreV1().Pods(ns).DeleteCollection(ctx, now, all))
+		assert.NoError(t, kube.AppsV1().Deployments(ns).DeleteCollection(ctx, now, all))
+		assert.NoError(t, kube.AppsV1().StatefulSets(ns).DeleteCollection(ctx, now, all))
+		assert.NoError(t, kube.AppsV1().DaemonSets(ns).DeleteCollection(ctx, now, all))
+		assert.NoError(t, kube.AutoscalingV2().HorizontalPodAutoscalers(ns).DeleteCollection(ctx, now, all))
+	}
+	for i := range gen.Nodes {
+		assert.NoError(t, kube.CoreV1().Nodes().Delete(ctx, gen.NodeName(i), now))
+	}
+}
 
 func metas[T any](items []T, meta func(*T) metav1.ObjectMeta) []metav1.ObjectMeta {
 	out := make([]metav1.ObjectMeta, len(items))
