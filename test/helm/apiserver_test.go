@@ -20,32 +20,60 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 
+	"github.com/vigil-monitoring/vigil/internal/shard"
 	"github.com/vigil-monitoring/vigil/internal/testenv"
 )
 
-// Every object the chart renders, with the defaults and with every
-// collector on, is accepted by a real kube-apiserver (server-side apply,
-// dry run, strict field validation) with the real prometheus-operator CRDs,
-// in a namespace that enforces Pod Security "restricted", and raises no
-// warning. A root pod of the same template is refused, which shows the
-// namespace's check is real.
+// Every object the chart renders, with the defaults, with every collector
+// on and in the sharded mode (with a claim per shard), is accepted by a real
+// kube-apiserver (server-side apply, dry run, strict field validation) with
+// the real prometheus-operator CRDs, in a namespace that enforces Pod
+// Security "restricted", and raises no warning. A root pod of the same
+// template is refused, which shows the namespace's check is real. Then the
+// sharded mode's RBAC, applied for real, lets --auto-shard (internal/shard,
+// as the shard's service account) read its shard from its StatefulSet and
+// watch it, and nothing more.
 func TestServerSideDryRun(t *testing.T) {
 	c := startCluster(t)
 	ctx := t.Context()
-	for name, files := range map[string][]string{"defaults": nil, "all-collectors": {allValues}} {
+	shardedWithClaims := sharded(3, map[string]any{"storage": map[string]any{"persistentVolumeClaim": map[string]any{"enabled": true}}})
+	for name, tc := range map[string]struct {
+		files []string
+		set   map[string]any
+	}{
+		"defaults":       {},
+		"all-collectors": {files: []string{allValues}},
+		"sharded":        {set: shardedWithClaims},
+	} {
 		t.Run(name, func(t *testing.T) {
-			objs := objects(t, render(t, files...))
+			out, err := renderErr(tc.files, tc.set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs := objects(t, out)
 			c.namespaces(t, objs)
 			for _, o := range objs {
-				if err := c.apply(ctx, o); err != nil {
+				if err := c.apply(ctx, o, true); err != nil {
 					t.Errorf("server-side dry run of %s %s/%s: %v", o.GetKind(), o.GetNamespace(), o.GetName(), err)
 				}
 				for _, w := range c.warn.take() {
 					t.Errorf("%s %s: API server warning: %s", o.GetKind(), o.GetName(), w)
 				}
 			}
-			// The Deployment's pod template as a pod: admitted.
-			pod := podOf(t, find(t, objs, "Deployment", "vigil"))
+			// The workload's pod template as a pod: admitted.
+			kind := "Deployment"
+			if tc.set != nil {
+				kind = "StatefulSet"
+			}
+			workload := find(t, objs, kind, "vigil")
+			pod := podOf(t, workload)
+			// The StatefulSet controller adds a volume per claim template.
+			vcts, _, _ := unstructured.NestedSlice(workload.Object, "spec", "volumeClaimTemplates")
+			for _, v := range vcts {
+				name, _, _ := unstructured.NestedString(v.(map[string]any), "metadata", "name")
+				pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{
+					PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: name + "-vigil-0"}}})
+			}
 			if err := c.createPod(ctx, pod); err != nil {
 				t.Fatalf("the chart's pod is refused in a restricted namespace: %v", err)
 			}
@@ -60,9 +88,59 @@ func TestServerSideDryRun(t *testing.T) {
 			}
 		})
 	}
+	t.Run("shard RBAC", func(t *testing.T) { c.shardRBAC(t, shardedWithClaims) })
+}
+
+// shardRBAC applies the sharded mode's service account, shard Role and
+// RoleBinding and StatefulSet for real, then acts as that service account
+// the way --auto-shard does: internal/shard reads the shard of pod vigil-2
+// and watches the StatefulSet by name. Reading any other StatefulSet, or
+// listing them, is refused: the Role is least privilege.
+func (c *cluster) shardRBAC(t *testing.T, set map[string]any) {
+	ctx := t.Context()
+	objs := renderSet(t, set)
+	c.namespaces(t, objs)
+	sts := find(t, objs, "StatefulSet", "vigil")
+	for _, o := range []*unstructured.Unstructured{
+		find(t, objs, "ServiceAccount", "vigil"), find(t, objs, "Role", "vigil-shard"),
+		find(t, objs, "RoleBinding", "vigil-shard"), sts,
+	} {
+		if err := c.apply(ctx, o, false); err != nil {
+			t.Fatalf("applying %s %s: %v", o.GetKind(), o.GetName(), err)
+		}
+	}
+	c.warn.take()
+	sa, _, _ := unstructured.NestedString(sts.Object, "spec", "template", "spec", "serviceAccountName")
+	as := rest.CopyConfig(c.cfg)
+	as.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + namespace + ":" + sa}
+	kube, err := kubernetes.NewForConfig(as)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := shard.Auto(ctx, kube, namespace, "vigil-2")
+	if err != nil {
+		t.Fatalf("--auto-shard as %s: %v", sa, err)
+	}
+	if want := (shard.Shard{Index: 2, Total: 3}); got != want {
+		t.Errorf("--auto-shard of pod vigil-2 = %+v, want %+v", got, want)
+	}
+	w, err := kube.AppsV1().StatefulSets(namespace).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=vigil"})
+	if err != nil {
+		t.Errorf("watching StatefulSet vigil as %s (a shard restarts on a scale through it): %v", sa, err)
+	} else {
+		w.Stop()
+	}
+	if _, err := kube.AppsV1().StatefulSets(namespace).Get(ctx, "another", metav1.GetOptions{}); !apierrors.IsForbidden(err) {
+		t.Errorf("get of another StatefulSet as %s: error = %v, want forbidden (resourceNames)", sa, err)
+	}
+	if _, err := kube.AppsV1().StatefulSets(namespace).List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
+		t.Errorf("list of StatefulSets as %s: error = %v, want forbidden", sa, err)
+	}
 }
 
 type cluster struct {
+	cfg    *rest.Config
 	dyn    dynamic.Interface
 	kube   kubernetes.Interface
 	mapper *restmapper.DeferredDiscoveryRESTMapper
@@ -75,6 +153,7 @@ func startCluster(t *testing.T) *cluster {
 	c := &cluster{warn: &warnings{}}
 	cfg = rest.CopyConfig(cfg)
 	cfg.WarningHandler = c.warn
+	c.cfg = cfg
 	var err error
 	if c.dyn, err = dynamic.NewForConfig(cfg); err != nil {
 		t.Fatal(err)
@@ -117,9 +196,9 @@ func (c *cluster) namespaces(t *testing.T, objs []*unstructured.Unstructured) {
 	c.warn.take()
 }
 
-// apply server-side applies one object as a dry run, with strict field
-// validation so a misspelt field is an error, not a warning.
-func (c *cluster) apply(ctx context.Context, o *unstructured.Unstructured) error {
+// apply server-side applies one object (as a dry run when dryRun), with
+// strict field validation so a misspelt field is an error, not a warning.
+func (c *cluster) apply(ctx context.Context, o *unstructured.Unstructured, dryRun bool) error {
 	gvk := o.GroupVersionKind()
 	m, err := c.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err != nil {
@@ -130,7 +209,10 @@ func (c *cluster) apply(ctx context.Context, o *unstructured.Unstructured) error
 		return err
 	}
 	force := true
-	opts := metav1.PatchOptions{FieldManager: "helm-test", Force: &force, FieldValidation: "Strict", DryRun: []string{metav1.DryRunAll}}
+	opts := metav1.PatchOptions{FieldManager: "helm-test", Force: &force, FieldValidation: "Strict"}
+	if dryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
 	var ri dynamic.ResourceInterface = c.dyn.Resource(m.Resource)
 	if m.Scope.Name() == "namespace" {
 		ri = c.dyn.Resource(m.Resource).Namespace(o.GetNamespace())

@@ -299,12 +299,20 @@ func TestRefusesBadValues(t *testing.T) {
 		set  map[string]any
 		want string
 	}{
-		"runbook pattern without %s": {map[string]any{"prometheusRule": map[string]any{"runbookURLPattern": "https://wiki.example/vigil"}}, "prometheusRule.runbookURLPattern"},
-		"relative runbook pattern":   {map[string]any{"prometheusRule": map[string]any{"runbookURLPattern": "wiki/%s"}}, "prometheusRule.runbookURLPattern"},
-		"two AWS credentials":        {map[string]any{"awsCredentials": map[string]any{"roleArn": "arn:aws:iam::123456789012:role/vigil", "existingSecret": "vigil-aws"}}, "awsCredentials"},
-		"no environment":             {map[string]any{"config": map[string]any{"environment": ""}}, "config.environment"},
-		"a section not a mapping":    {map[string]any{"config": map[string]any{"access": "on"}}, "config.access"},
-		"digest without sha256":      {map[string]any{"image": map[string]any{"digest": "0123"}}, "image.digest"},
+		"runbook pattern without %s":   {map[string]any{"prometheusRule": map[string]any{"runbookURLPattern": "https://wiki.example/vigil"}}, "prometheusRule.runbookURLPattern"},
+		"relative runbook pattern":     {map[string]any{"prometheusRule": map[string]any{"runbookURLPattern": "wiki/%s"}}, "prometheusRule.runbookURLPattern"},
+		"two AWS credentials":          {map[string]any{"awsCredentials": map[string]any{"roleArn": "arn:aws:iam::123456789012:role/vigil", "existingSecret": "vigil-aws"}}, "awsCredentials"},
+		"no environment":               {map[string]any{"config": map[string]any{"environment": ""}}, "config.environment"},
+		"a section not a mapping":      {map[string]any{"config": map[string]any{"access": "on"}}, "config.access"},
+		"digest without sha256":        {map[string]any{"image": map[string]any{"digest": "0123"}}, "image.digest"},
+		"one shard":                    {sharded(1, nil), "sharding.shards"},
+		"shards and replicas":          {sharded(3, map[string]any{"replicaCount": 2}), "replicaCount=1"},
+		"shards with nothing to split": {sharded(3, map[string]any{"config": map[string]any{"kubernetes": nil}}), "config.kubernetes"},
+		"shards on one claim":          {sharded(3, map[string]any{"storage": map[string]any{"persistentVolumeClaim": map[string]any{"enabled": true, "existingClaim": "vigil-data"}}}), "existingClaim"},
+		"shard flags by hand":          {map[string]any{"extraArgs": []any{"--total-shards=3"}}, "sharding.shards"},
+		"relative telemetry path":      {map[string]any{"telemetryPath": "metrics"}, "telemetryPath"},
+		"telemetry path by hand":       {map[string]any{"extraArgs": []any{"--web.telemetry-path=/m"}}, "telemetryPath"},
+		"token neither auto nor bool":  {map[string]any{"serviceAccount": map[string]any{"automountToken": "yes"}}, "serviceAccount.automountToken"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := renderErr(nil, tc.set)

@@ -12,11 +12,12 @@ import (
 	"github.com/vigil-monitoring/vigil/internal/testenv"
 )
 
-// webConfigPatches returns the JSON6902 operations of
-// deploy/components/web-config by target kind: path -> value.
-func webConfigPatches(t *testing.T) map[string]map[string]any {
+// componentPatches returns the JSON6902 operations of the kustomize
+// component deploy/components/<name> by target kind: path -> value.
+// Patches without a target (strategic merge) are left out.
+func componentPatches(t *testing.T, name string) map[string]map[string]any {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "deploy", "components", "web-config", "kustomization.yaml"))
+	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "deploy", "components", name, "kustomization.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,12 +32,15 @@ func webConfigPatches(t *testing.T) map[string]map[string]any {
 	}
 	out := map[string]map[string]any{}
 	for _, p := range k.Patches {
+		if p.Target.Kind == "" {
+			continue
+		}
 		var ops []struct {
 			Path  string `json:"path"`
 			Value any    `json:"value"`
 		}
 		if err := yaml.Unmarshal([]byte(p.Patch), &ops); err != nil {
-			t.Fatal(err)
+			t.Fatalf("deploy/components/%s: the %s patch: %v", name, p.Target.Kind, err)
 		}
 		out[p.Target.Kind] = map[string]any{}
 		for _, op := range ops {
@@ -51,7 +55,7 @@ func webConfigPatches(t *testing.T) map[string]map[string]any {
 // keys mounted into Vigil (not the CA or the plaintext password), the same
 // TCP probes.
 func TestWebConfigMatchesTheKustomizeComponent(t *testing.T) {
-	want := webConfigPatches(t)
+	want := componentPatches(t, "web-config")
 	objs := objects(t, render(t, allValues))
 
 	ep := endpoint(t, find(t, objs, "ServiceMonitor", "vigil"))

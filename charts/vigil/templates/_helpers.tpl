@@ -122,3 +122,79 @@ Vigil runs in (no kubeconfig of their own), each once.
 {{- end }}
 {{- toYaml ($out | uniq) }}
 {{- end }}
+
+{{/*
+What reads the Kubernetes API with the pod's service account token, or
+nothing: the kubernetes section in-cluster (or a bearer_token file that is
+the mounted token), expiry's TLS Secrets and velero backup targets without a
+kubeconfig of their own, and --auto-shard (sharding), which reads its own
+StatefulSet. The token is mounted only when this is not empty: an exporter
+that only probes, reads clouds or reads files carries no credential for the
+cluster it runs in.
+*/}}
+{{- define "vigil.apiToken" -}}
+{{- $k := .Values.config.kubernetes | default dict }}
+{{- $bt := $k.bearer_token | default dict }}
+{{- if include "vigil.inCluster" . }}config.kubernetes
+{{- else if and (kindIs "map" $bt) (hasPrefix "/var/run/secrets/kubernetes.io/serviceaccount/" (toString $bt.file)) }}config.kubernetes.bearer_token
+{{- else if fromYamlArray (include "vigil.tlsSecretNamespaces" .) }}config.expiry.kubernetes_secrets
+{{- else if fromYamlArray (include "vigil.veleroNamespaces" .) }}config.backup (velero)
+{{- else if .Values.sharding.enabled }}sharding
+{{- end }}
+{{- end }}
+
+{{/* automountServiceAccountToken: serviceAccount.automountToken, or auto. */}}
+{{- define "vigil.automountToken" -}}
+{{- $set := .Values.serviceAccount.automountToken }}
+{{- if kindIs "bool" $set }}
+{{- $set }}
+{{- else if eq (toString $set) "auto" }}
+{{- if include "vigil.apiToken" . }}true{{ else }}false{{ end }}
+{{- else }}
+{{- fail (printf "serviceAccount.automountToken %q: want auto (mount the token only while a collector reads the Kubernetes API with it), true or false" (toString $set)) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Combinations of values that would deploy something broken, refused with the
+value to change. Included once, by deployment.yaml.
+*/}}
+{{- define "vigil.checks" -}}
+{{- $replicas := int .Values.replicaCount }}
+{{- $pvc := .Values.storage.persistentVolumeClaim }}
+{{- if and (gt $replicas 1) $pvc.enabled }}
+{{- fail "replicaCount > 1 with storage.persistentVolumeClaim: the replicas cannot share a ReadWriteOnce volume; keep the emptyDir (each replica keeps its own snapshots)" }}
+{{- end }}
+{{- if lt $replicas 1 }}
+{{- fail "replicaCount must be 1 or more" }}
+{{- end }}
+{{- if and .Values.awsCredentials.roleArn .Values.awsCredentials.existingSecret }}
+{{- fail "awsCredentials: set roleArn (EKS) or existingSecret (an access key), not both: the SDK would use the key and ignore the role" }}
+{{- end }}
+{{- if not (hasPrefix "/" (toString .Values.telemetryPath)) }}
+{{- fail (printf "telemetryPath %q: want the URL path Vigil serves its metrics under, starting with / (default /metrics)" (toString .Values.telemetryPath)) }}
+{{- end }}
+{{- range .Values.extraArgs }}
+{{- if regexMatch "^--web\\.telemetry-path(=|$)" (toString .) }}
+{{- fail (printf "extraArgs %q: set telemetryPath instead, so the ServiceMonitor scrapes the path Vigil serves" (toString .)) }}
+{{- end }}
+{{- if regexMatch "^--(shard|total-shards|auto-shard)(=|$)" (toString .) }}
+{{- fail (printf "extraArgs %q: set sharding.enabled=true and sharding.shards instead (a StatefulSet whose replicas take their shard with --auto-shard)" (toString .)) }}
+{{- end }}
+{{- end }}
+{{- if .Values.sharding.enabled }}
+{{- $shards := int .Values.sharding.shards }}
+{{- if lt $shards 2 }}
+{{- fail (printf "sharding.shards=%v: want 2 or more (one shard is the Deployment: set sharding.enabled=false)" .Values.sharding.shards) }}
+{{- end }}
+{{- if gt $replicas 1 }}
+{{- fail (printf "sharding.enabled with replicaCount=%d: the shards are the replicas, each exporting its own share; set replicaCount=1 and the shard count in sharding.shards" $replicas) }}
+{{- end }}
+{{- if not .Values.config.kubernetes }}
+{{- fail "sharding.enabled without config.kubernetes: sharding splits only the cluster collector's pods, workloads and HPAs, and every other collector runs on shard 0 alone; set config.kubernetes, or sharding.enabled=false" }}
+{{- end }}
+{{- if and $pvc.enabled $pvc.existingClaim }}
+{{- fail "sharding.enabled with storage.persistentVolumeClaim.existingClaim: one ReadWriteOnce claim cannot be mounted by every shard; leave existingClaim empty and each shard gets its own claim from the StatefulSet's volumeClaimTemplates" }}
+{{- end }}
+{{- end }}
+{{- end }}
