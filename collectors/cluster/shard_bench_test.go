@@ -8,6 +8,8 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,7 +24,9 @@ import (
 // their Deployments, StatefulSets, DaemonSets and HPAs) generated into a
 // real kube-apiserver by testenv.GenerateCluster, then one collector per
 // shard, one at a time, for 1 and 3 shards: scrape time and the memory each
-// shard holds. Loading takes many minutes on 2 cores; VIGIL_BENCH_NODES and
+// shard holds, with the CPU time per scrape and the load average (wall time
+// on a shared machine says more about the others than about the render).
+// Loading takes many minutes on 2 cores; VIGIL_BENCH_NODES and
 // VIGIL_BENCH_PODS give a smaller cluster.
 //
 //	go test -run '^$' -bench BenchmarkShards -benchtime 20x -timeout 120m ./collectors/cluster/
@@ -65,6 +69,8 @@ func benchShard(b *testing.B, kube kubernetes.Interface, s shard.Shard) {
 		b.Fatal(err)
 	}
 	var durations []time.Duration
+	load := loadAverage(b)
+	cpu0 := cpuTime(b)
 	b.ResetTimer()
 	for b.Loop() {
 		t := time.Now()
@@ -74,6 +80,11 @@ func benchShard(b *testing.B, kube kubernetes.Interface, s shard.Shard) {
 		durations = append(durations, time.Since(t))
 	}
 	b.StopTimer()
+	// CPU time a scrape costs the process (render, its garbage collection,
+	// anything else running): unlike wall time, barely moved by the other
+	// processes sharing the cores.
+	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/1000/float64(len(durations)), "cpu-ms/scrape")
+	b.ReportMetric(load, "load1")
 	slices.Sort(durations)
 	b.ReportMetric(float64(durations[len(durations)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(durations[min(len(durations)-1, len(durations)*99/100)].Microseconds())/1000, "p99-ms")
@@ -83,6 +94,29 @@ func benchShard(b *testing.B, kube kubernetes.Interface, s shard.Shard) {
 	b.ReportMetric(syncTime.Seconds(), "sync-s")
 	runtime.KeepAlive(r)
 	r.c.Stop() // the next shard measures without this one's caches
+}
+
+// cpuTime is the process's user plus system CPU time so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadAverage is the machine's 1-minute load average (/proc/loadavg): the
+// context of every wall-clock figure on a shared machine.
+func loadAverage(b *testing.B) float64 {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		b.Fatal(err)
+	}
+	load, err := strconv.ParseFloat(strings.Fields(string(raw))[0], 64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return load
 }
 
 func envInt(b *testing.B, name string, def int) int {
