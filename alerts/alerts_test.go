@@ -96,8 +96,24 @@ func TestPromtoolCheckRules(t *testing.T) {
 	runPromtool(t, append([]string{"check", "rules"}, ruleFiles(t)...)...)
 }
 
+// TestPromtoolTestRules runs every test file with each promtool as a
+// subtest of its own (promtool/<file>, promtool3/<file>), in parallel: a
+// failure names the version and the file (promtool's output the group, the
+// alert and the time), and the runs share the cores instead of
+// queueing in one process per version.
 func TestPromtoolTestRules(t *testing.T) {
-	runPromtool(t, append([]string{"test", "rules"}, testFiles(t)...)...)
+	promtools := testenv.Promtools(t)
+	for _, f := range testFiles(t) {
+		for _, promtool := range promtools {
+			t.Run(filepath.Base(promtool)+"/"+filepath.Base(f), func(t *testing.T) {
+				t.Parallel()
+				out, err := exec.Command(promtool, "test", "rules", f).CombinedOutput()
+				if err != nil {
+					t.Fatalf("%s test rules %s: %v\n%s", promtool, f, err, out)
+				}
+			})
+		}
+	}
 }
 
 // kebab turns an alert name into its runbook file name:
