@@ -10,8 +10,10 @@ import (
 
 // CopyStack copies the Terraform stack src into dst (created if missing),
 // leaving out the tests' Go files and terraform's working data (.terraform,
-// lock files, state), so that init's directories and lock files never land
-// in the repository and every test starts from what is committed.
+// state), so that init's directories never land in the repository and every
+// test starts from what is committed. A dependency lock file
+// (.terraform.lock.hcl) is copied: where the stack commits one
+// (terraform/aws), init must verify the provider against it.
 func CopyStack(t testing.TB, src, dst string) {
 	t.Helper()
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
@@ -25,7 +27,7 @@ func CopyStack(t testing.TB, src, dst string) {
 			}
 			return os.MkdirAll(filepath.Join(dst, r), 0o755)
 		}
-		if d.Name() == ".terraform.lock.hcl" || strings.HasSuffix(d.Name(), ".go") || strings.HasSuffix(d.Name(), ".tfstate") {
+		if strings.HasSuffix(d.Name(), ".go") || strings.HasSuffix(d.Name(), ".tfstate") {
 			return nil
 		}
 		b, err := os.ReadFile(p)

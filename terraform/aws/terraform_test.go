@@ -9,6 +9,7 @@ package aws_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -30,6 +32,13 @@ var environments = []string{"dev", "production"}
 
 func TestMain(m *testing.M) { os.Exit(testenv.RunWithMoto(m)) }
 
+// TestAWSStack runs fmt, then the native tests of every module, of the root
+// module and of each environment, in parallel (as many at once as
+// go test's -parallel, GOMAXPROCS by default): each module is its own
+// terraform working directory, and the environments' tests only read the
+// root's. There is no separate `terraform validate`: `terraform test`
+// validates the configuration before each run, and every validate started
+// the 905 MB provider once more.
 func TestAWSStack(t *testing.T) {
 	tf := testenv.Tool(t, "terraform", "tools")
 	env := terraformEnv(t, testenv.AWSProviderMirror(t))
@@ -62,30 +71,34 @@ func TestAWSStack(t *testing.T) {
 	}
 	for _, m := range modules {
 		t.Run("module/"+m, func(t *testing.T) {
+			t.Parallel()
 			dir := filepath.Join(work, "modules", m)
 			if tests, _ := filepath.Glob(filepath.Join(dir, "tests", "*.tftest.hcl")); len(tests) == 0 {
 				t.Fatalf("module %s has no tests/*.tftest.hcl", m)
 			}
 			run(t, dir, "init", "-input=false", "-no-color")
-			run(t, dir, "validate", "-no-color")
 			requirePassed(t, run(t, dir, "test", "-no-color"))
 		})
 	}
 
 	t.Run("root", func(t *testing.T) {
-		run(t, work, "init", "-input=false", "-no-color")
+		t.Parallel()
+		// init verifies the provider against the committed lock file.
+		run(t, work, "init", "-input=false", "-no-color", "-lockfile=readonly")
 		requirePinned(t, work)
-		run(t, work, "validate", "-no-color")
-		requirePassed(t, run(t, work, "test", "-no-color"))
-	})
-
-	for _, e := range environments {
-		t.Run("environment/"+e, func(t *testing.T) {
-			out := run(t, work, "test", "-no-color", "-test-directory="+filepath.Join("tests", "environments", e),
-				"-var-file="+filepath.Join("environments", e+".tfvars"))
-			requirePassed(t, out)
+		t.Run("tests", func(t *testing.T) {
+			t.Parallel()
+			requirePassed(t, run(t, work, "test", "-no-color"))
 		})
-	}
+		for _, e := range environments {
+			t.Run("environment/"+e, func(t *testing.T) {
+				t.Parallel()
+				out := run(t, work, "test", "-no-color", "-test-directory="+filepath.Join("tests", "environments", e),
+					"-var-file="+filepath.Join("environments", e+".tfvars"))
+				requirePassed(t, out)
+			})
+		}
+	})
 }
 
 // TestS3Backend enables the S3 backend as README.md says
@@ -270,22 +283,100 @@ func terraform(t *testing.T, tf string, env []string, dir string, args ...string
 	return out.String(), err
 }
 
-// The IAM policy the stack gives Vigil's user is the infra collector's
-// read-only policy, byte for byte (deploy/iam/infra-policy.json is the one
-// kept in step with the collector's calls).
+// codeActions are the IAM actions of Vigil's AWS calls that no deploy/iam
+// policy holds yet, each with the file that makes the call and the SDK
+// operation it calls there (the test checks the file still names it).
+var codeActions = map[string][2]string{
+	"acm:ListCertificates":    {"collectors/expiry/acm.go", "ListCertificates"},
+	"acm:DescribeCertificate": {"collectors/expiry/acm.go", "DescribeCertificate"},
+	"ce:GetCostAndUsage":      {"internal/aws/billing.go", "GetCostAndUsage"},
+	"ce:GetCostForecast":      {"internal/aws/billing.go", "GetCostForecast"},
+	// Budgets' read action: DescribeBudgets and
+	// DescribeNotificationsForBudget both need it.
+	"budgets:ViewBudget": {"internal/aws/billing.go", "DescribeBudgets"},
+}
+
+// readOnly is the rule modules/access enforces on Vigil's policy:
+// Describe*, List* and Get* calls named in full, and budgets:ViewBudget
+// (the only read action whose name says none of those).
+var readOnly = regexp.MustCompile(`^[a-z0-9-]+:(Describe|List|Get)[A-Za-z]*$|^budgets:ViewBudget$`)
+
+// TestVigilPolicyIsTheCollectorsPolicy: the IAM policy the stack gives
+// Vigil's user (policies/vigil-readonly.json) grants every action of every
+// deploy/iam/*.json policy (those kept in step with the infra and backup
+// collectors' calls) and of codeActions (expiry's ACM calls, billing's Cost
+// Explorer and Budgets calls), and nothing else; every action is read-only.
 func TestVigilPolicyIsTheCollectorsPolicy(t *testing.T) {
 	root := testenv.RepoRoot()
-	want, err := os.ReadFile(filepath.Join(root, "deploy", "iam", "infra-policy.json"))
+	stackFile := filepath.Join("terraform", "aws", "policies", "vigil-readonly.json")
+	stack := policyActions(t, filepath.Join(root, stackFile))
+	need := map[string]string{} // action -> where it comes from
+	files, err := filepath.Glob(filepath.Join(root, "deploy", "iam", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no deploy/iam/*.json policies: %v", err)
+	}
+	for _, f := range files {
+		rel, _ := filepath.Rel(root, f)
+		for a := range policyActions(t, f) {
+			need[a] = rel
+		}
+	}
+	for a, call := range codeActions {
+		src, err := os.ReadFile(filepath.Join(root, call[0]))
+		if err != nil || !bytes.Contains(src, []byte(call[1])) {
+			t.Errorf("%s no longer calls %s (%v): update codeActions[%q] in this test and %s", call[0], call[1], err, a, stackFile)
+		}
+		need[a] = call[0] + " (" + call[1] + ")"
+	}
+	for a, from := range need {
+		if !stack[a] {
+			t.Errorf("%s lacks %s, which %s needs: add it to a statement there", stackFile, a, from)
+		}
+	}
+	for a := range stack {
+		if _, ok := need[a]; !ok {
+			t.Errorf("%s grants %s, which no collector calls (deploy/iam/*.json, codeActions): remove it", stackFile, a)
+		}
+		if !readOnly.MatchString(a) {
+			t.Errorf("%s grants %s: Vigil's policy must be read-only (%s)", stackFile, a, readOnly)
+		}
+	}
+}
+
+// policyActions is the set of actions an IAM policy document allows.
+func policyActions(t *testing.T, file string) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile(filepath.Join(root, "terraform", "aws", "policies", "vigil-readonly.json"))
-	if err != nil {
-		t.Fatal(err)
+	var doc struct {
+		Statement []struct {
+			Effect string
+			Action json.RawMessage
+		}
 	}
-	if !bytes.Equal(got, want) {
-		t.Fatal("terraform/aws/policies/vigil-readonly.json differs from deploy/iam/infra-policy.json: copy it over (cp deploy/iam/infra-policy.json terraform/aws/policies/vigil-readonly.json)")
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("%s is not an IAM policy document: %v", file, err)
 	}
+	actions := map[string]bool{}
+	for i, s := range doc.Statement {
+		if s.Effect != "Allow" {
+			t.Fatalf("%s: statement %d has Effect %q; this test reads Allow statements only", file, i, s.Effect)
+		}
+		var list []string
+		if err := json.Unmarshal(s.Action, &list); err != nil {
+			var one string
+			if err := json.Unmarshal(s.Action, &one); err != nil {
+				t.Fatalf("%s: statement %d: Action is neither a string nor a list: %s", file, i, s.Action)
+			}
+			list = []string{one}
+		}
+		for _, a := range list {
+			actions[a] = true
+		}
+	}
+	return actions
 }
 
 // copyStack copies terraform/aws into the test's temp dir.

@@ -20,13 +20,18 @@ data "aws_iam_policy_document" "app" {
     actions   = ["s3:ListBucket"]
     resources = [var.bucket_arn]
   }
-  statement {
-    sid = "Queues"
-    actions = [
-      "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage",
-      "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
-    ]
-    resources = var.queue_arns
+  # IAM refuses a statement without resources (MalformedPolicyDocument): a
+  # stack without queues gets no queue statement.
+  dynamic "statement" {
+    for_each = length(var.queue_arns) > 0 ? [var.queue_arns] : []
+    content {
+      sid = "Queues"
+      actions = [
+        "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
+      ]
+      resources = statement.value
+    }
   }
 }
 

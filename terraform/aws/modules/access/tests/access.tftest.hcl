@@ -41,3 +41,45 @@ run "a_wildcard_is_refused" {
 
   expect_failures = [var.vigil_policy_json]
 }
+
+run "the_app_user_may_use_the_queues" {
+  command = plan
+
+  assert {
+    condition     = one([for s in data.aws_iam_policy_document.app.statement : s.resources if s.sid == "Queues"]) == toset(var.queue_arns)
+    error_message = "the applications' policy must name the queues"
+  }
+}
+
+# A stack without queues (dev with queues = []): IAM refuses a statement
+# without resources, so there is none.
+run "no_queues_no_queue_statement" {
+  command = plan
+
+  variables {
+    queue_arns = []
+  }
+
+  assert {
+    condition     = length([for s in data.aws_iam_policy_document.app.statement : s if s.sid == "Queues"]) == 0
+    error_message = "a stack without queues must not have a Queues statement (IAM: Policy statement must contain resources)"
+  }
+}
+
+run "budgets_read_action_is_allowed" {
+  command = plan
+
+  variables {
+    vigil_policy_json = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"ce:GetCostAndUsage\",\"budgets:ViewBudget\"],\"Resource\":\"*\"}]}"
+  }
+}
+
+run "a_budgets_write_is_refused" {
+  command = plan
+
+  variables {
+    vigil_policy_json = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"budgets:ViewBudget\",\"budgets:ModifyBudget\"],\"Resource\":\"*\"}]}"
+  }
+
+  expect_failures = [var.vigil_policy_json]
+}
