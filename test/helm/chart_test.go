@@ -29,10 +29,10 @@ const (
 	golden    = "testdata/default.golden.yaml"
 )
 
-// helm lint passes, warnings included, with the defaults and with
-// everything on.
+// helm lint passes, warnings included, with the defaults, with everything
+// on, and sharded with a claim per shard.
 func TestLint(t *testing.T) {
-	for name, files := range map[string][]string{"defaults": nil, "all-collectors": {allValues}} {
+	for name, files := range map[string][]string{"defaults": nil, "all-collectors": {allValues}, "sharded": nil} {
 		t.Run(name, func(t *testing.T) {
 			vals := map[string]any{}
 			for _, f := range files {
@@ -41,6 +41,9 @@ func TestLint(t *testing.T) {
 					t.Fatal(err)
 				}
 				vals = v.AsMap()
+			}
+			if name == "sharded" {
+				vals = sharded(3, map[string]any{"storage": map[string]any{"persistentVolumeClaim": map[string]any{"enabled": true}}})
 			}
 			linter := lint.All(chartDir(), vals, namespace, false)
 			for _, m := range linter.Messages {
