@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -64,15 +65,115 @@ func TestForecastDecodesAWSReferenceResponse(t *testing.T) {
 }
 
 // TestMonthEndForecastIsMonthToDatePlusForecast, from the sandbox's
-// emulator: 276 spent + 84 forecast for the rest = 360.
+// emulator: 276 spent + 84 forecast for the rest = 360 (on any day but the
+// 1st, when nothing of the month lies before the forecast's start).
 func TestMonthEndForecastIsMonthToDatePlusForecast(t *testing.T) {
 	fake := SandboxAWS()
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	g := source.NewGroup(source.NewMetrics(), nil)
-	c := New(Config{AWS: []AWSTarget{awsTarget(srv.URL, AWSAccount{})}}, g, nil)
+	now := time.Date(2026, 11, 21, 15, 0, 0, 0, time.UTC)
+	c := New(Config{AWS: []AWSTarget{awsTarget(srv.URL, AWSAccount{})}, Now: func() time.Time { return now }}, g, nil)
 	out := refreshAndRender(t, c, g)
 	require.Contains(t, out, `vigil_billing_forecast_month_end{environment="test",provider="aws",account="production",currency="USD"} 360`+"\n")
+}
+
+// ledgerCE is Cost Explorer over an account whose every day costs 10 USD,
+// of which 4 are in for today so far, speaking the awsJson 1.1 answers of
+// AWS's API reference: GetCostAndUsage sums the days of its period (End
+// exclusive, nothing after today) per calendar month, in the metric asked
+// for; GetCostForecast forecasts 10 a day from its Start, which may not be
+// before today (AWS answers ValidationException), to its End: today in
+// full.
+func ledgerCE(t *testing.T, now func() time.Time) *httptest.Server {
+	const perDay, todaySoFar = 10.0, 4.0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			TimePeriod struct{ Start, End string }
+			Metrics    []string
+		}
+		body, _ := io.ReadAll(r.Body)
+		require.NoError(t, json.Unmarshal(body, &in))
+		start, err := time.Parse("2006-01-02", in.TimePeriod.Start)
+		require.NoError(t, err)
+		end, err := time.Parse("2006-01-02", in.TimePeriod.End)
+		require.NoError(t, err)
+		today := now().UTC().Truncate(24 * time.Hour)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		amount := func(v float64) map[string]string {
+			return map[string]string{"Amount": strconv.FormatFloat(v, 'f', 2, 64), "Unit": "USD"}
+		}
+		switch r.Header.Get("X-Amz-Target") {
+		case "AWSInsightsIndexService.GetCostAndUsage":
+			var results []any
+			for m := start; m.Before(end); m = time.Date(m.Year(), m.Month()+1, 1, 0, 0, 0, 0, time.UTC) {
+				to := time.Date(m.Year(), m.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+				if to.After(end) {
+					to = end
+				}
+				var sum float64
+				for d := m; d.Before(to); d = d.AddDate(0, 0, 1) {
+					switch {
+					case d.Before(today):
+						sum += perDay
+					case d.Equal(today):
+						sum += todaySoFar
+					}
+				}
+				results = append(results, map[string]any{
+					"TimePeriod": map[string]string{"Start": m.Format("2006-01-02"), "End": to.Format("2006-01-02")},
+					"Groups":     []any{map[string]any{"Keys": []string{"Amazon Elastic Compute Cloud - Compute"}, "Metrics": map[string]any{in.Metrics[0]: amount(sum)}}},
+					"Estimated":  !to.Before(today),
+				})
+			}
+			require.NoError(t, json.NewEncoder(w).Encode(map[string]any{"ResultsByTime": results}))
+		case "AWSInsightsIndexService.GetCostForecast":
+			if start.Before(today) {
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = io.WriteString(w, `{"__type":"ValidationException","Message":"Start date must be equal to or later than the current date"}`)
+				return
+			}
+			total := perDay * end.Sub(start).Hours() / 24
+			require.NoError(t, json.NewEncoder(w).Encode(map[string]any{
+				"Total":                 amount(total),
+				"ForecastResultsByTime": []any{map[string]any{"MeanValue": amount(total)["Amount"], "TimePeriod": in.TimePeriod}},
+			}))
+		default:
+			w.WriteHeader(http.StatusBadRequest)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestMonthEndForecastCountsTodayOnce: at 10 USD a day the month ends at
+// 10 times its days. The forecast covers today in full, so the month to
+// date it is added to stops at yesterday; on the 1st the forecast is the
+// whole month's, and the month to date is today's partial figure.
+func TestMonthEndForecastCountsTodayOnce(t *testing.T) {
+	for _, tc := range []struct {
+		now                     time.Time
+		mtd, previous, forecast string
+	}{
+		{time.Date(2026, 11, 21, 15, 0, 0, 0, time.UTC), "200", "310", "300"},
+		{time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC), "290", "310", "300"},
+		{time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC), "4", "300", "310"},
+	} {
+		t.Run(tc.now.Format("2006-01-02"), func(t *testing.T) {
+			now := func() time.Time { return tc.now }
+			srv := ledgerCE(t, now)
+			g := source.NewGroup(source.NewMetrics(), nil)
+			c := New(Config{AWS: []AWSTarget{awsTarget(srv.URL, AWSAccount{})}, Now: now}, g, nil)
+			out := refreshAndRender(t, c, g)
+			for _, want := range []string{
+				`vigil_billing_cost_month_to_date{environment="test",provider="aws",account="production",service="Amazon Elastic Compute Cloud - Compute",currency="USD"} ` + tc.mtd,
+				`vigil_billing_cost_previous_month{environment="test",provider="aws",account="production",currency="USD"} ` + tc.previous,
+				`vigil_billing_forecast_month_end{environment="test",provider="aws",account="production",currency="USD"} ` + tc.forecast,
+			} {
+				require.Contains(t, out, want+"\n")
+			}
+		})
+	}
 }
 
 func awsTarget(url string, a AWSAccount) AWSTarget {

@@ -49,10 +49,30 @@ const (
 	itemForecast     = "forecast"
 )
 
-// ceItem is one item of an AWS cost snapshot (one of its fields is set).
+// ceItem is one item of an AWS cost snapshot (Report or Forecast is set).
 type ceItem struct {
 	Report   *aws.CostReport `json:"report,omitempty"`
 	Forecast *aws.Forecast   `json:"forecast,omitempty"`
+	// FirstDay: the report was read on the 1st of its month, as of then, so
+	// its month to date is that day's partial figure only (see costAsOf).
+	FirstDay bool `json:"first_day,omitempty"`
+}
+
+// costAsOf is the instant the month to date is read as of. Cost Explorer's
+// forecast covers today to the month's end, today in full (its start may
+// not be before today), so the month to date it completes must stop at
+// yesterday: read as of now, the end date (exclusive) would be tomorrow and
+// today would count twice, its partial figure and its forecast. As of the
+// last instant of yesterday, the end date is today. On the 1st nothing of
+// the month lies before today: the month to date is read as of now (today's
+// partial figure, and last month complete), and the forecast alone is the
+// month's (firstDay).
+func costAsOf(now time.Time) (asOf time.Time, firstDay bool) {
+	now = now.UTC()
+	if now.Day() == 1 {
+		return now, true
+	}
+	return now.Truncate(24 * time.Hour).Add(-time.Nanosecond), false
 }
 
 // AWSTarget is one account to read, with how to reach it.
@@ -128,10 +148,11 @@ func New(cfg Config, group *source.Group, logger *slog.Logger) *Collector {
 			client := t.Client(costRT)
 			now := cfg.Now()
 			items := source.Items[ceItem]{}
-			if rep, err := client.CostAndUsage(ctx, metric, now); err != nil {
+			asOf, firstDay := costAsOf(now)
+			if rep, err := client.CostAndUsage(ctx, metric, asOf); err != nil {
 				items.Fail(itemCostAndUsage, err)
 			} else {
-				items.Set(itemCostAndUsage, ceItem{Report: &rep})
+				items.Set(itemCostAndUsage, ceItem{Report: &rep, FirstDay: firstDay})
 			}
 			if f, err := client.CostForecast(ctx, metric, now); err != nil {
 				items.Fail(itemForecast, err)

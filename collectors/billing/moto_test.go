@@ -117,6 +117,16 @@ func TestCostExplorerAndBudgetsAgainstMoto(t *testing.T) {
 		},
 	}})
 	require.NoError(t, err)
+	// A quarterly budget: its limit and spend are a quarter's, and the
+	// series say so (time_unit), so no one compares them with a month.
+	_, err = bc.CreateBudget(context.Background(), &budgets.CreateBudgetInput{AccountId: awssdk.String("123456789012"), Budget: &btypes.Budget{
+		BudgetName: awssdk.String("production-quarterly"), BudgetType: btypes.BudgetTypeCost, TimeUnit: btypes.TimeUnitQuarterly,
+		BudgetLimit: &btypes.Spend{Amount: awssdk.String("900"), Unit: awssdk.String("USD")},
+		CalculatedSpend: &btypes.CalculatedSpend{
+			ActualSpend: &btypes.Spend{Amount: awssdk.String("420"), Unit: awssdk.String("USD")},
+		},
+	}})
+	require.NoError(t, err)
 	for _, n := range []btypes.Notification{
 		{NotificationType: btypes.NotificationTypeActual, ComparisonOperator: btypes.ComparisonOperatorGreaterThan, Threshold: 80, ThresholdType: btypes.ThresholdTypePercentage},
 		{NotificationType: btypes.NotificationTypeForecasted, ComparisonOperator: btypes.ComparisonOperatorGreaterThan, Threshold: 150, ThresholdType: btypes.ThresholdTypeAbsoluteValue},
@@ -140,12 +150,14 @@ func TestCostExplorerAndBudgetsAgainstMoto(t *testing.T) {
 		`vigil_billing_cost_month_to_date{environment="test",provider="aws",account="production",service="Amazon Elastic Compute Cloud - Compute",currency="USD"} 100.25`,
 		`vigil_billing_cost_month_to_date{environment="test",provider="aws",account="production",service="Amazon Relational Database Service",currency="USD"} 30`,
 		`vigil_billing_cost_previous_month{environment="test",provider="aws",account="production",currency="USD"} 200`,
-		`vigil_budget_aws_limit{environment="test",account="production",budget="production-monthly",currency="USD"} 300`,
-		`vigil_budget_aws_actual_spend{environment="test",account="production",budget="production-monthly",currency="USD"} 130.25`,
-		`vigil_budget_aws_forecasted_spend{environment="test",account="production",budget="production-monthly",currency="USD"} 310`,
+		`vigil_budget_aws_limit{environment="test",account="production",budget="production-monthly",time_unit="MONTHLY",currency="USD"} 300`,
+		`vigil_budget_aws_actual_spend{environment="test",account="production",budget="production-monthly",time_unit="MONTHLY",currency="USD"} 130.25`,
+		`vigil_budget_aws_forecasted_spend{environment="test",account="production",budget="production-monthly",time_unit="MONTHLY",currency="USD"} 310`,
+		`vigil_budget_aws_limit{environment="test",account="production",budget="production-quarterly",time_unit="QUARTERLY",currency="USD"} 900`,
+		`vigil_budget_aws_actual_spend{environment="test",account="production",budget="production-quarterly",time_unit="QUARTERLY",currency="USD"} 420`,
 		`vigil_budget_aws_notification_threshold_ratio{environment="test",account="production",budget="production-monthly",notification_type="ACTUAL",comparison="GREATER_THAN",threshold="0.8"} 0.8`,
 		`vigil_budget_aws_notification_threshold_ratio{environment="test",account="production",budget="production-monthly",notification_type="FORECASTED",comparison="GREATER_THAN",threshold="0.5"} 0.5`,
-		`vigil_billing_api_requests_total{environment="test",provider="aws",account="production",api="DescribeNotificationsForBudget"} 1`,
+		`vigil_billing_api_requests_total{environment="test",provider="aws",account="production",api="DescribeNotificationsForBudget"} 2`,
 		`vigil_budget_amount{environment="test",provider="aws",currency="USD"} 300`,
 		`vigil_budget_page_within_seconds{environment="test",provider="aws",currency="USD"} 259200`,
 		`vigil_billing_api_requests_total{environment="test",provider="aws",account="production",api="GetCostAndUsage"} 2`,

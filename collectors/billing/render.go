@@ -20,6 +20,7 @@ var (
 	lReason     = exposition.NewLabel("reason")
 	lAPI        = exposition.NewLabel("api")
 	lBudget     = exposition.NewLabel("budget")
+	lTimeUnit   = exposition.NewLabel("time_unit")
 	lNotifType  = exposition.NewLabel("notification_type")
 	lComparison = exposition.NewLabel("comparison")
 	lThreshold  = exposition.NewLabel("threshold")
@@ -63,8 +64,13 @@ func (a *awsAccount) spend(now time.Time) (spend, bool) {
 		}
 		prev := rep.Previous.Total()
 		s.previous = &prev
+		// The forecast covers the day of the refresh to the month's end;
+		// the report, the month through the day before (costAsOf).
 		if f, ok := snap[itemForecast]; ok && f.Has() && f.Value.Forecast != nil && f.Value.Forecast.Month == month {
-			total := rep.Current.Total() + f.Value.Forecast.Amount
+			total := f.Value.Forecast.Amount
+			if !it.Value.FirstDay {
+				total += rep.Current.Total()
+			}
 			s.forecast = &total
 		}
 	case lastMonth:
@@ -233,6 +239,7 @@ func (c *Collector) Render(t *exposition.Writer) error {
 				t.Series()
 				t.Label(lAccount, a.name)
 				t.Label(lBudget, b.Name)
+				t.Label(lTimeUnit, b.TimeUnit)
 				t.Label(lCurrency, b.Currency)
 				t.Float(v)
 			}

@@ -72,7 +72,13 @@ billing:
 	require.Equal(t, 2, ceRequests(), "the first refresh sends one GetCostAndUsage page and one GetCostForecast")
 	want := billingLines(first)
 	require.Contains(t, want, `vigil_billing_cost_month_to_date{environment="test",provider="aws",account="production",service="Amazon Elastic Compute Cloud - Compute",currency="USD"} 161.2`)
-	require.Contains(t, want, `vigil_billing_forecast_month_end{environment="test",provider="aws",account="production",currency="USD"} 360`)
+	// The sandbox's 276 spent and 84 forecast from today; on the 1st
+	// nothing of the month lies before today, and the forecast is all.
+	forecast := "360"
+	if time.Now().UTC().Day() == 1 {
+		forecast = "84"
+	}
+	require.Contains(t, want, `vigil_billing_forecast_month_end{environment="test",provider="aws",account="production",currency="USD"} `+forecast)
 	wantTS := value(first, lastSuccess)
 	p.stop(t, syscall.SIGTERM)
 
