@@ -14,7 +14,6 @@ package infra
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -31,8 +30,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/wafv2"
-	"github.com/aws/smithy-go"
 
+	vaws "github.com/vigil-monitoring/vigil/internal/aws"
 	"github.com/vigil-monitoring/vigil/internal/source"
 )
 
@@ -135,37 +134,9 @@ func (c *Collector) addAWS(t AWSTarget) {
 	c.aws = append(c.aws, a)
 }
 
-// awsError names the call, keeps the engine's classification (HTTP status)
-// and never carries the SDK's text with a URL.
-func awsError(ctx context.Context, api string, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	// A refusal is classified by its status even when its error body does
-	// not parse; a 2xx answer that does not parse is a decode failure
-	// (the SDK reports both with the status, 200 for the latter).
-	var re interface{ HTTPStatusCode() int }
-	if errors.As(err, &re) && re.HTTPStatusCode() >= 300 {
-		e := &source.HTTPError{API: "AWS " + api, StatusCode: re.HTTPStatusCode()}
-		var ae smithy.APIError
-		if errors.As(err, &ae) {
-			// AWS's error code (AccessDenied, ThrottlingException, …) is
-			// a fixed vocabulary and says what to fix; its message may
-			// name ARNs, so it stays out.
-			e.API += " (" + ae.ErrorCode() + ")"
-			switch ae.ErrorCode() {
-			case "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException":
-				e.StatusCode = http.StatusTooManyRequests
-			}
-		}
-		return e
-	}
-	var de *smithy.DeserializationError
-	if errors.As(err, &de) {
-		return &source.DecodeError{Err: fmt.Errorf("AWS %s: the answer did not parse", api)}
-	}
-	return fmt.Errorf("AWS %s: %w", api, err)
-}
+// awsError is internal/aws's SDKError: the call named, the engine's
+// classification (HTTP status) kept, and never the SDK's text with a URL.
+var awsError = vaws.SDKError
 
 func (a *awsSource) fetch(ctx context.Context) (awsSnapshot, error) {
 	var snap awsSnapshot

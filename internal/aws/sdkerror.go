@@ -16,7 +16,7 @@ import (
 // status, naming the call and AWS's error code but never AWS's message or
 // the SDK's text: an upstream may repeat the request, its URL or the
 // Authorization header (the access key ID) in its message, and the error
-// goes to the logs. collectors/infra's awsError is the same mapping.
+// goes to the logs. collectors/infra and collectors/backup use it.
 func SDKError(ctx context.Context, api string, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
