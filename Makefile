@@ -67,14 +67,26 @@ tools-aws-provider:
 
 ## test: install the tools, run the static checks (lint), then every test (Go,
 ## promtool 2.42 and 3.x, amtool, terraform, envtest, end to end).
+## The four modules' tests run side by side (make -j, each one's output
+## printed whole when it ends), and go test runs TEST_P packages at a time:
+## most packages spend their time waiting on kube-apiserver, terraform, moto
+## or Prometheus, not on the CPU (docs/benchmarks.md, "make test's time").
+TEST_P ?= 4
 test: tools lint
-	$(GO) test $(TEST_FLAGS) ./...
-	# The Helm chart's tests: a module of their own (Helm's dependencies).
+	$(MAKE) --no-print-directory -j4 --output-sync=target test-main test-helm test-image test-browser
+
+.PHONY: test-main test-helm test-image test-browser
+test-main:
+	$(GO) test $(TEST_FLAGS) -p $(TEST_P) ./...
+# The Helm chart's tests: a module of their own (Helm's dependencies).
+test-helm:
 	cd test/helm && $(GO) test $(TEST_FLAGS) ./...
-	# The image: builds the static binaries, loads the OCI archive, runs
-	# --version. Without -race: the builder is one goroutine, and gzip of the
-	# 190 MB of binaries under the race detector took 7 min instead of 1.
+# The image: builds the static binaries, loads the OCI archive, runs
+# --version. Without -race: the builder is one goroutine, and gzip of the
+# 190 MB of binaries under the race detector took 7 min instead of 1.
+test-image:
 	cd tools/image && $(GO) test -count=1 -timeout 30m ./...
+test-browser:
 	cd test/browser && $(GO) test $(TEST_FLAGS) ./...
 
 ## lint: gofmt, go vet and staticcheck (also of test/browser), govulncheck (offline database, allow-list
