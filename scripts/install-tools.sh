@@ -280,6 +280,22 @@ install_aws_provider() {
 	rm -rf "$dir"
 	mv "$tmp" "$dir"
 	log "hashicorp/aws provider mirror ready in $dir"
+	check_aws_provider_lock "$dir" "$rel" "$bin"
+}
+
+# check_aws_provider_lock compares the build's h1: hash (terraform's dirhash:
+# the SHA-256 of "<sha256>  <file>\n" over the package directory's one file)
+# with terraform/aws/.terraform.lock.hcl, so a build that differs (the
+# provider links with cgo: another C toolchain may change it) is named here
+# instead of failing terraform init later.
+check_aws_provider_lock() {
+	local mirror="$1" rel="$2" bin="$3" lock="$ROOT/terraform/aws/.terraform.lock.hcl" h1
+	h1="h1:$(printf '%s  %s\n' "$(sha256sum "$mirror/$rel/$bin" | cut -d' ' -f1)" "$bin" | openssl dgst -sha256 -binary | base64)"
+	if grep -qF "\"$h1\"" "$lock"; then
+		log "hashicorp/aws build matches terraform/aws/.terraform.lock.hcl ($h1)"
+	else
+		log "WARNING: this hashicorp/aws build ($h1) is not in terraform/aws/.terraform.lock.hcl: terraform init will refuse it. Add it: cd terraform/aws && terraform providers lock -fs-mirror=$mirror -platform=linux_amd64 hashicorp/aws (with a CLI config naming that mirror, see terraform/aws/README.md), and commit the lock file"
+	fi
 }
 
 case "${1:-all}" in
