@@ -35,7 +35,7 @@ func main() {
 	var sh shard.Flags
 	app.Flag("shard", "This replica's shard, 0 to --total-shards-1: it exports the pods, workloads and HPAs whose UID hashes to it; shard 0 also exports nodes, the API server probe and every other collector.").Default("0").IntVar(&sh.Index)
 	app.Flag("total-shards", "How many replicas split the cluster's objects (1: no sharding).").Default("1").IntVar(&sh.Total)
-	app.Flag("auto-shard", "Take --shard from this pod's StatefulSet ordinal and --total-shards from the StatefulSet's replicas (needs get on statefulsets; see deploy/overlays/sharded).").BoolVar(&sh.Auto)
+	app.Flag("auto-shard", "Take --shard from this pod's StatefulSet ordinal and --total-shards from the StatefulSet's replicas (needs get on statefulsets; see deploy/components/sharded or the chart's sharding values).").BoolVar(&sh.Auto)
 	app.Flag("pod", "This pod's name, for --auto-shard.").Envar("POD_NAME").StringVar(&sh.Pod)
 	app.Flag("pod-namespace", "This pod's namespace, for --auto-shard.").Envar("POD_NAMESPACE").StringVar(&sh.PodNamespace)
 	webFlags := kingpinflag.AddFlags(app, ":9477")

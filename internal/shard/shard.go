@@ -102,7 +102,7 @@ func Auto(ctx context.Context, kube kubernetes.Interface, namespace, pod string)
 func replicas(ctx context.Context, kube kubernetes.Interface, namespace, name string) (int, error) {
 	sts, err := kube.AppsV1().StatefulSets(namespace).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		return 0, fmt.Errorf("--auto-shard: reading StatefulSet %s/%s (grant get on statefulsets in its namespace, deploy/overlays/sharded does): %w", namespace, name, err)
+		return 0, fmt.Errorf("--auto-shard: reading StatefulSet %s/%s (grant get on statefulsets in its namespace, deploy/components/sharded and the chart's sharding mode do): %w", namespace, name, err)
 	}
 	if sts.Spec.Replicas == nil {
 		return 1, nil
@@ -129,7 +129,7 @@ func (f Flags) Resolve(ctx context.Context) (Shard, error) {
 		return Shard{}, errors.New("--auto-shard excludes --shard and --total-shards: pass one or the other")
 	}
 	if f.Pod == "" || f.PodNamespace == "" {
-		return Shard{}, errors.New("--auto-shard needs --pod and --pod-namespace (set POD_NAME and POD_NAMESPACE from the downward API, as deploy/overlays/sharded does)")
+		return Shard{}, errors.New("--auto-shard needs --pod and --pod-namespace (set POD_NAME and POD_NAMESPACE from the downward API, as deploy/components/sharded and the chart's sharding mode do)")
 	}
 	kube, err := f.client()
 	if err != nil {
