@@ -9,7 +9,7 @@ import "github.com/grafana-tools/sdk"
 func Access() *sdk.Board {
 	b := newBuilder("vigil-access", "Vigil / Access and expiry", "access", "expiry")
 	b.variables(false)
-	a := func(metric string, matchers ...string) string { return sel(metric, false, matchers...) }
+	a := func(metric string, matchers ...string) string { return one(metric, false, matchers...) }
 
 	b.row("Reachability from outside")
 	b.problemCount("Probes failing", "Access probes whose last run failed (AccessProbeFailing, AccessRegistryUnreachable, AccessKubeAPINotReady).",

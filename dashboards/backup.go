@@ -15,7 +15,7 @@ func backupLimit(a func(string, ...string) string) string {
 func Backup() *sdk.Board {
 	b := newBuilder("vigil-backup", "Vigil / Backups", "backup")
 	b.variables(false)
-	a := func(metric string, matchers ...string) string { return sel(metric, false, matchers...) }
+	a := func(metric string, matchers ...string) string { return one(metric, false, matchers...) }
 	age := `time() - ` + a("vigil_backup_last_success_timestamp_seconds")
 
 	b.row("Is every backup fresh")

@@ -50,6 +50,32 @@ func sel(metric string, cluster bool, matchers ...string) string {
 	return metric + "{" + strings.Join(ms, ",") + "}"
 }
 
+// one reads a metric the way every panel does: deduplicated across Vigil's
+// replicas. With deploy/components/replicas two exporters export the same
+// series, told apart only by the target label vigil_replica; taking the
+// max without it at the leaf, before any sum, count or join, makes two
+// replicas show what one shows (a sum would double, a join on duplicate
+// series would refuse to evaluate and the panel go empty), and leaves a
+// single replica's result as it was. alerts/*.yml read their series alike.
+func one(metric string, cluster bool, matchers ...string) string {
+	return "max without (vigil_replica) (" + sel(metric, cluster, matchers...) + ")"
+}
+
+// oneOver is one for a counter: fn (rate, increase) of each replica's
+// series over window, then the max without vigil_replica.
+func oneOver(fn, window, metric string, cluster bool, matchers ...string) string {
+	return "max without (vigil_replica) (" + fn + "(" + sel(metric, cluster, matchers...) + "[" + window + "]))"
+}
+
+// perReplica is for what each replica does by itself, the requests it sends
+// upstream and what they cost: every replica reads every upstream on its
+// own (deploy/README.md, "Two replicas, one page"), so these figures are
+// summed over the replicas, not deduplicated. fn (rate, increase) of each
+// replica's series over window.
+func perReplica(fn, window, metric string, cluster bool, matchers ...string) string {
+	return fn + "(" + sel(metric, cluster, matchers...) + "[" + window + "])"
+}
+
 // orZero makes a count show 0 instead of "No data" when nothing matches.
 func orZero(expr string) string { return expr + " or vector(0)" }
 
@@ -59,7 +85,7 @@ func orZero(expr string) string { return expr + " or vector(0)" }
 func Overview() *sdk.Board {
 	b := newBuilder("vigil-overview", "Vigil / Overview", "overview")
 	b.variables(false)
-	c := func(metric string, matchers ...string) string { return sel(metric, false, matchers...) }
+	c := func(metric string, matchers ...string) string { return one(metric, false, matchers...) }
 
 	b.row("Is anything wrong right now?")
 	b.problemCount("API servers unreachable", "Kubernetes API servers Vigil cannot reach (KubeAPIServerUnreachable).",
@@ -100,13 +126,15 @@ func Overview() *sdk.Board {
 	b.timeseries("Source up", "1 when the source's last refresh succeeded.", "none", 8, 8,
 		target{expr: c("vigil_source_up"), legend: "{{environment}} {{source}}"})
 	b.timeseries("Refresh errors by reason", "Failed refreshes per second, by source and bounded reason.", "ops", 8, 8,
-		target{expr: `sum by (environment, source, reason) (rate(` + c("vigil_source_errors_total") + `[$__rate_interval]))`, legend: "{{source}}: {{reason}}"})
+		target{expr: `sum by (environment, source, reason) (` + oneOver("rate", "$__rate_interval", "vigil_source_errors_total", false) + `)`, legend: "{{source}}: {{reason}}"})
 	b.timeseries("Refresh duration", "How long each source's last refresh took.", "s", 8, 8,
 		target{expr: c("vigil_source_refresh_duration_seconds"), legend: "{{environment}} {{source}}"})
-	b.timeseries("Upstream API requests", "Requests Vigil itself sends upstream, per second, by source and API: what Vigil costs the upstream.", "reqps", 12, 8,
-		target{expr: `sum by (environment, source, api) (rate(` + c("vigil_source_api_requests_total") + `[$__rate_interval]))`, legend: "{{source}} {{api}}"})
-	b.table("Vigil builds and configuration", "Running Vigil builds; a failed configuration reload keeps the previous configuration.", "none",
-		c("vigil_config_last_reload_successful")+` * on (environment, instance) group_left (version, revision) `+c("vigil_build_info"), 12, 8)
+	b.timeseries("Upstream API requests", "Requests Vigil itself sends upstream, per second, by source and API: what Vigil costs the upstream, summed over Vigil's replicas (each one sends its own).", "reqps", 12, 8,
+		target{expr: `sum by (environment, source, api) (` + perReplica("rate", "$__rate_interval", "vigil_source_api_requests_total", false) + `)`, legend: "{{source}} {{api}}"})
+	// The build is the many side: while replicas roll to a new version, each
+	// version is a row (the one side, on its left, would refuse two).
+	b.table("Vigil builds and configuration", "Running Vigil builds, one row per version while replicas roll; value 1 when the last configuration reload succeeded (a failed reload keeps the previous configuration).", "none",
+		c("vigil_build_info")+` * on (environment, instance) group_left () `+c("vigil_config_last_reload_successful"), 12, 8)
 
 	b.row("What does it cost? (details: Vigil / Money)")
 	b.table("Spend this month / budget", "Month to date over the monthly budget per environment and provider (billing.budgets); alerts at 50, 75 and 90 %.", "percentunit",
@@ -121,7 +149,7 @@ func Overview() *sdk.Board {
 func Cluster() *sdk.Board {
 	b := newBuilder("vigil-cluster", "Vigil / Kubernetes cluster", "kubernetes")
 	b.variables(true)
-	k := func(metric string, matchers ...string) string { return sel(metric, true, matchers...) }
+	k := func(metric string, matchers ...string) string { return one(metric, true, matchers...) }
 
 	b.row("API server")
 	b.stat("API server up", "1 when Vigil's /version probe of the API server succeeds.", "none",
@@ -161,7 +189,7 @@ func Cluster() *sdk.Board {
 	b.table("Unschedulable pods", "Pods the scheduler cannot place, with the PodScheduled condition's reason.", "none",
 		k("vigil_cluster_pod_unschedulable")+` == 1`, 12, 8, "Value")
 	b.timeseries("Container restarts (top 10)", "Restarts per container over the interval.", "none", 12, 8,
-		target{expr: `topk(10, increase(` + k("vigil_cluster_pod_container_restarts_total") + `[$__rate_interval]) > 0)`, legend: "{{namespace}}/{{pod}} {{container}}"})
+		target{expr: `topk(10, ` + oneOver("increase", "$__rate_interval", "vigil_cluster_pod_container_restarts_total", true) + ` > 0)`, legend: "{{namespace}}/{{pod}} {{container}}"})
 	b.table("OOMKilled containers", "Containers whose last termination was an OOMKill, with how long ago it happened.", "s",
 		`time() - `+k("vigil_cluster_pod_container_last_terminated_timestamp_seconds")+
 			` and on (environment, cluster, namespace, pod, container) `+k("vigil_cluster_pod_container_last_terminated_reason", `reason="OOMKilled"`), 12, 8)

@@ -9,7 +9,7 @@ import "github.com/grafana-tools/sdk"
 func Infra() *sdk.Board {
 	b := newBuilder("vigil-infra", "Vigil / Infrastructure", "infra", "ionos", "aws")
 	b.variables(false)
-	i := func(metric string, matchers ...string) string { return sel(metric, false, matchers...) }
+	i := func(metric string, matchers ...string) string { return one(metric, false, matchers...) }
 
 	b.row("IONOS: managed Kubernetes")
 	b.problemCount("Clusters not ACTIVE", "Managed clusters in any state but ACTIVE (IONOSClusterNotActive after 1 h outside the maintenance window, IONOSClusterStuckInMaintenance after 3 h).",
@@ -93,10 +93,10 @@ func awsServices(b *builder, i func(string, ...string) string) {
 		orZero(`count(sum without (status) (`+i("vigil_infra_aws_rds_instance_status", `status=~"available|backing-up|configuring-.*|modifying|renaming|resetting-master-credentials|storage-optimization|storage-config-upgrade"`)+`) == 0)`))
 	b.problemCount("Schedules disabled", "EventBridge Scheduler schedules in the DISABLED state.",
 		orZero(`count(`+i("vigil_infra_aws_scheduler_schedule_enabled")+` == 0)`))
-	b.stat("CloudWatch cost, 24 h", "What Vigil's GetMetricData calls cost in the last 24 hours (USD 0.01 per 1,000 metrics requested; vigil_infra_exporter_cost_total).", "currencyUSD",
-		`sum(increase(`+i("vigil_infra_exporter_cost_total")+`[24h])) or vector(0)`, thresholds(0.5, "orange", 1.0, "red"), 4, 4)
-	b.stat("CloudWatch metrics, 24 h", "Metrics Vigil requested from CloudWatch GetMetricData in the last 24 hours.", "none",
-		`sum(increase(`+i("vigil_infra_aws_cloudwatch_metrics_requested_total")+`[24h])) or vector(0)`, thresholds(100000.0, "orange", 1000000.0, "red"), 4, 4)
+	b.stat("CloudWatch cost, 24 h", "What Vigil's GetMetricData calls cost in the last 24 hours (USD 0.01 per 1,000 metrics requested; vigil_infra_exporter_cost_total), summed over Vigil's replicas: each one sends its own.", "currencyUSD",
+		`sum(`+perReplica("increase", "24h", "vigil_infra_exporter_cost_total", false)+`) or vector(0)`, thresholds(0.5, "orange", 1.0, "red"), 4, 4)
+	b.stat("CloudWatch metrics, 24 h", "Metrics Vigil requested from CloudWatch GetMetricData in the last 24 hours, summed over Vigil's replicas: each one sends its own.", "none",
+		`sum(`+perReplica("increase", "24h", "vigil_infra_aws_cloudwatch_metrics_requested_total", false)+`) or vector(0)`, thresholds(100000.0, "orange", 1000000.0, "red"), 4, 4)
 	b.table("AWS accounts", "Each AWS account read, with its ID (sts:GetCallerIdentity).", "none", i("vigil_infra_aws_account_info"), 24, 4, "Value")
 	b.table("WAF web ACL per ALB", "The web ACL associated with each configured ALB.", "none", i("vigil_infra_aws_waf_web_acl_info"), 12, 6, "Value")
 	b.table("Schedules", "Each EventBridge Scheduler schedule: 1 enabled, 0 disabled.", "none", i("vigil_infra_aws_scheduler_schedule_enabled"), 12, 6)

@@ -10,7 +10,7 @@ import "github.com/grafana-tools/sdk"
 func Money() *sdk.Board {
 	b := newBuilder("vigil-money", "Vigil / Money", "billing", "cost")
 	b.variables(false)
-	m := func(metric string, matchers ...string) string { return sel(metric, false, matchers...) }
+	m := func(metric string, matchers ...string) string { return one(metric, false, matchers...) }
 	const key = "environment, provider, currency"
 	mtd := `sum by (` + key + `) (` + m("vigil_billing_cost_month_to_date") + `)`
 	budget := `max by (` + key + `) (` + m("vigil_budget_amount") + `)`
@@ -38,10 +38,10 @@ func Money() *sdk.Board {
 		`sort_desc(`+m("vigil_billing_ionos_datacenter_cost_month_to_date")+`)`, 12, 5)
 	b.table("IONOS meters left out", "Usage meters Vigil could not price, by reason (BillingIONOSMetersUnpriced).", "none",
 		m("vigil_billing_ionos_meters_unpriced")+` > 0`, 12, 5)
-	b.table("AWS Budgets", "Each AWS Budgets budget: limit, and the actual and forecasted spend AWS calculated (value: actual / limit).", "percentunit",
-		m("vigil_budget_aws_actual_spend")+` / on (environment, account, budget, currency) `+m("vigil_budget_aws_limit"), 12, 6)
-	b.table("AWS Budgets forecast", "AWS Budgets' forecast of each budget's period over its limit.", "percentunit",
-		m("vigil_budget_aws_forecasted_spend")+` / on (environment, account, budget, currency) `+m("vigil_budget_aws_limit"), 12, 6)
+	b.table("AWS Budgets", "Each AWS Budgets budget: actual spend AWS calculated for the budget's current period over its limit. The period is the budget's time_unit column (DAILY, MONTHLY, QUARTERLY, ANNUALLY or CUSTOM): only MONTHLY compares with the month to date above.", "percentunit",
+		m("vigil_budget_aws_actual_spend")+` / on (environment, account, budget, time_unit, currency) `+m("vigil_budget_aws_limit"), 12, 6)
+	b.table("AWS Budgets forecast", "AWS Budgets' forecast of each budget's whole current period over its limit; the period is the time_unit column (a day, month, quarter or year).", "percentunit",
+		m("vigil_budget_aws_forecasted_spend")+` / on (environment, account, budget, time_unit, currency) `+m("vigil_budget_aws_limit"), 12, 6)
 
 	b.table("AWS Budgets notification thresholds", "The alert thresholds of each AWS budget as a fraction of its limit (AWS Budgets notifies at them itself).", "percentunit",
 		m("vigil_budget_aws_notification_threshold_ratio"), 24, 6, "threshold")
@@ -55,9 +55,9 @@ func Money() *sdk.Board {
 		m("vigil_billing_estimate_month_to_date", `estimate="true"`)+` or `+m("vigil_billing_estimate_quantity", `estimate="true"`), 8, 8)
 
 	b.row("What Vigil costs")
-	b.stat("Vigil's paid requests today (USD)", "What Vigil's own requests cost over the last 24 hours: Cost Explorer (USD 0.01 a request, every page counted; vigil_billing_exporter_cost_total) plus CloudWatch GetMetricData for the infra collector (USD 0.01 per 1,000 metrics; vigil_infra_exporter_cost_total). Budgets, IONOS and the other infra calls are free.", "currencyUSD",
-		`(sum(increase(`+m("vigil_billing_exporter_cost_total")+`[24h])) or vector(0)) + (sum(increase(`+m("vigil_infra_exporter_cost_total")+`[24h])) or vector(0))`, thresholds(0.5, "orange", 1.0, "red"), 6, 6)
-	b.timeseries("Billing API requests", "Requests Vigil sent to the billing APIs, per hour, by API; a restart or reload sends none (snapshots are kept under --storage.path).", "none", 18, 6,
-		target{expr: `sum by (environment, provider, account, api) (increase(` + m("vigil_billing_api_requests_total") + `[1h]))`, legend: "{{provider}} {{account}} {{api}}"})
+	b.stat("Vigil's paid requests today (USD)", "What Vigil's own requests cost over the last 24 hours: Cost Explorer (USD 0.01 a request, every page counted; vigil_billing_exporter_cost_total) plus CloudWatch GetMetricData for the infra collector (USD 0.01 per 1,000 metrics; vigil_infra_exporter_cost_total). Budgets, IONOS and the other infra calls are free. Summed over Vigil's replicas: each one sends its own requests.", "currencyUSD",
+		`(sum(`+perReplica("increase", "24h", "vigil_billing_exporter_cost_total", false)+`) or vector(0)) + (sum(`+perReplica("increase", "24h", "vigil_infra_exporter_cost_total", false)+`) or vector(0))`, thresholds(0.5, "orange", 1.0, "red"), 6, 6)
+	b.timeseries("Billing API requests", "Requests Vigil sent to the billing APIs, per hour, by API; a restart or reload sends none (snapshots are kept under --storage.path). Summed over Vigil's replicas: each one sends its own.", "none", 18, 6,
+		target{expr: `sum by (environment, provider, account, api) (` + perReplica("increase", "1h", "vigil_billing_api_requests_total", false) + `)`, legend: "{{provider}} {{account}} {{api}}"})
 	return b.board
 }
