@@ -399,6 +399,11 @@ func (r *Runner) Outputs(ctx context.Context) (map[string]tfexec.OutputMeta, err
 // after the plan was made.
 var ErrStalePlan = errors.New("the saved plan is stale: the state changed after it was made")
 
+// lockChecksum is terraform init's refusal of a provider package whose hash
+// the dependency lock file does not hold ("the local package for" a mirror,
+// "the current package for" a download), its lines joined.
+var lockChecksum = regexp.MustCompile(`package for (\S+) (\S+) doesn't match any of the checksums previously recorded in the dependency lock file`)
+
 // Translate wraps a terraform error with the command that failed and replaces
 // the raw lock and stale-plan reports with errors that say what to do.
 func Translate(what string, err error) error {
@@ -413,6 +418,14 @@ func Translate(what string, err error) error {
 		return fmt.Errorf("%s: terraform wants to copy an existing state into this environment's backend, and provision never migrates state between environments: "+
 			"the directory holds a state of another environment (a local terraform.tfstate, or another backend's) while this environment has its own backend configuration. "+
 			"Give every environment its own backend configuration file (environments/ENV.backend.hcl or ENV.s3.tfbackend), or use a separate --dir per environment", what)
+	}
+	if m := lockChecksum.FindStringSubmatch(strings.Join(strings.Fields(msg), " ")); m != nil {
+		return fmt.Errorf("%s: the %s %s package terraform installed is not one whose checksum the stack's .terraform.lock.hcl records "+
+			"(a registry download where the lock file holds a local build's hash, or a build made elsewhere): "+
+			"if you trust it, add its checksums in the stack's directory (--dir) with "+
+			"`terraform providers lock -platform=linux_amd64 -platform=darwin_arm64 %s` (from the registry) "+
+			"or `terraform providers lock -fs-mirror=MIRROR_DIR -platform=linux_amd64 %s` (a local build, terraform/aws/README.md \"Provider\"), "+
+			"and commit .terraform.lock.hcl; do not delete the lock file", what, m[1], m[2], m[1], m[1])
 	}
 	if strings.Contains(msg, "Saved plan is stale") {
 		return fmt.Errorf("%s: %w", what, ErrStalePlan)

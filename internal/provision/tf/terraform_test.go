@@ -131,3 +131,51 @@ func TestUnusedBackendFileIsNotSilent(t *testing.T) {
 		t.Errorf("staging has no backend file: %q %v", note, err)
 	}
 }
+
+// TestInitNamesALockFileChecksumMismatch: terraform/aws commits a lock file
+// holding the hash of the provider scripts/install-tools.sh builds; a user
+// whose terraform downloads hashicorp/aws from the registry (or builds it
+// elsewhere) gets another package, and init refuses it. The error says how
+// to add the package's checksums, not terraform's bare refusal. The real
+// terraform runs init against a filesystem mirror holding a package whose
+// hash the lock file does not record.
+func TestInitNamesALockFileChecksumMismatch(t *testing.T) {
+	bin := testenv.Tool(t, "terraform", "tools")
+	root := t.TempDir()
+	mirror := filepath.Join(root, "mirror")
+	pkg := filepath.Join(mirror, "registry.terraform.io", "hashicorp", "aws", "6.47.1", "linux_amd64")
+	dir := filepath.Join(root, "stack")
+	for _, d := range []string{pkg, dir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := map[string]string{
+		filepath.Join(pkg, "terraform-provider-aws_v6.47.1_x5"): "#!/bin/sh\nexit 1\n",
+		filepath.Join(dir, "versions.tf"):                       "terraform {\n  required_providers {\n    aws = {\n      source  = \"hashicorp/aws\"\n      version = \"6.47.1\"\n    }\n  }\n}\n",
+		filepath.Join(dir, ".terraform.lock.hcl"): "provider \"registry.terraform.io/hashicorp/aws\" {\n  version     = \"6.47.1\"\n  constraints = \"6.47.1\"\n" +
+			"  hashes = [\n    \"h1:fJQhPeIvq+4tEGCx4GHRqsOBdULjJxAqVjb4+SLFfDo=\",\n  ]\n}\n",
+		filepath.Join(root, "terraformrc"): "provider_installation {\n  filesystem_mirror {\n    path    = \"" + mirror + "\"\n    include = [\"registry.terraform.io/*/*\"]\n  }\n}\n",
+	}
+	for f, content := range files {
+		if err := os.WriteFile(f, []byte(content), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := map[string]string{"PATH": os.Getenv("PATH"), "HOME": root, "TF_CLI_CONFIG_FILE": filepath.Join(root, "terraformrc"), "CHECKPOINT_DISABLE": "1"}
+	r, err := New(dir, bin, "dev", env, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = r.Init(context.Background(), "dev")
+	if err == nil {
+		t.Fatal("init accepted a provider package the lock file does not record")
+	}
+	for _, want := range []string{"registry.terraform.io/hashicorp/aws 6.47.1", ".terraform.lock.hcl records",
+		"terraform providers lock -platform=linux_amd64 -platform=darwin_arm64 registry.terraform.io/hashicorp/aws",
+		"-fs-mirror=", "do not delete the lock file"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("init's error does not say %q:\n%v", want, err)
+		}
+	}
+}
