@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"compress/gzip"
 	"fmt"
 	"io"
 	"os"
@@ -92,8 +93,43 @@ func benchShard(b *testing.B, kube kubernetes.Interface, s shard.Shard) {
 	b.ReportMetric((float64(after.HeapAlloc)-float64(before.HeapAlloc))/(1<<20), "heap-MiB")
 	b.ReportMetric(rssMiB(b), "rss-MiB")
 	b.ReportMetric(syncTime.Seconds(), "sync-s")
+	gzipP50, gzipMiB := gzipScrapes(b, r.c)
+	b.ReportMetric(gzipP50, "gzip-p50-ms")
+	b.ReportMetric(gzipMiB, "gzip-MiB")
 	runtime.KeepAlive(r)
 	r.c.Stop() // the next shard measures without this one's caches
+}
+
+// gzipScrapes times 10 renders through gzip at BestSpeed, what the
+// daemon's /metrics handler does when Prometheus asks for gzip
+// (internal/daemon/http.go), and returns their p50 in ms and the
+// compressed size in MiB.
+func gzipScrapes(b *testing.B, c *cluster.Collector) (float64, float64) {
+	var size countingWriter
+	gz, _ := gzip.NewWriterLevel(&size, gzip.BestSpeed)
+	var durations []time.Duration
+	for range 10 {
+		size = 0
+		gz.Reset(&size)
+		t := time.Now()
+		if err := c.RenderText(gz); err != nil {
+			b.Fatal(err)
+		}
+		if err := gz.Close(); err != nil {
+			b.Fatal(err)
+		}
+		durations = append(durations, time.Since(t))
+	}
+	slices.Sort(durations)
+	return float64(durations[len(durations)/2].Microseconds()) / 1000, float64(size) / (1 << 20)
+}
+
+// countingWriter counts the bytes written to it.
+type countingWriter int64
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	*w += countingWriter(len(p))
+	return len(p), nil
 }
 
 // cpuTime is the process's user plus system CPU time so far.
