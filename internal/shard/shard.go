@@ -19,8 +19,10 @@ import (
 	"hash/fnv"
 	"strconv"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
@@ -142,8 +144,10 @@ func (f Flags) Resolve(ctx context.Context) (Shard, error) {
 // its replica count once it differs from total: running replicas read the
 // count only at start, so after a scale each must restart to take its new
 // share (the daemon stops; the kubelet starts it again). It returns ctx's
-// error when ctx ends first, and an error when the watch is refused (the
-// Role lacks watch): then scaling needs a rollout restart by hand.
+// error when ctx ends first, and an error when RBAC refuses the watch (the
+// Role lacks watch): then scaling needs a rollout restart by hand. Other
+// refusals (the API server restarting, overloaded, unreachable) are
+// waited out with a backoff up to 30 s.
 func (f Flags) WatchTotal(ctx context.Context, total int) (int, error) {
 	name, _, err := Ordinal(f.Pod)
 	if err != nil {
@@ -156,28 +160,54 @@ func (f Flags) WatchTotal(ctx context.Context, total int) (int, error) {
 	return watchReplicas(ctx, kube, f.PodNamespace, name, total)
 }
 
+// retryDelay is the first wait before watching the StatefulSet again after
+// the API server refused or ended a watch without an event; it doubles up
+// to maxRetryDelay and starts over after an event.
+var retryDelay = time.Second
+
+const maxRetryDelay = 30 * time.Second
+
 func watchReplicas(ctx context.Context, kube kubernetes.Interface, namespace, name string, total int) (int, error) {
+	delay := retryDelay
 	for ctx.Err() == nil {
 		w, err := kube.AppsV1().StatefulSets(namespace).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name})
-		if err != nil {
+		if apierrors.IsForbidden(err) {
 			return 0, fmt.Errorf("watching StatefulSet %s/%s (grant watch on it, as deploy/components/sharded does): %w", namespace, name, err)
 		}
-		for ev := range w.ResultChan() {
-			sts, ok := ev.Object.(*appsv1.StatefulSet)
-			if !ok || ev.Type == watch.Deleted {
-				continue
-			}
-			n := 1
-			if sts.Spec.Replicas != nil {
-				n = int(*sts.Spec.Replicas)
-			}
-			if n != total {
-				w.Stop()
-				return n, nil
+		events := 0
+		if err == nil {
+			for ev := range w.ResultChan() {
+				events++
+				sts, ok := ev.Object.(*appsv1.StatefulSet)
+				if !ok || ev.Type == watch.Deleted {
+					continue
+				}
+				n := 1
+				if sts.Spec.Replicas != nil {
+					n = int(*sts.Spec.Replicas)
+				}
+				if n != total {
+					w.Stop()
+					return n, nil
+				}
 			}
 		}
 		// The server ends watches now and then: watch again (the first
-		// event is the current state, so no change is missed).
+		// event is the current state, so no change is missed). A refusal
+		// other than RBAC's (the API server restarting or overloaded, the
+		// connection refused) is waited out, never given up: a replica
+		// that stopped watching would keep its old shard count after a
+		// scale, beside shards on the new one (objects exported twice or
+		// by none).
+		if events > 0 {
+			delay = retryDelay
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, maxRetryDelay)
 	}
 	return 0, ctx.Err()
 }
