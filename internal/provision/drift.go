@@ -32,8 +32,13 @@ type DriftOptions struct {
 // DriftResult is what a drift check found.
 type DriftResult struct {
 	Drifted bool
-	// Resources lists "ACTION ADDRESS" for every resource that differs.
+	// Resources lists "ADDRESS (what)" for every resource that differs.
 	Resources []string
+	// Outputs lists "NAME (would ACTION)" for every root output the plan
+	// changes. A plan whose only changes are outputs (an output added to
+	// the stack and not applied yet, or one reading an attribute the
+	// refresh found changed) is drift with no resource to name.
+	Outputs []string
 }
 
 // Drift runs a plan with -detailed-exitcode and reports what differs. With a
@@ -52,8 +57,8 @@ func Drift(ctx context.Context, o Options, d DriftOptions) (res DriftResult, err
 		return res, err
 	}
 	if res.Drifted {
-		return res, fmt.Errorf("%w in %s: %d resource(s) differ from the stack: review with `provision plan %s`",
-			ErrDrift, o.Env, len(res.Resources), o.Env)
+		return res, fmt.Errorf("%w in %s: %s differ from the stack: review with `provision plan %s`",
+			ErrDrift, o.Env, res.counts(), o.Env)
 	}
 	return res, nil
 }
@@ -88,12 +93,49 @@ func drift(ctx context.Context, o Options) (DriftResult, error) {
 	if err != nil {
 		return DriftResult{}, tf.Translate("terraform show (of the drift plan)", err)
 	}
-	res := DriftResult{Drifted: true, Resources: driftedResources(p)}
-	fmt.Fprintf(o.Stdout, "Drift in %s: %d resource(s) differ from the stack:\n", o.Env, len(res.Resources))
+	res := DriftResult{Drifted: true, Resources: driftedResources(p), Outputs: changedOutputs(p)}
+	fmt.Fprintf(o.Stdout, "Drift in %s: %s differ from the stack:\n", o.Env, res.counts())
 	for _, r := range res.Resources {
 		fmt.Fprintf(o.Stdout, "  %s\n", r)
 	}
+	for _, out := range res.Outputs {
+		fmt.Fprintf(o.Stdout, "  output %s\n", out)
+	}
 	return res, nil
+}
+
+// counts says how many resources (and outputs, when any) differ.
+func (r DriftResult) counts() string {
+	s := fmt.Sprintf("%d resource(s)", len(r.Resources))
+	if len(r.Outputs) > 0 {
+		s += fmt.Sprintf(" and %d output(s)", len(r.Outputs))
+	}
+	return s
+}
+
+// changedOutputs lists the root outputs the plan creates, updates or
+// deletes.
+func changedOutputs(p *tfjson.Plan) []string {
+	var out []string
+	for name, c := range p.OutputChanges {
+		if c == nil {
+			continue
+		}
+		var what string
+		switch a := c.Actions; {
+		case a.Create():
+			what = "create"
+		case a.Update():
+			what = "update"
+		case a.Delete():
+			what = "delete"
+		default:
+			continue
+		}
+		out = append(out, name+" (would "+what+")")
+	}
+	sort.Strings(out)
+	return out
 }
 
 // driftedResources lists what the plan would change, each marked "changed

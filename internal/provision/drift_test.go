@@ -148,3 +148,30 @@ func TestDriftedResourcesAreWhatThePlanChanges(t *testing.T) {
 		t.Errorf("drifted resources = %q, want %q", got, want)
 	}
 }
+
+// A plan whose only change is an output (one added to the stack and not yet
+// applied) is drift, and drift names it: before, provision drift reported
+// "0 resource(s) differ" and nothing else.
+func TestDriftNamesChangedOutputs(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, "dev")
+	s.applied()
+	if err := os.WriteFile(filepath.Join(s.dir, "added.tf"), []byte("output \"added_after_apply\" {\n  value = \"new\"\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(s.root, "textfiles")
+	res, err := Drift(ctx(t), s.opts, DriftOptions{TextfileDir: dir})
+	if !errors.Is(err, ErrDrift) || !strings.Contains(err.Error(), "0 resource(s) and 1 output(s) differ") {
+		t.Fatalf("err = %v, want ErrDrift counting the output", err)
+	}
+	if len(res.Resources) != 0 || !slices.Equal(res.Outputs, []string{"added_after_apply (would create)"}) {
+		t.Fatalf("drifted resources %q, outputs %q; want no resource and the added output", res.Resources, res.Outputs)
+	}
+	if !strings.Contains(s.out.String(), "  output added_after_apply (would create)\n") {
+		t.Errorf("drift's report does not name the output:\n%s", s.out)
+	}
+	fams := readMetrics(t, filepath.Join(dir, "vigil_provision_drift_dev.prom"))
+	if gauge(t, fams, "vigil_provision_drift_detected", "dev") != 1 || gauge(t, fams, "vigil_provision_drift_resources", "dev") != 0 {
+		t.Errorf("metrics for an output-only drift:\n%s", mustRead(t, filepath.Join(dir, "vigil_provision_drift_dev.prom")))
+	}
+}
