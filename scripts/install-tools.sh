@@ -267,13 +267,26 @@ install_aws_provider() {
 	if [ -x "$dir/$rel/$bin" ]; then
 		return 0
 	fi
-	log "building hashicorp/aws $AWS_PROVIDER_VERSION ($AWS_PROVIDER_MODULE_VERSION) into $dir (about 30 min and 9.3 GB cold on 2 cores)"
+	# terraform/aws/.terraform.lock.hcl holds this build's h1: hash, so the
+	# binary must come out the same on every machine: the module versions
+	# (go.sum), the Go toolchain (GOTOOLCHAIN above), -trimpath (no local
+	# paths) and the settings below are pinned here, not taken from the
+	# caller's environment. The provider links with cgo (net, os/user), so
+	# the C toolchain counts too: the lock's hash is of a build with Debian
+	# 12's gcc 12.2.0 and glibc 2.36. Without a C compiler go would quietly
+	# build without cgo, another binary: stop instead.
+	if ! command -v gcc >/dev/null; then
+		log "hashicorp/aws links with cgo and this machine has no gcc: install it (apt-get install gcc; the hash in terraform/aws/.terraform.lock.hcl is of a build with Debian 12's gcc 12.2.0)"
+		exit 1
+	fi
+	log "building hashicorp/aws $AWS_PROVIDER_VERSION ($AWS_PROVIDER_MODULE_VERSION) into $dir (about 30 min and 9.3 GB cold on 2 cores) with $(gcc --version | head -n 1)"
 	local tmp="$dir.tmp"
 	rm -rf "$tmp"
 	mkdir -p "$tmp/$rel"
 	(
 		cd "$ROOT/tools/terraform-provider-aws"
-		GOFLAGS=-mod=readonly go build -trimpath \
+		CGO_ENABLED=1 CC=gcc CGO_CFLAGS="-O2 -g" CGO_CPPFLAGS="" CGO_LDFLAGS="-O2 -g" GOAMD64=v1 GOEXPERIMENT="" \
+			GOFLAGS=-mod=readonly go build -trimpath \
 			-ldflags="-s -w -X github.com/hashicorp/terraform-provider-aws/version.ProviderVersion=$AWS_PROVIDER_VERSION" \
 			-o "$tmp/$rel/$bin" github.com/hashicorp/terraform-provider-aws
 	)
@@ -294,7 +307,7 @@ check_aws_provider_lock() {
 	if grep -qF "\"$h1\"" "$lock"; then
 		log "hashicorp/aws build matches terraform/aws/.terraform.lock.hcl ($h1)"
 	else
-		log "WARNING: this hashicorp/aws build ($h1) is not in terraform/aws/.terraform.lock.hcl: terraform init will refuse it. Add it: cd terraform/aws && terraform providers lock -fs-mirror=$mirror -platform=linux_amd64 hashicorp/aws (with a CLI config naming that mirror, see terraform/aws/README.md), and commit the lock file"
+		log "WARNING: this hashicorp/aws build ($h1, $(gcc --version | head -n 1)) is not in terraform/aws/.terraform.lock.hcl (a build with Debian 12's gcc 12.2.0 and glibc 2.36): terraform init will refuse it. Add it: cd terraform/aws && terraform providers lock -fs-mirror=$mirror -platform=linux_amd64 hashicorp/aws (see terraform/aws/README.md, Provider), and commit the lock file"
 	fi
 }
 
