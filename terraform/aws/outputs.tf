@@ -117,15 +117,19 @@ output "vigil_iam_user" {
   value = module.access.vigil_user
 }
 
+# The key goes from the AWS CLI to the Secret through a file in /dev/shm
+# (memory, mode 0600), never through a command line, where any local user
+# could read it in /proc/PID/cmdline while kubectl runs.
 output "vigil_credentials_secret_command" {
   description = "How to give Vigil its read-only keys: a Secret its Deployment references (no key is ever in Terraform's state)."
   value       = <<-EOT
-    aws iam create-access-key --user-name ${module.access.vigil_user} --output json > /dev/shm/vigil-key.json
-    kubectl -n monitoring create secret generic vigil-aws \
-      --from-literal=AWS_ACCESS_KEY_ID="$(jq -r .AccessKey.AccessKeyId /dev/shm/vigil-key.json)" \
-      --from-literal=AWS_SECRET_ACCESS_KEY="$(jq -r .AccessKey.SecretAccessKey /dev/shm/vigil-key.json)"
-    shred -u /dev/shm/vigil-key.json
-    # then reference it from the vigil container: envFrom: [{secretRef: {name: vigil-aws}}]
+    (umask 077
+    aws iam create-access-key --user-name ${module.access.vigil_user} --output json |
+      jq -r '"AWS_ACCESS_KEY_ID=\(.AccessKey.AccessKeyId)\nAWS_SECRET_ACCESS_KEY=\(.AccessKey.SecretAccessKey)"' > /dev/shm/vigil-aws.env
+    kubectl -n vigil create secret generic vigil-aws --from-env-file=/dev/shm/vigil-aws.env
+    shred -u /dev/shm/vigil-aws.env)
+    # then: the chart with awsCredentials.existingSecret=vigil-aws, or deploy/'s
+    # vigil container with envFrom: [{secretRef: {name: vigil-aws}}]
   EOT
 }
 

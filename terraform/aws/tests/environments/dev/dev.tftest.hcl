@@ -65,4 +65,8 @@ run "dev_is_queues_bucket_and_iam" {
     condition     = output.vigil_iam_user == "ticketly-dev-vigil-readonly" && strcontains(output.vigil_credentials_secret_command, "create-access-key --user-name ticketly-dev-vigil-readonly")
     error_message = "the Vigil principal and how to wire its keys"
   }
+  assert {
+    condition     = strcontains(output.vigil_credentials_secret_command, "--from-env-file=/dev/shm/") && !strcontains(output.vigil_credentials_secret_command, "--from-literal")
+    error_message = "the secret key must reach the Secret through a file in /dev/shm, never on kubectl's command line"
+  }
 }
