@@ -313,9 +313,15 @@ func TestRefusesBadValues(t *testing.T) {
 		"shards with nothing to split": {sharded(3, map[string]any{"config": map[string]any{"kubernetes": nil}}), "config.kubernetes"},
 		"shards on one claim":          {sharded(3, map[string]any{"storage": map[string]any{"persistentVolumeClaim": map[string]any{"enabled": true, "existingClaim": "vigil-data"}}}), "existingClaim"},
 		"shard flags by hand":          {map[string]any{"extraArgs": []any{"--total-shards=3"}}, "sharding.shards"},
-		"relative telemetry path":      {map[string]any{"telemetryPath": "metrics"}, "telemetryPath"},
-		"telemetry path by hand":       {map[string]any{"extraArgs": []any{"--web.telemetry-path=/m"}}, "telemetryPath"},
-		"token neither auto nor bool":  {map[string]any{"serviceAccount": map[string]any{"automountToken": "yes"}}, "serviceAccount.automountToken"},
+		// Each shard takes its ordinal from --pod (POD_NAME): --pod=vigil-0
+		// would make every shard shard 0 (its objects, nodes and clouds N
+		// times, the others' never), --no-auto-shard every shard all of them.
+		"pod name by hand":            {sharded(3, map[string]any{"extraArgs": []any{"--pod=vigil-0"}}), `extraArgs "--pod=vigil-0"`},
+		"pod namespace by hand":       {sharded(3, map[string]any{"extraArgs": []any{"--pod-namespace", "vigil"}}), `extraArgs "--pod-namespace"`},
+		"auto-shard negated":          {sharded(3, map[string]any{"extraArgs": []any{"--no-auto-shard"}}), `extraArgs "--no-auto-shard"`},
+		"relative telemetry path":     {map[string]any{"telemetryPath": "metrics"}, "telemetryPath"},
+		"telemetry path by hand":      {map[string]any{"extraArgs": []any{"--web.telemetry-path=/m"}}, "telemetryPath"},
+		"token neither auto nor bool": {map[string]any{"serviceAccount": map[string]any{"automountToken": "yes"}}, "serviceAccount.automountToken"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := renderErr(nil, tc.set)

@@ -178,8 +178,11 @@ value to change. Included once, by deployment.yaml.
 {{- if regexMatch "^--web\\.telemetry-path(=|$)" (toString .) }}
 {{- fail (printf "extraArgs %q: set telemetryPath instead, so the ServiceMonitor scrapes the path Vigil serves" (toString .)) }}
 {{- end }}
-{{- if regexMatch "^--(shard|total-shards|auto-shard)(=|$)" (toString .) }}
-{{- fail (printf "extraArgs %q: set sharding.enabled=true and sharding.shards instead (a StatefulSet whose replicas take their shard with --auto-shard)" (toString .)) }}
+{{- /* --pod and --pod-namespace too (kingpin also reads --no-auto-shard):
+--pod=<name>-0 would make every shard shard 0, so its share, the nodes and
+the clouds would be exported by every shard and the others' by none. */}}
+{{- if regexMatch "^--(no-)?(shard|total-shards|auto-shard|pod|pod-namespace)(=|$)" (toString .) }}
+{{- fail (printf "extraArgs %q: the sharding flags are the chart's; set sharding.enabled=true and sharding.shards instead (a StatefulSet whose replicas take their shard from their pod name with --auto-shard)" (toString .)) }}
 {{- end }}
 {{- end }}
 {{- if .Values.sharding.enabled }}
