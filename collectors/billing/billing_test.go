@@ -149,7 +149,11 @@ func ledgerCE(t *testing.T, now func() time.Time) *httptest.Server {
 // TestMonthEndForecastCountsTodayOnce: at 10 USD a day the month ends at
 // 10 times its days. The forecast covers today in full, so the month to
 // date it is added to stops at yesterday; on the 1st the forecast is the
-// whole month's, and the month to date is today's partial figure.
+// whole month's, and the month to date is 0 (nothing of the month before
+// today): the month to date is the month through yesterday on every day,
+// so its change over a day is one day's spend, also across the month's
+// start (BillingBurnRateHigh: 0 + 300 previous - 290 a day before = 10).
+// With today's partial figure on the 1st (4) that day read 14.
 func TestMonthEndForecastCountsTodayOnce(t *testing.T) {
 	for _, tc := range []struct {
 		now                     time.Time
@@ -157,7 +161,7 @@ func TestMonthEndForecastCountsTodayOnce(t *testing.T) {
 	}{
 		{time.Date(2026, 11, 21, 15, 0, 0, 0, time.UTC), "200", "310", "300"},
 		{time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC), "290", "310", "300"},
-		{time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC), "4", "300", "310"},
+		{time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC), "0", "300", "310"},
 	} {
 		t.Run(tc.now.Format("2006-01-02"), func(t *testing.T) {
 			now := func() time.Time { return tc.now }

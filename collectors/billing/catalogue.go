@@ -5,7 +5,7 @@ import "github.com/vigil-monitoring/vigil/internal/metricdoc"
 // Catalogue lists every family the collector exposes.
 var Catalogue = []metricdoc.Desc{
 	{Name: "vigil_billing_cost_month_to_date", Type: metricdoc.Gauge, Labels: []string{"provider", "account", "service", "currency"},
-		Help: "Spend of the current calendar month (UTC) so far, by service (AWS Cost Explorer SERVICE, in the configured cost metric, through the day before the refresh; on the 1st, that day's partial figure) or IONOS product (Billing API usage x price per meter). Cost Explorer data lags up to a day and IONOS computes usage once a day: alert on the forecast, not on this partial figure."},
+		Help: "Spend of the current calendar month (UTC) so far, by service (AWS Cost Explorer SERVICE, in the configured cost metric, through the day before the refresh, so 0 on the 1st) or IONOS product (Billing API usage x price per meter). Cost Explorer data lags up to a day and IONOS computes usage once a day: alert on the forecast, not on this partial figure."},
 	{Name: "vigil_billing_cost_previous_month", Type: metricdoc.Gauge, Labels: []string{"provider", "account", "currency"},
 		Help: "Total spend of the previous calendar month, from the same API as the month to date (exported because Prometheus' default retention cannot reach back a month)."},
 	{Name: "vigil_billing_forecast_month_end", Type: metricdoc.Gauge, Labels: []string{"provider", "account", "currency"},

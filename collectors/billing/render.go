@@ -59,6 +59,16 @@ func (a *awsAccount) spend(now time.Time) (spend, bool) {
 	switch rep.Current.Month {
 	case month:
 		s.services = rep.Current.Services
+		if it.Value.FirstDay {
+			// The month to date is the month through yesterday on every
+			// day, so its day-over-day change is one day's spend (what
+			// BillingBurnRateHigh reads): on the 1st that is nothing. The
+			// report read today still gives last month complete.
+			s.services = make(map[string]float64, len(rep.Current.Services))
+			for name := range rep.Current.Services {
+				s.services[name] = 0
+			}
+		}
 		if rep.Current.Currency != "" {
 			s.currency = rep.Current.Currency
 		}
