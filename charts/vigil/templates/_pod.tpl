@@ -39,7 +39,7 @@ spec:
         - --config.file=/etc/vigil/vigil.yml
         - --storage.path={{ .Values.storage.path }}
         # The ServiceMonitor scrapes the same path (telemetryPath).
-        - --web.telemetry-path={{ .Values.telemetryPath }}
+        - {{ printf "--web.telemetry-path=%s" .Values.telemetryPath | quote }}
         {{- if .Values.sharding.enabled }}
         # Shard from the pod's ordinal, shard count from the StatefulSet's
         # replicas.
