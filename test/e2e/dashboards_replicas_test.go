@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"math"
-	"net"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -20,7 +18,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigil-monitoring/vigil/dashboards"
-	"github.com/vigil-monitoring/vigil/internal/daemon"
 	"github.com/vigil-monitoring/vigil/internal/testenv"
 )
 
@@ -62,14 +59,7 @@ func TestDashboardsShowOneVigilOfTwoReplicas(t *testing.T) {
 	prometheus := testenv.Tool(t, "prometheus", "tools")
 	dir := t.TempDir()
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	d, err := daemon.New(daemon.Options{Sandbox: true, Listeners: []net.Listener{l}, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = d.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	sandbox := startSandbox(t)
 
 	promAddr := freeAddr(t)
 	promConfig := filepath.Join(dir, "prometheus.yml")
@@ -83,7 +73,7 @@ scrape_configs:
         labels: {instance: vigil/vigil, vigil_replica: %[2]s}
       - targets: [%[1]q]
         labels: {instance: vigil/vigil, vigil_replica: %[3]s}
-`, l.Addr().String(), dashboardReplicas[0], dashboardReplicas[1]))
+`, sandbox, dashboardReplicas[0], dashboardReplicas[1]))
 	startProcess(t, "prometheus", prometheus, "--config.file="+promConfig, "--storage.tsdb.path="+filepath.Join(dir, "prom"),
 		"--web.listen-address="+promAddr)
 	client, err := api.NewClient(api.Config{Address: "http://" + promAddr})

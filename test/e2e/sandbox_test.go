@@ -27,14 +27,7 @@ func TestSandboxFiresTheRunbookAlerts(t *testing.T) {
 	prometheus := testenv.Tool(t, "prometheus", "tools")
 	dir := t.TempDir()
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	d, err := daemon.New(daemon.Options{Sandbox: true, Listeners: []net.Listener{l}, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = d.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	sandbox := startSandbox(t)
 
 	rules := filepath.Join(dir, "rules.yml")
 	writeFile(t, rules, compressedRules(t))
@@ -48,7 +41,7 @@ scrape_configs:
   - job_name: vigil
     static_configs:
       - targets: [%q]
-`, rules, l.Addr().String()))
+`, rules, sandbox))
 	startProcess(t, "prometheus", prometheus, "--config.file="+promConfig, "--storage.tsdb.path="+filepath.Join(dir, "prom"),
 		"--web.listen-address="+promAddr)
 	client, err := api.NewClient(api.Config{Address: "http://" + promAddr})
@@ -92,6 +85,21 @@ scrape_configs:
 	assert.False(t, firing["VigilSourceDown"], "the sandbox sources are up")
 	t.Logf("alerts firing on the sandbox: %v", names)
 	checkDashboardsOnTheSandbox(t, prom)
+}
+
+// startSandbox runs the sandbox exporter on a loopback port until the test
+// ends and returns its address.
+func startSandbox(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	d, err := daemon.New(daemon.Options{Sandbox: true, Listeners: []net.Listener{l}, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = d.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return l.Addr().String()
 }
 
 func firingAlerts(prom promv1.API) map[string]bool {
