@@ -255,7 +255,7 @@ func TestAlertmanagerInhibitsPodAlertsOfUnreachableCluster(t *testing.T) {
 		}
 	})
 	base := "http://" + addr
-	waitFor(t, "alertmanager ready", func() error {
+	testenv.WaitFor(t, "alertmanager ready", func() error {
 		resp, err := http.Get(base + "/-/ready")
 		if err != nil {
 			return err
@@ -308,7 +308,7 @@ func TestAlertmanagerInhibitsPodAlertsOfUnreachableCluster(t *testing.T) {
 		"Watchdog/production/":                   "active",
 	}
 	// The inhibitor learns of the source alert asynchronously: poll.
-	waitFor(t, "alerts of production/c1 inhibited", func() error {
+	testenv.WaitFor(t, "alerts of production/c1 inhibited", func() error {
 		resp, err := http.Get(base + "/api/v2/alerts")
 		if err != nil {
 			return err
@@ -344,22 +344,6 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// waitFor polls check until it succeeds; the limit is generous because it
-// only bounds a failure, never measures speed.
-func waitFor(t *testing.T, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s: %v", what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
 
 // A real Alertmanager with the example configuration: while IONOS
 // maintains production's cluster c1 (KubernetesClusterMaintenance, the
@@ -401,7 +385,7 @@ func TestAlertmanagerInhibitsDuringMaintenanceAndApply(t *testing.T) {
 		"KubePodCrashLooping/staging/c1":             "suppressed",
 		"KubeNodeNotReady/staging/c9":                "suppressed",
 	}
-	waitFor(t, "node and pod alerts held back", func() error {
+	testenv.WaitFor(t, "node and pod alerts held back", func() error {
 		resp, err := http.Get(base + "/api/v2/alerts")
 		if err != nil {
 			return err
@@ -450,7 +434,7 @@ func startAlertmanager(t *testing.T) string {
 		}
 	})
 	base := "http://" + addr
-	waitFor(t, "alertmanager ready", func() error {
+	testenv.WaitFor(t, "alertmanager ready", func() error {
 		resp, err := http.Get(base + "/-/ready")
 		if err != nil {
 			return err

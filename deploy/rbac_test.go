@@ -261,7 +261,7 @@ backup:
 	go func() { _ = d.Run(runCtx); close(done) }()
 	defer func() { stop(); <-done }()
 
-	waitFor(t, "Vigil ready", func() error {
+	testenv.WaitFor(t, "Vigil ready", func() error {
 		resp, err := http.Get("http://" + l.Addr().String() + "/-/ready")
 		if err != nil {
 			return err

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -105,30 +104,8 @@ func TestServiceMonitorKeepsTheObjectsNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	promConfig := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(promConfig, cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addr := freeAddr(t)
-	cmd := exec.Command(prometheus, "--config.file="+promConfig, "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--log.level=warn")
-	logFile, err := os.Create(filepath.Join(dir, "prometheus.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(logFile.Name())
-			t.Logf("scrape config:\n%s\nprometheus log:\n%s", cfg, b)
-		}
-	})
-	client, err := api.NewClient(api.Config{Address: "http://" + addr})
+	base := testenv.StartPrometheus(t, prometheus, cfg)
+	client, err := api.NewClient(api.Config{Address: base})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +122,7 @@ func TestServiceMonitorKeepsTheObjectsNamespace(t *testing.T) {
 	}
 
 	want := map[string]string{"KubePodCrashLooping": "checkout-7d9f8", "KubePodUnschedulable": "db-0"}
-	waitFor(t, "the KubePod* alerts to fire", func() error {
+	testenv.WaitFor(t, "the KubePod* alerts to fire", func() error {
 		for alert, pod := range want {
 			vec, err := series(fmt.Sprintf(`ALERTS{alertname=%q,alertstate="firing"}`, alert))
 			if err != nil {

@@ -4,17 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -79,10 +74,10 @@ vigil_cluster_pod_phase{cluster="production",environment="production",namespace=
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := startPrometheus(t, prometheus, cfg)
+	base := testenv.StartPrometheus(t, prometheus, cfg)
 
 	var up []promSample
-	waitFor(t, "three scraped targets", func() error {
+	testenv.WaitFor(t, "three scraped targets", func() error {
 		up = query(t, base, `up{job="vigil"} == 1`)
 		if len(up) < shards {
 			return fmt.Errorf("up{job=\"vigil\"} == 1: %v", up)
@@ -101,7 +96,7 @@ vigil_cluster_pod_phase{cluster="production",environment="production",namespace=
 			t.Errorf("no target with instance %s/vigil-%d (have %v)", namespace, i, instances)
 		}
 	}
-	waitFor(t, "every shard's series", func() error {
+	testenv.WaitFor(t, "every shard's series", func() error {
 		if n := len(query(t, base, `vigil_cluster_pod_phase`)); n != shards {
 			return fmt.Errorf("%d vigil_cluster_pod_phase series, want %d (one pod per shard)", n, shards)
 		}
@@ -121,41 +116,6 @@ vigil_cluster_pod_phase{cluster="production",environment="production",namespace=
 
 type promSample struct {
 	Metric map[string]string `json:"metric"`
-}
-
-// startPrometheus runs a real Prometheus with cfg and returns its URL.
-func startPrometheus(t *testing.T, bin string, cfg []byte) string {
-	t.Helper()
-	dir := t.TempDir()
-	file := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(file, cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	logFile, err := os.Create(filepath.Join(dir, "prometheus.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--config.file="+file, "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--log.level=warn")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(logFile.Name())
-			t.Logf("scrape config:\n%s\nprometheus log:\n%s", cfg, b)
-		}
-	})
-	return "http://" + addr
 }
 
 // query runs an instant query; an unreachable Prometheus (still starting)
@@ -181,23 +141,6 @@ func query(t *testing.T, base, q string) []promSample {
 		t.Fatalf("query %s: %s", q, body.Error)
 	}
 	return body.Data.Result
-}
-
-// waitFor polls check until it succeeds; the limit only bounds a failure
-// (the machine may be busy), it measures nothing.
-func waitFor(t *testing.T, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s: %v", what, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }
 
 var upper = regexp.MustCompile(`[A-Z]`)
