@@ -25,6 +25,12 @@ func TestStatusPageOnTheSandbox(t *testing.T) {
 	r := start(t, daemon.Options{Sandbox: true})
 	r.waitReady(t)
 	page := get(t, r.url+"/")
+	// AWS is at 92 % of budget, except on the 1st (UTC), when the month to
+	// date, the month through yesterday, is 0.
+	budget := `<span class="badge">92 %</span></td><td>aws</td>`
+	if time.Now().UTC().Day() == 1 {
+		budget = `<span class="badge">0 %</span></td><td>aws</td>`
+	}
 	for _, want := range []string{
 		`<a href="/metrics">Metrics</a>`,
 		"environment: sandbox",
@@ -34,9 +40,9 @@ func TestStatusPageOnTheSandbox(t *testing.T) {
 		`<td>ticketly-health</td><td>http</td>`, `<td class="why">tcp_refused</td>`,
 		// The sandbox's expired PEM certificate, with its date.
 		`<td>old-ingress.sandbox.vigil.test</td>`,
-		// terraform-state is past its 24 h RPO; AWS is at 92 % of budget.
+		// terraform-state is past its 24 h RPO.
 		`<span class="badge">too old</span></td><td>terraform-state</td>`,
-		`<span class="badge">92 %</span></td><td>aws</td>`,
+		budget,
 	} {
 		assert.Contains(t, page, want)
 	}

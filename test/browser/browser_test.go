@@ -121,7 +121,13 @@ func TestStatusPageOnTheSandbox(t *testing.T) {
 
 	spend, err := rowsText(ctx, "#spend")
 	require.NoError(t, err)
-	_, ok = containsRow(spend, "92 %", "aws", "276.00", "300.00", "USD")
+	// The sandbox AWS account has spent 276 of 300 USD; on the 1st (UTC)
+	// the month to date, the month through yesterday, is 0.
+	pct, spent := "92 %", "276.00"
+	if time.Now().UTC().Day() == 1 {
+		pct, spent = "0 %", "0.00"
+	}
+	_, ok = containsRow(spend, pct, "aws", spent, "300.00", "USD")
 	assert.True(t, ok, "AWS spend against budget: %q", spend)
 
 	links, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("header nav a")).map(a => a.getAttribute("href"))`))
