@@ -344,7 +344,6 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-
 // A real Alertmanager with the example configuration: while IONOS
 // maintains production's cluster c1 (KubernetesClusterMaintenance, the
 // IONOS cluster already mapped to c1) and `provision apply` runs for
