@@ -19,22 +19,8 @@ import (
 // pod's name (vigil_replica), so the replicas are two targets with two
 // series each, not one shared series, while instance stays namespace/service.
 func TestReplicasComponent(t *testing.T) {
-	deploy := filepath.Join(testenv.RepoRoot(), "deploy")
-	dir := t.TempDir()
-	rel := func(p string) string { // kustomize refuses absolute paths
-		r, err := filepath.Rel(dir, p)
-		require.NoError(t, err)
-		return r
-	}
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(`apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-resources:
-  - `+rel(filepath.Join(deploy, "overlays", "production"))+`
-components:
-  - `+rel(filepath.Join(deploy, "components", "replicas"))+`
-`), 0o600))
 	byKind := map[string][]*unstructured.Unstructured{}
-	for _, o := range build(t, dir) {
+	for _, o := range productionWith(t, "replicas", "") {
 		byKind[o.GetKind()] = append(byKind[o.GetKind()], o)
 	}
 	require.Len(t, byKind["Deployment"], 1)
@@ -76,4 +62,25 @@ components:
 	drop := relabels[len(relabels)-1].(map[string]any)
 	assert.Equal(t, "labeldrop", drop["action"])
 	assert.NotRegexp(t, "^"+drop["regex"].(string)+"$", "vigil_replica", "the labeldrop would remove vigil_replica")
+}
+
+// productionWith builds the production overlay with one of deploy/components
+// (and extra kustomization lines) through kustomize.
+func productionWith(t *testing.T, component, extra string) []*unstructured.Unstructured {
+	t.Helper()
+	deploy := filepath.Join(testenv.RepoRoot(), "deploy")
+	dir := t.TempDir()
+	rel := func(p string) string { // kustomize refuses absolute paths
+		r, err := filepath.Rel(dir, p)
+		require.NoError(t, err)
+		return r
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(`apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - `+rel(filepath.Join(deploy, "overlays", "production"))+`
+components:
+  - `+rel(filepath.Join(deploy, "components", component))+`
+`+extra), 0o600))
+	return build(t, dir)
 }

@@ -1,7 +1,6 @@
 package deploy_test
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -20,24 +19,7 @@ import (
 // a drain evict one shard at a time, and a ServiceMonitor whose
 // instance is namespace/pod, so the shards are three targets, not one.
 func TestShardedComponent(t *testing.T) {
-	deploy := filepath.Join(testenv.RepoRoot(), "deploy")
-	dir := t.TempDir()
-	rel := func(p string) string { // kustomize refuses absolute paths
-		r, err := filepath.Rel(dir, p)
-		require.NoError(t, err)
-		return r
-	}
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(`apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-resources:
-  - `+rel(filepath.Join(deploy, "overlays", "production"))+`
-components:
-  - `+rel(filepath.Join(deploy, "components", "sharded"))+`
-replicas:
-  - name: vigil
-    count: 3
-`), 0o600))
-	objs := build(t, dir)
+	objs := productionWith(t, "sharded", "replicas:\n  - name: vigil\n    count: 3\n")
 	byKind := map[string][]*unstructured.Unstructured{}
 	for _, o := range objs {
 		byKind[o.GetKind()] = append(byKind[o.GetKind()], o)
@@ -61,7 +43,7 @@ replicas:
 	replicas, _, _ := unstructured.NestedInt64(sts.Object, "spec", "replicas")
 	assert.Equal(t, int64(3), replicas)
 
-	base := build(t, filepath.Join(deploy, "base"))
+	base := build(t, filepath.Join(testenv.RepoRoot(), "deploy", "base"))
 	var dep *unstructured.Unstructured
 	for _, o := range base {
 		if o.GetKind() == "Deployment" {
