@@ -15,6 +15,10 @@ LDFLAGS   := -X github.com/prometheus/common/version.Version=$(VERSION) \
              -X github.com/prometheus/common/version.Revision=$(shell git rev-parse --short HEAD 2>/dev/null) \
              -X github.com/prometheus/common/version.Branch=main
 TEST_FLAGS ?= -race -count=1 -timeout 45m
+# -trimpath for every go command make runs: without it the build cache keys
+# the main module's packages by their directory, so a fresh clone (as CI
+# makes) recompiles, vets and links them all again even with a warm cache.
+export GOFLAGS := $(strip $(GOFLAGS) -trimpath)
 # Tools the installer builds (OpenTofu where no terraform exists) come first.
 TOOLS_DIR ?= $(or $(VIGIL_TOOLS_DIR),$(HOME)/.cache/vigil/tools)
 export PATH := $(TOOLS_DIR)/bin:$(PATH)
@@ -76,8 +80,12 @@ test: tools lint
 	$(MAKE) --no-print-directory -j4 --output-sync=target test-main test-helm test-image test-browser
 
 .PHONY: test-main test-helm test-image test-browser
+# go test starts packages in the order given (./... is alphabetical): the
+# longest ones first, so that none of them starts last and runs alone while
+# the rest of the machine idles (docs/benchmarks.md, "make test's time").
+SLOW_PKGS := ./test/awsstack ./terraform/aws ./test/e2e ./internal/daemon ./collectors/billing
 test-main:
-	$(GO) test $(TEST_FLAGS) -p $(TEST_P) ./...
+	$(GO) test $(TEST_FLAGS) -p $(TEST_P) $(SLOW_PKGS) ./...
 # The Helm chart's tests: a module of their own (Helm's dependencies).
 test-helm:
 	cd test/helm && $(GO) test $(TEST_FLAGS) ./...
@@ -85,13 +93,18 @@ test-helm:
 # --version. Without -race: the builder is one goroutine, and gzip of the
 # 190 MB of binaries under the race detector took 7 min instead of 1.
 test-image:
-	cd tools/image && $(GO) test -count=1 -timeout 30m ./...
+	cd tools/image && $(GO) test -count=1 -timeout 45m ./...
 test-browser:
 	cd test/browser && $(GO) test $(TEST_FLAGS) ./...
 
 ## lint: gofmt, go vet and staticcheck (also of test/browser), govulncheck (offline database, allow-list
 ## scripts/vulncheck-allow.yml), promtool 2.42 and 3.x check rules, and check
 ## metrics on a sandbox scrape. Every finding fails.
+# lint builds what it checks as make image does, statically (nothing in
+# Vigil uses cgo; only -race needs it): on a cold machine the image test's
+# go build then finds every package compiled instead of compiling them all
+# once more (a cold make test's image test timed out at 30 minutes).
+lint: export CGO_ENABLED := 0
 lint: tools-prometheus tools-lint
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...

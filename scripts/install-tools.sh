@@ -40,7 +40,7 @@ TOOLS_DIR="${VIGIL_TOOLS_DIR:-$HOME/.cache/vigil/tools}"
 KUBE_VERSION="v1.37.1"
 ENVTEST_DIR="$TOOLS_DIR/envtest-$KUBE_VERSION"
 
-log() { echo "install-tools: $*" >&2; }
+log() { echo "install-tools: $(date -u +%H:%M:%S) $*" >&2; }
 
 # The patched Go (see the Makefile). These machines set GOTOOLCHAIN=local, so
 # name it explicitly; the Makefile passes its own value down.

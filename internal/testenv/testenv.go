@@ -11,7 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -42,9 +42,40 @@ func Tool(t testing.TB, name, makeTarget string) string {
 }
 
 // RepoRoot returns the repository root (the directory holding go.mod).
+//
+// It is found from the working directory (go test runs a test in its
+// package's directory), not from runtime.Caller: make test builds with
+// -trimpath, under which source file names are module paths.
 func RepoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	wd, err := os.Getwd()
+	if err != nil {
+		panic("testenv.RepoRoot: " + err.Error())
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if isMainModule(filepath.Join(dir, "go.mod")) {
+			return dir
+		}
+		if filepath.Dir(dir) == dir {
+			panic("testenv.RepoRoot: no directory at or above " + wd + " holds the go.mod of module " + mainModule)
+		}
+	}
+}
+
+const mainModule = "github.com/vigil-monitoring/vigil"
+
+// isMainModule reports whether the go.mod file declares the main module (the
+// separate modules under test/ and tools/ have go.mod files of their own).
+func isMainModule(gomod string) bool {
+	b, err := os.ReadFile(gomod)
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "module" {
+			return strings.Trim(f[1], `"`) == mainModule
+		}
+	}
+	return false
 }
 
 // ToolsDir is where scripts/install-tools.sh caches what it builds.

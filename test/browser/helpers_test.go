@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -20,10 +19,15 @@ import (
 // so the main module's dependencies never have to be tidied in here too.
 // The few helpers below mirror internal/testenv's.
 
-// repoRoot is the main module's directory.
+// repoRoot is the main module's directory, two above this package's, where
+// go test runs it (not runtime.Caller: make test builds with -trimpath, under
+// which source file names are module paths).
 func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		panic(err)
+	}
+	return root
 }
 
 // tool returns the path of a command on PATH; a missing one skips the test

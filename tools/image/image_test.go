@@ -4,12 +4,14 @@ import (
 	"archive/tar"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -20,22 +22,62 @@ import (
 const caFile = "/etc/ssl/certs/ca-certificates.crt"
 
 // buildBinaries builds the real, static exporter and provision, as make
-// image does, into a temporary directory.
+// image does, once for the package's tests: each link of these binaries
+// costs several CPU-seconds, and the tests only read them.
 func buildBinaries(t *testing.T) string {
 	t.Helper()
 	if _, err := os.Stat(caFile); err != nil {
 		missing(t, caFile+" (apt-get install ca-certificates)")
 	}
-	dir := t.TempDir()
-	for name, pkg := range map[string]string{"vigil-exporter": "./cmd/exporter", "provision": "./cmd/provision"} {
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, name), pkg)
+	built.Do(func() {
+		built.dir, built.err = goBuild(binDir, "-trimpath", map[string]string{"vigil-exporter": "./cmd/exporter", "provision": "./cmd/provision"})
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.dir
+}
+
+// built holds buildBinaries' one build; binDir is TestMain's directory for it.
+var (
+	built struct {
+		sync.Once
+		dir string
+		err error
+	}
+	binDir string
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "vigil-image-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// goBuild builds each named binary from its package of the main module into
+// dir, statically (CGO_ENABLED=0), stripped, with the extra flags only.
+func goBuild(dir string, flags string, pkgs map[string]string) (string, error) {
+	for name, pkg := range pkgs {
+		args := []string{"build", "-ldflags=-s -w", "-o", filepath.Join(dir, name)}
+		if flags != "" {
+			args = append(args, flags)
+		}
+		cmd := exec.Command("go", append(args, pkg)...)
 		cmd.Dir = filepath.Join("..", "..")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		// GOFLAGS cleared: make test exports -trimpath, which the
+		// untrimmed build must not get.
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+			return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
 		}
 	}
-	return dir
+	return dir, nil
 }
 
 // missing skips locally, and fails under CI=true, where nothing may skip.
@@ -245,16 +287,21 @@ func userID(t *testing.T, user string) int {
 // clone is and the image would carry the build machine's directories.
 func TestRefusesUntrimmedBinaries(t *testing.T) {
 	bin := buildBinaries(t)
+	// One untrimmed build, under every name the image takes.
 	dir := t.TempDir()
+	if _, err := goBuild(dir, "", map[string]string{"untrimmed": "./cmd/provision"}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "untrimmed"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, name := range Binaries {
-		cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", filepath.Join(dir, name), "./cmd/provision")
-		cmd.Dir = filepath.Join("..", "..")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build: %v\n%s", err, out)
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o755); err != nil {
+			t.Fatal(err)
 		}
 	}
-	_, err := Build(Options{BinDir: dir, CACerts: caFile, Out: filepath.Join(dir, "out.tar")})
+	_, err = Build(Options{BinDir: dir, CACerts: caFile, Out: filepath.Join(dir, "out.tar")})
 	if err == nil || !strings.Contains(err.Error(), "-trimpath") {
 		t.Errorf("error = %v, want a refusal naming -trimpath", err)
 	}
