@@ -5,11 +5,11 @@
 // skipped); checks it with `provision check`; then starts Vigil's exporter
 // with the stack's own vigil_config output and asserts that its AWS
 // collectors report exactly what the apply's outputs name: provisioned, then
-// watched; then `provision drift` finds nothing, and finds a queue deleted
-// behind Terraform's back. Beside it, `provision destroy` runs on the dev
-// environment without its queues (S3 and IAM only; see devDestroy for why),
-// the part small enough to keep the test short; production is left to
-// moto's reset.
+// watched; then `provision drift` finds nothing. Beside it, the dev
+// environment without its queues (S3 and IAM only; see devDestroy for why)
+// is applied, `provision drift` finds and names an IAM policy deleted behind
+// Terraform's back, and `provision destroy` removes it: the part small
+// enough to keep the test short; production is left to moto's reset.
 package awsstack_test
 
 import (
@@ -263,8 +263,7 @@ func production(t *testing.T, h *harness) {
 	t.Run("moto_holds_what_the_outputs_name", func(t *testing.T) { checkResources(t, h, outs) })
 	t.Run("provision_check", func(t *testing.T) { checkVerb(t, h) })
 	t.Run("exporter_reports_the_stack", func(t *testing.T) { checkExporter(t, h, outs) })
-	// Last: it deletes one of production's queues.
-	t.Run("drift", func(t *testing.T) { checkDrift(ctx, t, h, outs) })
+	t.Run("no_drift", func(t *testing.T) { checkNoDrift(ctx, t, h, outs) })
 }
 
 // motoGaps are override files (terraform merges each into its module) that
@@ -319,50 +318,47 @@ func tagBucketLikeAWS(t *testing.T, h *harness, bucket, env string) {
 	}
 }
 
-// checkDrift: right after the apply the stack has no drift; a queue deleted
-// behind Terraform's back is drift, named, in the same textfile metrics as
-// the IONOS stack's.
-func checkDrift(ctx context.Context, t *testing.T, h *harness, outs map[string]json.RawMessage) {
+// checkNoDrift: right after the apply the production stack has no drift
+// (`provision drift` plans all of its resources), and the textfile metrics
+// say so. That drift is found and named is devDestroy's part: one plan of
+// production's 96 resources is enough to show the moto gaps above are all.
+func checkNoDrift(ctx context.Context, t *testing.T, h *harness, outs map[string]json.RawMessage) {
 	dir := t.TempDir()
-	prom := filepath.Join(dir, provision.DriftMetricsFile("production"))
-	detected := func(v string) *regexp.Regexp {
-		return regexp.MustCompile(`(?m)^vigil_provision_drift_detected\{environment="production"\} ` + v + `$`)
-	}
-	prod := h.opts("production")
 	tagBucketLikeAWS(t, h, str(t, outs, "bucket_name"), "production")
-	if res, err := provision.Drift(ctx, prod, provision.DriftOptions{TextfileDir: dir}); err != nil || res.Drifted {
+	if res, err := provision.Drift(ctx, h.opts("production"), provision.DriftOptions{TextfileDir: dir}); err != nil || res.Drifted {
 		t.Fatalf("drift right after the apply: %v %v\n%s", res.Resources, err, h.out)
 	}
-	if b, err := os.ReadFile(prom); err != nil || !detected("0").Match(b) {
-		t.Fatalf("the textfile after no drift: %v\n%s", err, b)
-	}
+	requireDriftMetric(t, dir, "production", "0")
+}
 
-	var queues map[string]string
-	json.Unmarshal(outs["queue_urls"], &queues)
-	if _, err := sqs.NewFromConfig(h.aws).DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: aws.String(queues["email-notifications"])}); err != nil {
-		t.Fatal(err)
-	}
-	res, err := provision.Drift(ctx, prod, provision.DriftOptions{TextfileDir: dir})
-	const deleted = `module.queues.aws_sqs_queue.this["email-notifications"] (changed outside Terraform, would create)`
-	if !errors.Is(err, provision.ErrDrift) || !slices.Contains(res.Resources, deleted) {
-		t.Fatalf("drift after deleting a queue: %q %v, want ErrDrift naming %s", res.Resources, err, deleted)
-	}
-	// The queue's ARN is in the applications' policy and a schedule's
-	// target: those follow it; nothing else is named.
-	for _, r := range res.Resources {
-		if !strings.Contains(r, "email-notifications") && !strings.HasPrefix(r, "module.access.aws_iam_user_policy.app ") &&
-			!strings.HasPrefix(r, "module.schedules[0].") {
-			t.Errorf("drift names %s, which the deleted queue does not explain (all: %q)", r, res.Resources)
-		}
-	}
-	b, err := os.ReadFile(prom)
-	if err != nil || !detected("1").Match(b) {
-		t.Fatalf("the textfile does not report the drift: %v\n%s", err, b)
+// requireDriftMetric reads the environment's drift textfile in dir.
+func requireDriftMetric(t *testing.T, dir, env, value string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, provision.DriftMetricsFile(env)))
+	want := regexp.MustCompile(`(?m)^vigil_provision_drift_detected\{environment="` + env + `"\} ` + value + `$`)
+	if err != nil || !want.Match(b) {
+		t.Fatalf("the drift textfile of %s: %v, want vigil_provision_drift_detected %s\n%s", env, err, value, b)
 	}
 }
 
+// checkDevDrift: an IAM policy deleted behind Terraform's back (someone
+// "cleaning up" in the console) is drift, named alone, in the same textfile
+// metrics as the IONOS stack's.
+func checkDevDrift(ctx context.Context, t *testing.T, h *harness, outs map[string]json.RawMessage) {
+	dir := t.TempDir()
+	tagBucketLikeAWS(t, h, str(t, outs, "bucket_name"), "dev")
+	iamQuery(t, h.moto, "DeleteUserPolicy", "UserName=ticketly-dev-app&PolicyName=assets-and-queues")
+	res, err := provision.Drift(ctx, h.opts("dev"), provision.DriftOptions{TextfileDir: dir})
+	const deleted = `module.access.aws_iam_user_policy.app (changed outside Terraform, would create)`
+	if !errors.Is(err, provision.ErrDrift) || !slices.Equal(res.Resources, []string{deleted}) {
+		t.Fatalf("drift after deleting the app's policy: %q %v, want ErrDrift naming only %s\n%s", res.Resources, err, deleted, h.out)
+	}
+	requireDriftMetric(t, dir, "dev", "1")
+}
+
 // devDestroy applies the dev environment without its queues
-// (the assets bucket and the IAM users and policies) and destroys it through
+// (the assets bucket and the IAM users and policies), checks that a policy
+// deleted by hand is drift (checkDevDrift), and destroys it through
 // `provision destroy` with its guards: production is refused without
 // --allow-destroy-production, dev without its confirmation, and the state is
 // backed up before anything is destroyed. Afterwards moto holds neither
@@ -370,7 +366,7 @@ func checkDrift(ctx context.Context, t *testing.T, h *harness, outs map[string]j
 // delete waiter holds each wave of queues about 2m10s against moto (queues,
 // then their dead-letter queues: over 4 minutes for dev's three), which the
 // package's 5-minute budget cannot carry; deleting a queue is plain SQS
-// DeleteQueue, what the drift subtest does by hand.
+// DeleteQueue.
 func devDestroy(t *testing.T, h *harness) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
@@ -399,6 +395,7 @@ func devDestroy(t *testing.T, h *harness) {
 	if b := buckets(t, h); !slices.Contains(b, bucket) {
 		t.Fatalf("moto's buckets after the apply: %v, want %s", b, bucket)
 	}
+	t.Run("drift", func(t *testing.T) { checkDevDrift(ctx, t, h, outs) })
 
 	prod := h.opts("production")
 	prod.Confirm = "production"
@@ -437,13 +434,29 @@ func devDestroy(t *testing.T, h *harness) {
 	}
 }
 
-// iamUsers lists moto's IAM users with IAM's query API (ListUsers, one
-// page: moto answers up to 100): the SDK's IAM client is not a dependency of
-// the module for this one call. moto routes a request by the service in its
-// credential scope and checks no signature.
+// iamUsers lists moto's IAM users (ListUsers, one page: moto answers up to
+// 100).
 func iamUsers(t *testing.T, moto string) []string {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, moto+"/", strings.NewReader("Action=ListUsers&Version=2010-05-08"))
+	body := iamQuery(t, moto, "ListUsers", "")
+	var names []string
+	for _, m := range regexp.MustCompile(`<UserName>([^<]+)</UserName>`).FindAllSubmatch(body, -1) {
+		names = append(names, string(m[1]))
+	}
+	return names
+}
+
+// iamQuery calls one action of IAM's query API on moto and returns the
+// answer: the SDK's IAM client is not a dependency of the module for these
+// calls. moto routes a request by the service in its credential scope and
+// checks no signature.
+func iamQuery(t *testing.T, moto, action, params string) []byte {
+	t.Helper()
+	form := "Action=" + action + "&Version=2010-05-08"
+	if params != "" {
+		form += "&" + params
+	}
+	req, err := http.NewRequest(http.MethodPost, moto+"/", strings.NewReader(form))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,14 +468,10 @@ func iamUsers(t *testing.T, moto string) []string {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("<ListUsersResult>")) {
-		t.Fatalf("IAM ListUsers from moto: %s\n%s", resp.Status, body)
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("<"+action+"Result")) && !bytes.Contains(body, []byte("<"+action+"Response")) {
+		t.Fatalf("IAM %s from moto: %s\n%s", action, resp.Status, body)
 	}
-	var names []string
-	for _, m := range regexp.MustCompile(`<UserName>([^<]+)</UserName>`).FindAllSubmatch(body, -1) {
-		names = append(names, string(m[1]))
-	}
-	return names
+	return body
 }
 
 func buckets(t *testing.T, h *harness) []string {
