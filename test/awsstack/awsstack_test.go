@@ -347,7 +347,7 @@ func requireDriftMetric(t *testing.T, dir, env, value string) {
 func checkDevDrift(ctx context.Context, t *testing.T, h *harness, outs map[string]json.RawMessage) {
 	dir := t.TempDir()
 	tagBucketLikeAWS(t, h, str(t, outs, "bucket_name"), "dev")
-	iamQuery(t, h.moto, "DeleteUserPolicy", "UserName=ticketly-dev-app&PolicyName=assets-and-queues")
+	iamQuery(t, h.moto, "DeleteUserPolicy", "UserName="+str(t, outs, "app_iam_user")+"&PolicyName=assets-and-queues")
 	res, err := provision.Drift(ctx, h.opts("dev"), provision.DriftOptions{TextfileDir: dir})
 	const deleted = `module.access.aws_iam_user_policy.app (changed outside Terraform, would create)`
 	if !errors.Is(err, provision.ErrDrift) || !slices.Equal(res.Resources, []string{deleted}) {
@@ -365,8 +365,9 @@ func checkDevDrift(ctx context.Context, t *testing.T, h *harness, outs map[strin
 // dev's bucket nor its users (production's, applied alongside, stay). The queues are out because the real provider's SQS
 // delete waiter holds each wave of queues about 2m10s against moto (queues,
 // then their dead-letter queues: over 4 minutes for dev's three), which the
-// package's 5-minute budget cannot carry; deleting a queue is plain SQS
-// DeleteQueue.
+// package's 5-minute budget cannot carry. (A deleted queue and what follows
+// it, the applications' policy and the schedules, are named by
+// internal/provision's drift unit test.)
 func devDestroy(t *testing.T, h *harness) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()

@@ -30,7 +30,7 @@ func buildBinaries(t *testing.T) string {
 		missing(t, caFile+" (apt-get install ca-certificates)")
 	}
 	built.Do(func() {
-		built.dir, built.err = goBuild(binDir, "-trimpath", map[string]string{"vigil-exporter": "./cmd/exporter", "provision": "./cmd/provision"})
+		built.dir, built.err = goBuild(binDir, map[string]string{"vigil-exporter": "./cmd/exporter", "provision": "./cmd/provision"})
 	})
 	if built.err != nil {
 		t.Fatal(built.err)
@@ -61,18 +61,12 @@ func TestMain(m *testing.M) {
 }
 
 // goBuild builds each named binary from its package of the main module into
-// dir, statically (CGO_ENABLED=0), stripped, with the extra flags only.
-func goBuild(dir string, flags string, pkgs map[string]string) (string, error) {
+// dir, statically (CGO_ENABLED=0), stripped and with -trimpath.
+func goBuild(dir string, pkgs map[string]string) (string, error) {
 	for name, pkg := range pkgs {
-		args := []string{"build", "-ldflags=-s -w", "-o", filepath.Join(dir, name)}
-		if flags != "" {
-			args = append(args, flags)
-		}
-		cmd := exec.Command("go", append(args, pkg)...)
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, name), pkg)
 		cmd.Dir = filepath.Join("..", "..")
-		// GOFLAGS cleared: make test exports -trimpath, which the
-		// untrimmed build must not get.
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
 		}
@@ -287,10 +281,22 @@ func userID(t *testing.T, user string) int {
 // clone is and the image would carry the build machine's directories.
 func TestRefusesUntrimmedBinaries(t *testing.T) {
 	bin := buildBinaries(t)
-	// One untrimmed build, under every name the image takes.
+	// One untrimmed static program, under every name the image takes: a
+	// module of its own, so that it compiles in a moment even on a cold
+	// machine (the refusal reads only the binary's build settings).
+	// -trimpath=false: make test exports GOFLAGS=-trimpath.
 	dir := t.TempDir()
-	if _, err := goBuild(dir, "", map[string]string{"untrimmed": "./cmd/provision"}); err != nil {
-		t.Fatal(err)
+	src := t.TempDir()
+	for name, content := range map[string]string{"go.mod": "module untrimmed\n\ngo 1.24\n", "main.go": "package main\n\nfunc main() {}\n"} {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("go", "build", "-trimpath=false", "-o", filepath.Join(dir, "untrimmed"), ".")
+	cmd.Dir = src
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build of the untrimmed program: %v\n%s", err, out)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "untrimmed"))
 	if err != nil {
