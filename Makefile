@@ -86,16 +86,22 @@ test: tools lint
 SLOW_PKGS := ./test/awsstack ./terraform/aws ./test/e2e ./internal/daemon ./collectors/billing
 test-main:
 	$(GO) test $(TEST_FLAGS) -p $(TEST_P) $(SLOW_PKGS) ./...
-# The Helm chart's tests: a module of their own (Helm's dependencies).
+# The Helm chart's and the browser's tests: modules of their own (Helm's and
+# chromedp's dependencies), of test code only: the Vigil packages they import
+# run under the race detector in test-main. They build as lint does
+# (CGO_ENABLED=0, no -race), so a cold machine compiles Helm, its own
+# Kubernetes versions and chromedp once, for lint, not a second time
+# race-instrumented for the tests.
+MODULE_TEST_FLAGS ?= -count=1 -timeout 45m
 test-helm:
-	cd test/helm && $(GO) test $(TEST_FLAGS) ./...
+	cd test/helm && CGO_ENABLED=0 $(GO) test $(MODULE_TEST_FLAGS) ./...
 # The image: builds the static binaries, loads the OCI archive, runs
 # --version. Without -race: the builder is one goroutine, and gzip of the
 # 190 MB of binaries under the race detector took 7 min instead of 1.
 test-image:
 	cd tools/image && $(GO) test -count=1 -timeout 45m ./...
 test-browser:
-	cd test/browser && $(GO) test $(TEST_FLAGS) ./...
+	cd test/browser && CGO_ENABLED=0 $(GO) test $(MODULE_TEST_FLAGS) ./...
 
 ## lint: gofmt, go vet and staticcheck (also of test/browser), govulncheck (offline database, allow-list
 ## scripts/vulncheck-allow.yml), promtool 2.42 and 3.x check rules, and check

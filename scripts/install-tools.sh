@@ -237,10 +237,13 @@ install_lint() {
 }
 
 install_promtool3() {
-	local dir="$TOOLS_DIR/promtool-$PROMTOOL_VERSION"
+	# remove_all_sd: Prometheus's own build tag that leaves out its service
+	# discovery plugins (AWS, Azure, GCE, Kubernetes and the rest, most of
+	# its dependencies): promtool only checks rules here and needs none.
+	local dir="$TOOLS_DIR/promtool-$PROMTOOL_VERSION-nosd"
 	if [ ! -x "$dir/promtool" ]; then
-		log "building promtool 3.x (prometheus $PROMTOOL_VERSION) into $dir (about 4 min cold)"
-		build_tool "$dir" tools/promtool github.com/prometheus/prometheus/cmd/promtool
+		log "building promtool 3.x (prometheus $PROMTOOL_VERSION, -tags remove_all_sd) into $dir"
+		build_tool "$dir" tools/promtool -tags remove_all_sd github.com/prometheus/prometheus/cmd/promtool
 	fi
 	mkdir -p "$BIN_DIR"
 	ln -sfn "$dir/promtool" "$BIN_DIR/promtool3"
