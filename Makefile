@@ -86,12 +86,12 @@ test: tools lint
 SLOW_PKGS := ./test/awsstack ./terraform/aws ./test/e2e ./internal/daemon ./collectors/billing
 test-main:
 	$(GO) test $(TEST_FLAGS) -p $(TEST_P) $(SLOW_PKGS) ./...
-# The Helm chart's and the browser's tests: modules of their own (Helm's and
-# chromedp's dependencies), of test code only: the Vigil packages they import
-# run under the race detector in test-main. They build as lint does
+# The other modules hold test code only, and build as lint does
 # (CGO_ENABLED=0, no -race), so a cold machine compiles Helm, its own
 # Kubernetes versions and chromedp once, for lint, not a second time
-# race-instrumented for the tests.
+# race-instrumented for the tests. test/helm calls internal/shard and
+# internal/config one call at a time (their own tests in test-main run under
+# -race); test/browser runs the exporter as a binary of its own.
 MODULE_TEST_FLAGS ?= -count=1 -timeout 45m
 test-helm:
 	cd test/helm && CGO_ENABLED=0 $(GO) test $(MODULE_TEST_FLAGS) ./...
@@ -99,7 +99,7 @@ test-helm:
 # --version. Without -race: the builder is one goroutine, and gzip of the
 # 190 MB of binaries under the race detector took 7 min instead of 1.
 test-image:
-	cd tools/image && $(GO) test -count=1 -timeout 45m ./...
+	cd tools/image && $(GO) test $(MODULE_TEST_FLAGS) ./...
 test-browser:
 	cd test/browser && CGO_ENABLED=0 $(GO) test $(MODULE_TEST_FLAGS) ./...
 

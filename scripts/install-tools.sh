@@ -18,7 +18,8 @@
 #               data/osv (tools/vulndb); each cached under its versioned dir.
 # - promtool3:  promtool 3.x from the prometheus module (tools/promtool), so
 #               the rules are checked and tested on the Prometheus users run as
-#               well as on Debian's 2.42.
+#               well as on Debian's 2.42; built with -tags remove_all_sd
+#               (no service discovery plugins: rules need none).
 # - aws-provider: the real hashicorp/aws Terraform provider (VERSION
 #               6.47.1) built from the main-branch pseudo-version the
 #               separate module tools/terraform-provider-aws pins (tagged releases
@@ -238,8 +239,9 @@ install_lint() {
 
 install_promtool3() {
 	# remove_all_sd: Prometheus's own build tag that leaves out its service
-	# discovery plugins (AWS, Azure, GCE, Kubernetes and the rest, most of
-	# its dependencies): promtool only checks rules here and needs none.
+	# discovery plugins (AWS, Azure, GCE and the rest; Kubernetes stays, as
+	# promtool imports it itself): promtool3 only checks and tests rules
+	# here. Half the cold build (docs/benchmarks.md).
 	local dir="$TOOLS_DIR/promtool-$PROMTOOL_VERSION-nosd"
 	if [ ! -x "$dir/promtool" ]; then
 		log "building promtool 3.x (prometheus $PROMTOOL_VERSION, -tags remove_all_sd) into $dir"
