@@ -18,7 +18,9 @@ TEST_FLAGS ?= -race -count=1 -timeout 45m
 # -trimpath for every go command make runs: without it the build cache keys
 # the main module's packages by their directory, so a fresh clone (as CI
 # makes) recompiles, vets and links them all again even with a warm cache.
-export GOFLAGS := $(strip $(GOFLAGS) -trimpath)
+# override: `make GOFLAGS=-v test` adds to it rather than dropping -trimpath.
+override GOFLAGS := $(strip $(GOFLAGS) -trimpath)
+export GOFLAGS
 # Tools the installer builds (OpenTofu where no terraform exists) come first.
 TOOLS_DIR ?= $(or $(VIGIL_TOOLS_DIR),$(HOME)/.cache/vigil/tools)
 export PATH := $(TOOLS_DIR)/bin:$(PATH)

@@ -228,7 +228,12 @@ func requirePassed(t *testing.T, out string) {
 
 // terraformEnv is the environment of every terraform run: this machine's
 // minus anything that changes terraform's or the provider's behaviour, plus
-// a CLI config that installs the provider from the mirror only.
+// a CLI config that installs the provider from the mirror only. No
+// TF_PLUGIN_CACHE_DIR: the mirror is unpacked, so every init links the
+// 905 MB provider from it rather than copying, and a cache shared by
+// parallel inits is not safe (hashicorp/terraform#31964: an init replaces
+// the cache's entry while another links it; a module's init here failed
+// in 0.19 s in one run).
 func terraformEnv(t *testing.T, mirror string) []string {
 	t.Helper()
 	var env []string
@@ -242,21 +247,9 @@ func terraformEnv(t *testing.T, mirror string) []string {
 	return append(env,
 		"TF_CLI_CONFIG_FILE="+testenv.TerraformRC(t, mirror),
 		"TF_IN_AUTOMATION=1", "TF_INPUT=0", "CHECKPOINT_DISABLE=1",
-		// One copy of the 900 MB provider for every module's init, linked.
-		"TF_PLUGIN_CACHE_DIR="+pluginCache(t),
 		// No shared AWS files of the machine's user.
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
 	)
-}
-
-// pluginCache is a provider cache shared by the test's inits.
-func pluginCache(t *testing.T) string {
-	t.Helper()
-	d := filepath.Join(t.TempDir(), "plugins")
-	if err := os.MkdirAll(d, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return d
 }
 
 func write(t *testing.T, path, content string) {
