@@ -23,12 +23,12 @@
 # - aws-provider: the real hashicorp/aws Terraform provider (VERSION
 #               6.47.1) built from the main-branch pseudo-version the
 #               separate module tools/terraform-provider-aws pins (tagged releases
-#               answer 403 on the module proxy), laid out as a Terraform
-#               filesystem mirror under
-#               $VIGIL_TOOLS_DIR/terraform-provider-aws-<module version>/ (the
-#               terraform/aws tests and internal/provision point at it). Cold
-#               it takes about half an hour on 2 cores and 9.3 GB of RAM
-#               (docs/benchmarks.md); a second run is a no-op.
+#               answer 403 on the module proxy), with only the resource types
+#               terraform/aws uses registered (tools/terraform-provider-aws/trim),
+#               laid out as a Terraform filesystem mirror under
+#               $VIGIL_TOOLS_DIR/terraform-provider-aws-<module version>-<trim hash>/
+#               (the terraform/aws tests and internal/provision point at it).
+#               See docs/benchmarks.md for its cold build; a second run is a no-op.
 #
 # Go: every build here uses the patched toolchain the Makefile names
 # (GOTOOLCHAIN, default go1.27.3, fetched from the module proxy once).
@@ -251,10 +251,21 @@ install_promtool3() {
 	ln -sfn "$dir/promtool" "$BIN_DIR/promtool3"
 }
 
+# AWS_PROVIDER_DIR is the mirror of this build: keyed by the module version
+# and by the trim program and the types it keeps, so a change to any of them
+# builds again. internal/testenv computes the same name.
+AWS_PROVIDER_DIR="$TOOLS_DIR/terraform-provider-aws-$AWS_PROVIDER_MODULE_VERSION-$(cat "$ROOT/tools/terraform-provider-aws/trim/main.go" "$ROOT/tools/terraform-provider-aws/resources.txt" | sha256sum | cut -c1-12)"
+
 # install_aws_provider builds the provider into the filesystem-mirror layout
-# terraform reads (registry.terraform.io/hashicorp/aws/<version>/linux_amd64/).
+# terraform reads (registry.terraform.io/hashicorp/aws/<version>/linux_amd64/),
+# from a copy of its source that registers only the resource types
+# terraform/aws uses and compiles only their services
+# (tools/terraform-provider-aws/trim and resources.txt; the other ~260
+# services and their AWS SDK clients were most of a 37-minute build, and the
+# unused WAFv2 rule resources most of an 8 MB schema every terraform command
+# loads).
 install_aws_provider() {
-	local dir="$TOOLS_DIR/terraform-provider-aws-$AWS_PROVIDER_MODULE_VERSION"
+	local dir="$AWS_PROVIDER_DIR"
 	local rel="registry.terraform.io/hashicorp/aws/$AWS_PROVIDER_VERSION/$(go env GOOS)_$(go env GOARCH)"
 	local bin="terraform-provider-aws_v${AWS_PROVIDER_VERSION}_x5"
 	if [ -x "$dir/$rel/$bin" ]; then
@@ -275,27 +286,36 @@ install_aws_provider() {
 	# terraform/aws/.terraform.lock.hcl holds this build's h1: hash, so the
 	# binary must come out the same on every machine: the module versions
 	# (go.sum), the Go toolchain (GOTOOLCHAIN above), -trimpath (no local
-	# paths) and the settings below are pinned here, not taken from the
-	# caller's environment. The provider links with cgo (net, os/user), so
-	# the C toolchain counts too: the lock's hash is of a build with Debian
-	# 12's gcc 12.2.0 and glibc 2.36. Without a C compiler go would quietly
-	# build without cgo, another binary: stop instead.
+	# paths), a relative replace directive and the settings below are pinned
+	# here, not taken from the caller's environment. The provider links with
+	# cgo (net, os/user), so the C toolchain counts too: the lock's hash is of
+	# a build with Debian 12's gcc 12.2.0 and glibc 2.36. Without a C compiler
+	# go would quietly build without cgo, another binary: stop instead.
 	if ! command -v gcc >/dev/null; then
 		log "hashicorp/aws links with cgo and this machine has no gcc: install it (apt-get install gcc; the hash in terraform/aws/.terraform.lock.hcl is of a build with Debian 12's gcc 12.2.0)"
 		exit 1
 	fi
-	log "building hashicorp/aws $AWS_PROVIDER_VERSION ($AWS_PROVIDER_MODULE_VERSION) into $dir (about 30 min and 9.3 GB cold on 2 cores) with $(gcc --version | head -n 1)"
-	local tmp="$dir.tmp"
+	log "building hashicorp/aws $AWS_PROVIDER_VERSION ($AWS_PROVIDER_MODULE_VERSION, the types terraform/aws uses) into $dir with $(gcc --version | head -n 1)"
+	local tmp="$dir.tmp" src
 	rm -rf "$tmp"
-	mkdir -p "$tmp/$rel"
+	mkdir -p "$tmp/$rel" "$tmp/build"
+	src="$(cd "$ROOT/tools/terraform-provider-aws" && GOFLAGS=-mod=readonly go mod download -json github.com/hashicorp/terraform-provider-aws | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+	[ -d "$src" ] || { log "go mod download gave no source directory for github.com/hashicorp/terraform-provider-aws"; exit 1; }
+	# go build will not -overlay files in GOMODCACHE: trim a copy, and build
+	# it through a replace directive in a copy of the tools module.
+	cp -r "$src" "$tmp/build/provider"
+	chmod -R u+w "$tmp/build/provider"
+	cp "$ROOT/tools/terraform-provider-aws/go.mod" "$ROOT/tools/terraform-provider-aws/go.sum" "$tmp/build/"
+	(cd "$ROOT/tools/terraform-provider-aws" && GOFLAGS=-mod=readonly go run ./trim -module "$tmp/build/provider" -types resources.txt)
 	(
-		cd "$ROOT/tools/terraform-provider-aws"
+		cd "$tmp/build"
+		go mod edit -replace github.com/hashicorp/terraform-provider-aws=./provider
 		CGO_ENABLED=1 CC=gcc CGO_CFLAGS="-O2 -g" CGO_CPPFLAGS="" CGO_LDFLAGS="-O2 -g" GOAMD64=v1 GOEXPERIMENT="" \
-			GOFLAGS=-mod=readonly go build -trimpath \
+			GOFLAGS=-mod=readonly go build -trimpath -buildvcs=false \
 			-ldflags="-s -w -X github.com/hashicorp/terraform-provider-aws/version.ProviderVersion=$AWS_PROVIDER_VERSION" \
 			-o "$tmp/$rel/$bin" github.com/hashicorp/terraform-provider-aws
 	)
-	rm -rf "$dir"
+	rm -rf "$tmp/build" "$dir"
 	mv "$tmp" "$dir"
 	log "hashicorp/aws provider mirror ready in $dir"
 	check_aws_provider_lock "$dir" "$rel" "$bin"
@@ -326,7 +346,7 @@ envtest-dir) echo "$ENVTEST_DIR" ;;
 lint) install_lint ;;
 promtool3) install_promtool3 ;;
 aws-provider) install_aws_provider ;;
-aws-provider-dir) echo "$TOOLS_DIR/terraform-provider-aws-$AWS_PROVIDER_MODULE_VERSION" ;;
+aws-provider-dir) echo "$AWS_PROVIDER_DIR" ;;
 all)
 	install_prometheus
 	install_browser

@@ -1,6 +1,8 @@
 package testenv
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,11 +33,21 @@ func AWSProviderMirror(t testing.TB) string {
 	if m == nil {
 		t.Fatalf("%s requires no github.com/hashicorp/terraform-provider-aws", gomod)
 	}
-	dir := filepath.Join(ToolsDir(), "terraform-provider-aws-"+string(m[1]))
+	// The mirror's name is scripts/install-tools.sh's AWS_PROVIDER_DIR: the
+	// module version and the hash of the trim program and the types it keeps.
+	sum := sha256.New()
+	for _, f := range []string{"trim/main.go", "resources.txt"} {
+		b, err := os.ReadFile(filepath.Join(RepoRoot(), "tools", "terraform-provider-aws", filepath.FromSlash(f)))
+		if err != nil {
+			t.Fatalf("reading the provider build's %s: %v", f, err)
+		}
+		sum.Write(b)
+	}
+	dir := filepath.Join(ToolsDir(), "terraform-provider-aws-"+string(m[1])+"-"+hex.EncodeToString(sum.Sum(nil))[:12])
 	bin := filepath.Join(dir, "registry.terraform.io", "hashicorp", "aws", AWSProviderVersion, runtime.GOOS+"_"+runtime.GOARCH,
 		"terraform-provider-aws_v"+AWSProviderVersion+"_x5")
 	if _, err := os.Stat(bin); err != nil {
-		Missing(t, "the hashicorp/aws provider (scripts/install-tools.sh aws-provider, about 30 min cold)", "tools")
+		Missing(t, "the hashicorp/aws provider (scripts/install-tools.sh aws-provider)", "tools")
 	}
 	return dir
 }

@@ -5,6 +5,6 @@ provider "registry.terraform.io/hashicorp/aws" {
   version     = "6.47.1"
   constraints = "6.47.1"
   hashes = [
-    "h1:fJQhPeIvq+4tEGCx4GHRqsOBdULjJxAqVjb4+SLFfDo=",
+    "h1:yesc8PiScEUqq4iiv8jgWkMV8tqGSHadJZIHHmidEAA=",
   ]
 }
