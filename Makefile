@@ -66,7 +66,7 @@ tools-browser:
 tools-lint:
 	scripts/install-tools.sh lint
 	scripts/install-tools.sh promtool3
-## tools-aws-provider: the real hashicorp/aws Terraform provider (about 30 min cold; terraform/aws, test/awsstack).
+## tools-aws-provider: the real hashicorp/aws Terraform provider, only the types terraform/aws uses (about 10 min cold; terraform/aws, test/awsstack).
 .PHONY: tools-aws-provider
 tools-aws-provider:
 	scripts/install-tools.sh aws-provider

@@ -38,7 +38,7 @@ func TestMain(m *testing.M) { os.Exit(testenv.RunWithMoto(m)) }
 // terraform working directory, and the environments' tests only read the
 // root's. There is no separate `terraform validate`: `terraform test`
 // validates the configuration before each run, and every validate started
-// the 905 MB provider once more.
+// the provider once more.
 func TestAWSStack(t *testing.T) {
 	tf := testenv.Tool(t, "terraform", "tools")
 	env := terraformEnv(t, testenv.AWSProviderMirror(t))
@@ -230,7 +230,7 @@ func requirePassed(t *testing.T, out string) {
 // minus anything that changes terraform's or the provider's behaviour, plus
 // a CLI config that installs the provider from the mirror only. No
 // TF_PLUGIN_CACHE_DIR: the mirror is unpacked, so every init links the
-// 905 MB provider from it rather than copying, and a cache shared by
+// provider (117 MB) from it rather than copying, and a cache shared by
 // parallel inits is not safe (hashicorp/terraform#31964: an init replaces
 // the cache's entry while another links it; a module's init here failed
 // in 0.19 s in one run).
