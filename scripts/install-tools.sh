@@ -252,9 +252,10 @@ install_promtool3() {
 }
 
 # AWS_PROVIDER_DIR is the mirror of this build: keyed by the module version
-# and by the trim program and the types it keeps, so a change to any of them
-# builds again. internal/testenv computes the same name.
-AWS_PROVIDER_DIR="$TOOLS_DIR/terraform-provider-aws-$AWS_PROVIDER_MODULE_VERSION-$(cat "$ROOT/tools/terraform-provider-aws/trim/main.go" "$ROOT/tools/terraform-provider-aws/resources.txt" | sha256sum | cut -c1-12)"
+# and by everything else the build reads from the repository (the module's
+# go.mod and go.sum, the trim program, the types it keeps), so a change to
+# any of them builds again. internal/testenv asks for it with aws-provider-dir.
+AWS_PROVIDER_DIR="$TOOLS_DIR/terraform-provider-aws-$AWS_PROVIDER_MODULE_VERSION-$(cd "$ROOT/tools/terraform-provider-aws" && cat go.mod go.sum trim/*.go resources.txt | sha256sum | cut -c1-12)"
 
 # install_aws_provider builds the provider into the filesystem-mirror layout
 # terraform reads (registry.terraform.io/hashicorp/aws/<version>/linux_amd64/),

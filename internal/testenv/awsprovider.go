@@ -1,12 +1,10 @@
 package testenv
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -17,33 +15,21 @@ import (
 // module version tools/terraform-provider-aws requires).
 const AWSProviderVersion = "6.47.1"
 
-var awsProviderModule = regexp.MustCompile(`(?m)^\s*github\.com/hashicorp/terraform-provider-aws (v\S+)`)
-
 // AWSProviderMirror returns the filesystem mirror holding the real
 // hashicorp/aws provider that `make tools` builds, or skips the test
-// (fails it under CI=true) when it has not been built.
+// (fails it under CI=true) when it has not been built. The script names the
+// directory (its name is a hash of what the build reads), so there is one
+// implementation of it.
 func AWSProviderMirror(t testing.TB) string {
 	t.Helper()
-	gomod := filepath.Join(RepoRoot(), "tools", "terraform-provider-aws", "go.mod")
-	b, err := os.ReadFile(gomod)
+	script := filepath.Join(RepoRoot(), "scripts", "install-tools.sh")
+	cmd := exec.Command("bash", script, "aws-provider-dir")
+	cmd.Env = append(os.Environ(), "VIGIL_TOOLS_DIR="+ToolsDir())
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("reading %s: %v", gomod, err)
+		t.Fatalf("%s aws-provider-dir: %v", script, err)
 	}
-	m := awsProviderModule.FindSubmatch(b)
-	if m == nil {
-		t.Fatalf("%s requires no github.com/hashicorp/terraform-provider-aws", gomod)
-	}
-	// The mirror's name is scripts/install-tools.sh's AWS_PROVIDER_DIR: the
-	// module version and the hash of the trim program and the types it keeps.
-	sum := sha256.New()
-	for _, f := range []string{"trim/main.go", "resources.txt"} {
-		b, err := os.ReadFile(filepath.Join(RepoRoot(), "tools", "terraform-provider-aws", filepath.FromSlash(f)))
-		if err != nil {
-			t.Fatalf("reading the provider build's %s: %v", f, err)
-		}
-		sum.Write(b)
-	}
-	dir := filepath.Join(ToolsDir(), "terraform-provider-aws-"+string(m[1])+"-"+hex.EncodeToString(sum.Sum(nil))[:12])
+	dir := strings.TrimSpace(string(out))
 	bin := filepath.Join(dir, "registry.terraform.io", "hashicorp", "aws", AWSProviderVersion, runtime.GOOS+"_"+runtime.GOARCH,
 		"terraform-provider-aws_v"+AWSProviderVersion+"_x5")
 	if _, err := os.Stat(bin); err != nil {

@@ -10,8 +10,10 @@
 //
 // What it changes, all in generated files of the provider:
 //   - internal/provider/sdkv2/service_packages_gen.go lists only the services
-//     that register a kept type;
-//   - each kept service's service_package_gen.go registers only the kept
+//     that register a kept type, and those whose client the compiled code
+//     calls (S3's tagging calls S3 Control's client, for one: the provider
+//     makes a client only for a listed service and panics otherwise);
+//   - each listed service's service_package_gen.go registers only the kept
 //     types (its other resources are still compiled, never registered);
 //   - internal/conns/awsclient_gen.go keeps only the (*AWSClient).XClient
 //     accessors some compiled package calls (found by following the
@@ -19,7 +21,7 @@
 //     not compiled;
 //
 // then drops the imports each rewrite left unused. The kept resources'
-// schemas, validators and API calls are the published ones, unchanged.
+// code, schemas and validators are the published ones, unchanged.
 //
 // No library does this: it is specific to the provider's generated layout,
 // and fails naming the file whose layout it does not recognise.
@@ -40,8 +42,10 @@ import (
 	"go/format"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -75,7 +79,7 @@ func run(moduleDir, typesFile string) error {
 	if err != nil {
 		return err
 	}
-	owners, err := typeOwners(moduleDir)
+	owners, byName, err := readServices(moduleDir)
 	if err != nil {
 		return err
 	}
@@ -87,21 +91,55 @@ func run(moduleDir, typesFile string) error {
 		}
 		keep[service] = true
 	}
+	owning := maps.Clone(keep)
+	client, err := parse(filepath.Join(moduleDir, awsClientFile))
+	if err != nil {
+		return err
+	}
+	accessors, err := accessorServices(client.file)
+	if err != nil {
+		return fmt.Errorf("%s: %w", awsClientFile, err)
+	}
+	// A kept service's code may call another service's client (S3's tags
+	// call S3 Control; WAFv2 calls CloudFront; EC2, Organizations). The
+	// client is made only for a registered service package and the
+	// accessor panics otherwise, so every service whose client is called
+	// is registered too, without types; registering one compiles its
+	// package, which may call more: repeat until nothing is added.
+	var used map[string]bool
+	for {
+		pkgs, err := compiledPackages(moduleDir, keep)
+		if err != nil {
+			return err
+		}
+		if used, err = calledAccessors(pkgs, accessors, filepath.Join(moduleDir, awsClientFile)); err != nil {
+			return err
+		}
+		added := false
+		for acc := range used {
+			service, ok := byName[accessors[acc]]
+			if !ok {
+				return fmt.Errorf("%s: %s is for names.%s, which no internal/service package is named", awsClientFile, acc, accessors[acc])
+			}
+			if !keep[service] {
+				keep[service], added = true, true
+			}
+		}
+		if !added {
+			break
+		}
+	}
 	rewrites := map[string][]byte{}
 	if rewrites[servicePackagesFile], err = trimServicePackages(filepath.Join(moduleDir, servicePackagesFile), keep); err != nil {
 		return err
 	}
 	for service := range keep {
 		rel := "internal/service/" + service + "/" + servicePackageFile
-		if rewrites[rel], err = trimRegistrations(filepath.Join(moduleDir, rel), types); err != nil {
+		if rewrites[rel], err = trimRegistrations(filepath.Join(moduleDir, rel), types, owning[service]); err != nil {
 			return err
 		}
 	}
-	pkgs, err := compiledPackages(moduleDir, keep)
-	if err != nil {
-		return err
-	}
-	if rewrites[awsClientFile], err = trimAWSClient(moduleDir, pkgs); err != nil {
+	if rewrites[awsClientFile], err = client.withoutAccessors(accessors, used); err != nil {
 		return err
 	}
 	for rel, src := range rewrites {
@@ -109,13 +147,25 @@ func run(moduleDir, typesFile string) error {
 			return err
 		}
 	}
-	names := make([]string, 0, len(keep))
-	for s := range keep {
-		names = append(names, s)
-	}
-	sort.Strings(names)
-	fmt.Fprintf(os.Stderr, "trim: %d types from the services %s\n", len(types), strings.Join(names, ", "))
+	fmt.Fprintf(os.Stderr, "trim: %d types of the services %s; registered for their clients only: %s\n",
+		len(types), strings.Join(sortedKeys(owning), ", "), strings.Join(sortedKeys(without(keep, owning)), ", "))
 	return nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := slices.Collect(maps.Keys(m))
+	sort.Strings(keys)
+	return keys
+}
+
+func without(a, b map[string]bool) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		if !b[k] {
+			out[k] = true
+		}
+	}
+	return out
 }
 
 // readTypes reads one type name per line; blank lines and # comments aside.
@@ -147,17 +197,19 @@ func readTypes(path string) (map[string]bool, error) {
 	return types, nil
 }
 
-// typeOwners maps every type the provider registers to its service package.
-func typeOwners(moduleDir string) (map[string]string, error) {
+// readServices maps every type the provider registers to its service
+// package's directory, and each service's names constant (what its
+// ServicePackageName returns: names.S3Control) to that directory.
+func readServices(moduleDir string) (owners, byName map[string]string, err error) {
 	files, err := filepath.Glob(filepath.Join(moduleDir, "internal", "service", "*", servicePackageFile))
 	if err != nil || len(files) < 100 {
-		return nil, fmt.Errorf("%s holds %d internal/service/*/%s: its layout changed (%v)", moduleDir, len(files), servicePackageFile, err)
+		return nil, nil, fmt.Errorf("%s holds %d internal/service/*/%s: its layout changed (%v)", moduleDir, len(files), servicePackageFile, err)
 	}
-	owners := map[string]string{}
+	owners, byName = map[string]string{}, map[string]string{}
 	for _, path := range files {
 		file, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		service := filepath.Base(filepath.Dir(path))
 		ast.Inspect(file, func(n ast.Node) bool {
@@ -166,8 +218,29 @@ func typeOwners(moduleDir string) (map[string]string, error) {
 			}
 			return true
 		})
+		for _, d := range file.Decls {
+			if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv != nil && fn.Name.Name == "ServicePackageName" {
+				if name := namesConstant(fn.Body); name != "" {
+					byName[name] = service
+				}
+			}
+		}
 	}
-	return owners, nil
+	return owners, byName, nil
+}
+
+// namesConstant returns X of the first names.X in n.
+func namesConstant(n ast.Node) string {
+	var name string
+	ast.Inspect(n, func(n ast.Node) bool {
+		if sel, ok := n.(*ast.SelectorExpr); ok && name == "" {
+			if id, ok := sel.X.(*ast.Ident); ok && id.Name == "names" {
+				name = sel.Sel.Name
+			}
+		}
+		return name == ""
+	})
+	return name
 }
 
 // typeName returns T for a registration literal {..., TypeName: "T", ...}.
@@ -244,8 +317,9 @@ func callPackage(e ast.Expr) string {
 }
 
 // trimRegistrations drops from a service's registration lists (resources,
-// data sources, list resources, actions, ...) every type not kept.
-func trimRegistrations(path string, types map[string]bool) ([]byte, error) {
+// data sources, list resources, actions, ...) every type not kept. A service
+// registered for its client only keeps none.
+func trimRegistrations(path string, types map[string]bool, owning bool) ([]byte, error) {
 	g, err := parse(path)
 	if err != nil {
 		return nil, err
@@ -272,7 +346,7 @@ func trimRegistrations(path string, types map[string]bool) ([]byte, error) {
 		list.Elts = elts
 		return true
 	})
-	if kept == 0 {
+	if owning && kept == 0 {
 		return nil, fmt.Errorf("%s: no kept type registered: its layout changed", path)
 	}
 	return g.render()
@@ -310,42 +384,40 @@ func compiledPackages(moduleDir string, keep map[string]bool) (map[string]*build
 	return seen, nil
 }
 
-// trimAWSClient drops each (*AWSClient).XClient accessor no compiled package
-// calls.
-func trimAWSClient(moduleDir string, pkgs map[string]*build.Package) ([]byte, error) {
-	path := filepath.Join(moduleDir, awsClientFile)
-	g, err := parse(path)
-	if err != nil {
-		return nil, err
-	}
-	file := g.file
-	accessors := map[string]bool{}
+// accessorServices maps each (*AWSClient).XClient accessor to the names
+// constant of the service whose client it returns.
+func accessorServices(file *ast.File) (map[string]string, error) {
+	accessors := map[string]string{}
 	for _, d := range file.Decls {
 		if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv != nil && strings.HasSuffix(fn.Name.Name, "Client") {
-			accessors[fn.Name.Name] = true
+			accessors[fn.Name.Name] = namesConstant(fn.Body)
+			if accessors[fn.Name.Name] == "" {
+				return nil, fmt.Errorf("%s names no names.X service: its layout changed", fn.Name.Name)
+			}
 		}
 	}
 	if len(accessors) < 100 {
-		return nil, fmt.Errorf("%s has %d client accessors: its layout changed", path, len(accessors))
+		return nil, fmt.Errorf("%d client accessors: its layout changed", len(accessors))
 	}
-	used, err := calledAccessors(pkgs, accessors, path)
-	if err != nil {
-		return nil, err
-	}
+	return accessors, nil
+}
+
+// withoutAccessors drops each accessor no compiled package calls.
+func (g *goFile) withoutAccessors(accessors map[string]string, used map[string]bool) ([]byte, error) {
 	var decls []ast.Decl
-	for _, d := range file.Decls {
-		if fn, ok := d.(*ast.FuncDecl); ok && accessors[fn.Name.Name] && !used[fn.Name.Name] {
+	for _, d := range g.file.Decls {
+		if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv != nil && accessors[fn.Name.Name] != "" && !used[fn.Name.Name] {
 			continue
 		}
 		decls = append(decls, d)
 	}
-	file.Decls = decls
+	g.file.Decls = decls
 	return g.render()
 }
 
 // calledAccessors returns the accessors some compiled package's code selects
 // (c.EC2Client(ctx), meta.(*conns.AWSClient).IAMClient(ctx), ...).
-func calledAccessors(pkgs map[string]*build.Package, accessors map[string]bool, skip string) (map[string]bool, error) {
+func calledAccessors(pkgs map[string]*build.Package, accessors map[string]string, skip string) (map[string]bool, error) {
 	used := map[string]bool{}
 	for _, pkg := range pkgs {
 		for _, name := range append(append([]string{}, pkg.GoFiles...), pkg.CgoFiles...) {
@@ -358,7 +430,7 @@ func calledAccessors(pkgs map[string]*build.Package, accessors map[string]bool, 
 				return nil, err
 			}
 			ast.Inspect(file, func(n ast.Node) bool {
-				if sel, ok := n.(*ast.SelectorExpr); ok && accessors[sel.Sel.Name] {
+				if sel, ok := n.(*ast.SelectorExpr); ok && accessors[sel.Sel.Name] != "" {
 					used[sel.Sel.Name] = true
 				}
 				return true
