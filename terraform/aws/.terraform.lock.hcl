@@ -5,6 +5,6 @@ provider "registry.terraform.io/hashicorp/aws" {
   version     = "6.47.1"
   constraints = "6.47.1"
   hashes = [
-    "h1:yesc8PiScEUqq4iiv8jgWkMV8tqGSHadJZIHHmidEAA=",
+    "h1:VRJC8yP0pzAqKHyV026FuOcAEeJkU4kYKwz/iDnX2h8=",
   ]
 }
