@@ -3,10 +3,11 @@ package aws_test
 import (
 	"bufio"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,12 +55,12 @@ func TestProviderBuildHasEveryTypeUsed(t *testing.T) {
 	if len(used) < 30 {
 		t.Fatalf("found only %d hashicorp/aws types in terraform/aws: the pattern no longer matches the stack", len(used))
 	}
-	for _, typ := range sortedKeys(used) {
+	for _, typ := range slices.Sorted(maps.Keys(used)) {
 		if !listed[typ] {
 			t.Errorf("%s uses %s, which the provider build does not register: add it to tools/terraform-provider-aws/resources.txt, then update .terraform.lock.hcl as terraform/aws/README.md says", used[typ], typ)
 		}
 	}
-	for _, typ := range sortedKeys(listed) {
+	for _, typ := range slices.Sorted(maps.Keys(listed)) {
 		if _, ok := used[typ]; !ok {
 			t.Errorf("tools/terraform-provider-aws/resources.txt lists %s, which nothing in terraform/aws uses: remove it", typ)
 		}
@@ -85,13 +86,4 @@ func readTypeList(t *testing.T, path string) map[string]bool {
 		t.Fatal(err)
 	}
 	return listed
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
