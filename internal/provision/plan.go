@@ -92,7 +92,7 @@ func Plan(ctx context.Context, o Options) (sum Summary, err error) {
 	if err := o.useWorkspace(ctx, r, true); err != nil {
 		return Summary{}, err
 	}
-	prior, err := currentState(ctx, r)
+	prior, _, err := currentState(ctx, r)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -175,7 +175,7 @@ func Apply(ctx context.Context, o Options, a ApplyOptions) (err error) {
 	}
 	// terraform checks this too, except for a first plan (made on an empty
 	// state), which it applies to any workspace whose state has serial 0.
-	cur, err := currentState(ctx, r)
+	cur, state, err := currentState(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -183,7 +183,7 @@ func Apply(ctx context.Context, o Options, a ApplyOptions) (err error) {
 		return fmt.Errorf("%w: the plan was made on the state of %s with lineage %q serial %d, the state is now lineage %q serial %d; run `provision plan %s` again, review it, then apply (nothing was applied)",
 			tf.ErrStalePlan, o.Env, planned.Lineage, planned.Serial, cur.Lineage, cur.Serial, o.Env)
 	}
-	if _, err := backupState(ctx, o, r, 0); err != nil {
+	if _, err := writeBackup(o, state, 0); err != nil {
 		return fmt.Errorf("backing up the state before apply (nothing was applied): %w", err)
 	}
 	done, err := markApply(a.TextfileDir, o)

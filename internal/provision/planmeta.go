@@ -35,18 +35,18 @@ type planMeta struct {
 
 func planMetaFile(planFile string) string { return planFile + ".meta" }
 
-// currentState returns the lineage and serial of the selected workspace's
-// state (zero when it has none).
-func currentState(ctx context.Context, r *tf.Runner) (backup.Meta, error) {
+// currentState pulls the selected workspace's state and returns it with its
+// lineage and serial (zero, and "", when it has none).
+func currentState(ctx context.Context, r *tf.Runner) (backup.Meta, string, error) {
 	s, err := r.StatePull(ctx)
 	if err != nil || s == "" {
-		return backup.Meta{}, err
+		return backup.Meta{}, "", err
 	}
 	var m backup.Meta
 	if err := json.Unmarshal([]byte(s), &m); err != nil {
-		return backup.Meta{}, fmt.Errorf("the state of workspace is not Terraform state JSON: %w", err)
+		return backup.Meta{}, "", fmt.Errorf("the state of workspace is not Terraform state JSON: %w", err)
 	}
-	return m, nil
+	return m, s, nil
 }
 
 func fileSHA256(path string) (string, error) {

@@ -23,6 +23,15 @@ func backupState(ctx context.Context, o Options, r *tf.Runner, keep int) (string
 	if err != nil {
 		return "", err
 	}
+	return writeBackup(o, state, keep)
+}
+
+// writeBackup writes state, as just pulled, into a new backup and rotates
+// the directory. Verbs that read the state before changing it (apply's
+// staleness check, restore's lineage check) back up that same copy: the
+// backup is then exactly the state they checked, and terraform starts once
+// less.
+func writeBackup(o Options, state string, keep int) (string, error) {
 	if len(state) == 0 {
 		fmt.Fprintf(o.Stdout, "No state yet for %s: nothing to back up.\n", o.Env)
 		return "", nil
@@ -122,7 +131,7 @@ func Restore(ctx context.Context, o Options, ro RestoreOptions) (err error) {
 			}
 			force = true
 		}
-		if _, err := backupState(ctx, o, r, 0); err != nil {
+		if _, err := writeBackup(o, current, 0); err != nil {
 			return fmt.Errorf("backing up the current state before restore (nothing was restored): %w", err)
 		}
 		// Terraform refuses to push a state with a lower serial than the

@@ -33,6 +33,7 @@ func run(args []string, stdout, stderr io.Writer, now time.Time) int {
 	maxAgeDays := fs.Int("max-age-days", 60, "fail when the database's data is older than this many days")
 	govulncheck := fs.String("govulncheck", "govulncheck", "the govulncheck binary")
 	dir := fs.String("C", ".", "the module to scan")
+	cacheDir := fs.String("cache", defaultCacheDir(), "directory keeping govulncheck's last answers, reused while nothing it depends on changed (\"\" = always scan)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -64,19 +65,12 @@ func run(args []string, stdout, stderr io.Writer, now time.Time) int {
 		fmt.Fprintf(stderr, "vulnscan: %v\n", err)
 		return 2
 	}
-	cmd := exec.Command(*govulncheck, append([]string{"-db", "file://" + absDB, "-format", "json"}, patterns...)...)
-	cmd.Dir = *dir
-	// govulncheck takes the Go version from GOVERSION when it is set, before
-	// asking the go command: a stray GOVERSION would make it judge the
-	// standard library of a Go that is not the one that builds.
-	cmd.Env = withoutEnv(os.Environ(), "GOVERSION")
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintf(stderr, "vulnscan: govulncheck failed: %v\n%s", err, errOut.String())
-		return 2
+	scanArgs := append([]string{"-db", "file://" + absDB, "-format", "json"}, patterns...)
+	stream, code := scan(*govulncheck, *dir, absDB, goVersion, scanArgs, *cacheDir, stdout, stderr)
+	if code != 0 {
+		return code
 	}
-	rep, err := parseStream(&out)
+	rep, err := parseStream(bytes.NewReader(stream))
 	if err != nil {
 		fmt.Fprintf(stderr, "vulnscan: %v\n", err)
 		return 2
@@ -92,4 +86,34 @@ func run(args []string, stdout, stderr io.Writer, now time.Time) int {
 		return 1
 	}
 	return 0
+}
+
+// scan runs govulncheck on the module in dir, or reuses the stream of an
+// earlier run whose inputs were all the same (cache.go).
+func scan(govulncheck, dir, db, goVersion string, args []string, cacheDir string, stdout, stderr io.Writer) ([]byte, int) {
+	key, err := scanKey(dir, govulncheck, db, goVersion, args)
+	if err != nil {
+		fmt.Fprintf(stderr, "vulnscan: not reusing an earlier scan: %v\n", err)
+		cacheDir = ""
+	}
+	if b, ok := cachedScan(cacheDir, key); ok {
+		fmt.Fprintf(stdout, "govulncheck: nothing it reads changed since the scan kept in %s (sources, go.mod, go.sum, Go, database, govulncheck): its answer is reused\n", filepath.Join(cacheDir, key+".json"))
+		return b, 0
+	}
+	cmd := exec.Command(govulncheck, args...)
+	cmd.Dir = dir
+	// govulncheck takes the Go version from GOVERSION when it is set, before
+	// asking the go command: a stray GOVERSION would make it judge the
+	// standard library of a Go that is not the one that builds.
+	cmd.Env = withoutEnv(os.Environ(), "GOVERSION")
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintf(stderr, "vulnscan: govulncheck failed: %v\n%s", err, errOut.String())
+		return nil, 2
+	}
+	if _, err := parseStream(bytes.NewReader(out.Bytes())); err == nil {
+		keepScan(cacheDir, key, out.Bytes())
+	}
+	return out.Bytes(), 0
 }

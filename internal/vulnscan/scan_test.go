@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,16 +17,28 @@ import (
 
 // scanVulnerable runs the real govulncheck over testdata/vulnerable, a module
 // that pins golang.org/x/net v0.61.0 and calls the vulnerable html.Parse.
+// The scan is made once and shared by the tests that only judge its report
+// (each govulncheck run is about 15 CPU-seconds).
 func scanVulnerable(t *testing.T) (*report, string, string) {
 	t.Helper()
 	bin, db := testenv.Govulncheck(t)
-	cmd := exec.Command(bin, "-db", "file://"+db, "-format", "json", "./...")
-	cmd.Dir = filepath.Join("testdata", "vulnerable")
-	out, err := cmd.Output()
-	require.NoError(t, err, "govulncheck")
-	rep, err := parseStream(bytes.NewReader(out))
+	vulnerable.Lock()
+	defer vulnerable.Unlock()
+	if vulnerable.stream == nil {
+		cmd := exec.Command(bin, "-db", "file://"+db, "-format", "json", "./...")
+		cmd.Dir = filepath.Join("testdata", "vulnerable")
+		out, err := cmd.Output()
+		require.NoError(t, err, "govulncheck")
+		vulnerable.stream = out
+	}
+	rep, err := parseStream(bytes.NewReader(vulnerable.stream))
 	require.NoError(t, err)
 	return rep, bin, db
+}
+
+var vulnerable struct {
+	sync.Mutex
+	stream []byte
 }
 
 func writeAllow(t *testing.T, body string) string {
@@ -38,7 +51,7 @@ func writeAllow(t *testing.T, body string) string {
 func TestScanFailsOnACalledVulnerability(t *testing.T) {
 	_, bin, db := scanVulnerable(t)
 	var out, errOut bytes.Buffer
-	code := run([]string{"-db", db, "-govulncheck", bin, "-allow", filepath.Join(t.TempDir(), "none.yml"),
+	code := run([]string{"-db", db, "-govulncheck", bin, "-allow", filepath.Join(t.TempDir(), "none.yml"), "-cache", "",
 		"-C", filepath.Join("testdata", "vulnerable")}, &out, &errOut, time.Now())
 	require.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
 	require.Contains(t, out.String(), "FAIL GO-2026-6860 in golang.org/x/net@v0.61.0")
@@ -117,7 +130,7 @@ func TestScanJudgesTheGoThatBuilds(t *testing.T) {
 	_, bin, db := scanVulnerable(t)
 	t.Setenv("GOVERSION", "go1.99.0")
 	var out, errOut bytes.Buffer
-	run([]string{"-db", db, "-govulncheck", bin, "-allow", filepath.Join(t.TempDir(), "none.yml"),
+	run([]string{"-db", db, "-govulncheck", bin, "-allow", filepath.Join(t.TempDir(), "none.yml"), "-cache", "",
 		"-C", filepath.Join("testdata", "vulnerable")}, &out, &errOut, time.Now())
 	require.NotContains(t, out.String(), "go1.99.0", "GOVERSION reached govulncheck:\n%s", out.String())
 	goVersion, err := goEnvVersion(filepath.Join("testdata", "vulnerable"))
@@ -141,7 +154,7 @@ func TestEmptyDatabaseFails(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(db, "index", "vulns.json"), []byte(`[]`), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(db, "index", "modules.json"), []byte(`[]`), 0o644))
 	var out, errOut bytes.Buffer
-	code := run([]string{"-db", db, "-govulncheck", bin, "-allow", filepath.Join(t.TempDir(), "none.yml"),
+	code := run([]string{"-db", db, "-govulncheck", bin, "-allow", filepath.Join(t.TempDir(), "none.yml"), "-cache", "",
 		"-C", filepath.Join("testdata", "vulnerable")}, &out, &errOut, time.Now())
 	require.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
 	require.Contains(t, out.String(), "holds 0 entries")
@@ -167,4 +180,53 @@ func TestAllowListCannotBePermanentOrCoverAFixedGo(t *testing.T) {
 	lines, failed = verdict(std, allow, "allow.yml", now, 60*24*time.Hour)
 	require.True(t, failed, "a fixed Go exists: the toolchain is the fix")
 	require.Contains(t, strings.Join(lines, "\n"), "upgrade Go to go1.26.9")
+}
+
+// TestScanReusesAnUnchangedScan: a second scan of an unchanged module reuses
+// the first one's answer, and any change to a source file scans afresh.
+func TestScanReusesAnUnchangedScan(t *testing.T) {
+	_, bin, db := scanVulnerable(t)
+	mod := t.TempDir()
+	require.NoError(t, os.CopyFS(mod, os.DirFS(filepath.Join("testdata", "vulnerable"))))
+	cache := t.TempDir()
+	scanMod := func() (int, string) {
+		var out, errOut bytes.Buffer
+		code := run([]string{"-db", db, "-govulncheck", bin, "-allow", filepath.Join(t.TempDir(), "none.yml"), "-cache", cache, "-C", mod}, &out, &errOut, time.Now())
+		return code, out.String() + errOut.String()
+	}
+	code, out := scanMod()
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "FAIL GO-2026-6860")
+	require.NotContains(t, out, "is reused")
+
+	// Blank out the kept answer's findings: a run that passes now read it
+	// instead of scanning.
+	kept, err := filepath.Glob(filepath.Join(cache, "*.json"))
+	require.NoError(t, err)
+	require.Len(t, kept, 1)
+	stream, err := os.ReadFile(kept[0])
+	require.NoError(t, err)
+	rep, err := parseStream(bytes.NewReader(stream))
+	require.NoError(t, err)
+	require.NotEmpty(t, rep.Called)
+	var clean []string
+	for _, l := range strings.Split(string(stream), "\n{") {
+		if !strings.Contains(l, `"finding"`) {
+			clean = append(clean, l)
+		}
+	}
+	require.NoError(t, os.WriteFile(kept[0], []byte(strings.Join(clean, "\n{")), 0o644))
+	code, out = scanMod()
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "is reused")
+
+	// A comment added to main.go is a change: scanned again, found again.
+	main := filepath.Join(mod, "main.go")
+	src, err := os.ReadFile(main)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(main, append(src, []byte("\n// changed\n")...), 0o644))
+	code, out = scanMod()
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "FAIL GO-2026-6860")
+	require.NotContains(t, out, "is reused")
 }

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// govulncheck analyses the call graph of every package afresh on each run
+// (about a CPU-minute for this module) and has no cache of its own. Its
+// answer depends only on the inputs scanKey hashes, so a scan whose inputs
+// are all unchanged reuses the stream of the last one, as go vet reuses its
+// results. Only govulncheck's raw output is kept: the verdict (allow-list
+// review dates, the database's age) is judged again on every run, because
+// it depends on today's date.
+
+// cacheKeep is how many scans the cache directory holds.
+const cacheKeep = 8
+
+// buildEnv are the settings that change which files make up a package.
+var buildEnv = []string{"GOOS", "GOARCH", "CGO_ENABLED", "GOFLAGS", "GOEXPERIMENT", "GOAMD64"}
+
+// scanKey hashes what govulncheck's answer depends on: the govulncheck
+// binary, the database's index (its date and what it covers), the Go that
+// builds, the build settings, the arguments, and every file of the module
+// a package can be built from.
+func scanKey(dir, govulncheck, db, goVersion string, args []string) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "go %s\nargs %q\n", goVersion, args)
+	for _, k := range buildEnv {
+		fmt.Fprintf(h, "%s=%s\n", k, os.Getenv(k))
+	}
+	bin, err := lookPath(govulncheck)
+	if err != nil {
+		return "", err
+	}
+	for _, f := range []string{bin, filepath.Join(db, "index", "db.json"), filepath.Join(db, "index", "modules.json"), filepath.Join(db, "index", "vulns.json")} {
+		if err := hashFile(h, f, f); err != nil {
+			return "", err
+		}
+	}
+	if err := hashModule(h, dir); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashModule hashes the name and content of every file of the module in dir
+// that go may read to build it: Go and assembly sources, cgo's C files,
+// go.mod, go.sum and go.work. Like ./..., it leaves out testdata, vendor,
+// directories starting with . or _, and nested modules.
+func hashModule(h io.Writer, dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() {
+			name := d.Name()
+			if rel != "." && (name == "testdata" || name == "vendor" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+				return filepath.SkipDir
+			}
+			if rel != "." {
+				if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
+					return filepath.SkipDir
+				}
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() || !moduleFile(d.Name()) {
+			return nil
+		}
+		return hashFile(h, p, rel)
+	})
+}
+
+func moduleFile(name string) bool {
+	switch name {
+	case "go.mod", "go.sum", "go.work", "go.work.sum":
+		return true
+	}
+	return slices.Contains([]string{".go", ".s", ".c", ".h", ".cc", ".cpp", ".syso"}, filepath.Ext(name))
+}
+
+func hashFile(h io.Writer, path, name string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fmt.Fprintf(h, "file %s\n", name)
+	n, err := io.Copy(h, f)
+	fmt.Fprintf(h, "\nsize %d\n", n)
+	return err
+}
+
+func lookPath(bin string) (string, error) {
+	if strings.ContainsRune(bin, filepath.Separator) {
+		return bin, nil
+	}
+	return exec.LookPath(bin)
+}
+
+// cachedScan returns the stream kept for key, if any.
+func cachedScan(cacheDir, key string) ([]byte, bool) {
+	if cacheDir == "" {
+		return nil, false
+	}
+	b, err := os.ReadFile(filepath.Join(cacheDir, key+".json"))
+	if err != nil {
+		return nil, false
+	}
+	now := time.Now()
+	_ = os.Chtimes(filepath.Join(cacheDir, key+".json"), now, now) // newest is kept longest
+	return b, true
+}
+
+// keepScan stores a stream govulncheck produced, and drops all but the
+// cacheKeep most recently used ones. A cache that cannot be written only
+// costs the next run a full scan.
+func keepScan(cacheDir, key string, stream []byte) {
+	if cacheDir == "" || os.MkdirAll(cacheDir, 0o755) != nil {
+		return
+	}
+	tmp, err := os.CreateTemp(cacheDir, "scan-*.tmp")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.Write(stream)
+	if cerr := tmp.Close(); werr != nil || cerr != nil || os.Rename(tmp.Name(), filepath.Join(cacheDir, key+".json")) != nil {
+		os.Remove(tmp.Name())
+		return
+	}
+	entries, _ := filepath.Glob(filepath.Join(cacheDir, "*.json"))
+	if len(entries) <= cacheKeep {
+		return
+	}
+	mod := map[string]time.Time{}
+	for _, e := range entries {
+		if fi, err := os.Stat(e); err == nil {
+			mod[e] = fi.ModTime()
+		}
+	}
+	slices.SortFunc(entries, func(a, b string) int { return mod[b].Compare(mod[a]) })
+	for _, e := range entries[cacheKeep:] {
+		os.Remove(e)
+	}
+}
+
+// defaultCacheDir is vigil/vulnscan in the user's cache directory
+// (XDG_CACHE_HOME, else ~/.cache), or "" (no cache) when there is none.
+func defaultCacheDir() string {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(d, "vigil", "vulnscan")
+}
