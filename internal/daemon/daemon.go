@@ -21,7 +21,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/exporter-toolkit/web"
-	"k8s.io/klog/v2"
 
 	"github.com/vigil-monitoring/vigil/internal/catalogue"
 	"github.com/vigil-monitoring/vigil/internal/collector"
@@ -90,9 +89,7 @@ func New(opts Options) (*Daemon, error) {
 		return nil, errors.New("no configuration: pass --config.file=vigil.yml (examples/vigil.yml documents every field), or --sandbox for the demo environment")
 	}
 	d := &Daemon{opts: opts, logger: opts.Logger, registry: prometheus.NewRegistry(), sourceMetrics: source.NewMetrics()}
-	// client-go logs through klog; route it into our logger so its lines get
-	// the same format and level, and go through the same review for secrets.
-	klog.SetSlogLogger(opts.Logger.With("component", "client-go"))
+	routeKlog(opts.Logger)
 
 	d.reloadOK = newGauge("vigil_config_last_reload_successful")
 	d.reloadTime = newGauge("vigil_config_last_reload_success_timestamp_seconds")

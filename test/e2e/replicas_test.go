@@ -109,9 +109,7 @@ func replicaPipeline(t *testing.T, replicaLabel bool) (promv1.API, kubernetes.In
 	dir := t.TempDir()
 	hook := newWebhook(t)
 
-	// Both daemons are built before either runs: daemon.New sets klog's
-	// process-wide logger, which the first one's informers read (one
-	// process per replica in a real deployment).
+	// Two replicas in one process (one process each in a real deployment).
 	addrA, runA := newReplica(t, filepath.Join(dir, "a"), rc)
 	addrB, runB := newReplica(t, filepath.Join(dir, "b"), rc)
 	runA()
