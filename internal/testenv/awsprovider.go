@@ -1,13 +1,16 @@
 package testenv
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // AWSProviderVersion is the hashicorp/aws release terraform/aws pins and
@@ -30,9 +33,7 @@ func AWSProviderMirror(t testing.TB) string {
 		t.Fatalf("%s aws-provider-dir: %v", script, err)
 	}
 	dir := strings.TrimSpace(string(out))
-	bin := filepath.Join(dir, "registry.terraform.io", "hashicorp", "aws", AWSProviderVersion, runtime.GOOS+"_"+runtime.GOARCH,
-		"terraform-provider-aws_v"+AWSProviderVersion+"_x5")
-	if _, err := os.Stat(bin); err != nil {
+	if _, err := os.Stat(awsProviderBinary(dir)); err != nil {
 		Missing(t, "the hashicorp/aws provider (scripts/install-tools.sh aws-provider)", "tools")
 	}
 	return dir
@@ -85,3 +86,83 @@ provider "aws" {
 }
 `
 }
+
+// awsProviderBinary is the provider executable in the mirror.
+func awsProviderBinary(mirror string) string {
+	return filepath.Join(mirror, "registry.terraform.io", "hashicorp", "aws", AWSProviderVersion, runtime.GOOS+"_"+runtime.GOARCH,
+		"terraform-provider-aws_v"+AWSProviderVersion+"_x5")
+}
+
+// AWSProviderServer starts the mirror's hashicorp/aws provider once, in the
+// provider's own debug mode (its -debug flag, the way provider developers
+// attach terraform to a provider under a debugger), and returns the
+// TF_REATTACH_PROVIDERS value with which every terraform command given it
+// talks to that one process instead of starting the provider itself. The
+// process stops when the test ends.
+//
+// `terraform test` starts a provider about three times per run block, and
+// each start of this 117 MB provider costs about a CPU-second of start-up
+// and schema building: for tests whose provider is mocked (mock_provider:
+// terraform asks the real provider only for its schema and its
+// validation), one shared process gives the same answers. It must not serve
+// a configured provider (a real plan or apply): each terraform command
+// would configure the one shared process, so parallel commands with
+// different settings would race. `terraform init` does not need it and
+// should run without it, so that it still installs the provider from the
+// mirror and checks it against the lock file.
+func AWSProviderServer(t testing.TB, mirror string) string {
+	t.Helper()
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TF_") && !strings.HasPrefix(kv, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	cmd := exec.Command(awsProviderBinary(mirror), "-debug")
+	cmd.Env = append(env, "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	var logs SyncBuffer
+	cmd.Stderr = &logs
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting the hashicorp/aws provider: %v", err)
+	}
+	exited := make(chan struct{})
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt) // debug mode stops on SIGINT
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	})
+	found := make(chan string, 1)
+	go func() {
+		defer close(exited)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		for sc.Scan() {
+			if m := reattachLine.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+		_ = cmd.Wait()
+	}()
+	select {
+	case v := <-found:
+		return v
+	case <-exited:
+		t.Fatalf("the hashicorp/aws provider exited in debug mode without printing TF_REATTACH_PROVIDERS:\n%s", logs.String())
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("the hashicorp/aws provider printed no TF_REATTACH_PROVIDERS within 3 minutes:\n%s", logs.String())
+	}
+	return ""
+}
+
+// reattachLine is how terraform-plugin-go's managed debug mode prints the
+// setting on Linux: a tab, TF_REATTACH_PROVIDERS='{...}'. The JSON holds no
+// single quote.
+var reattachLine = regexp.MustCompile(`^\s*TF_REATTACH_PROVIDERS='(\{.*\})'\s*$`)

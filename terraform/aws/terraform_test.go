@@ -41,15 +41,29 @@ func TestMain(m *testing.M) { os.Exit(testenv.RunWithMoto(m)) }
 // the provider once more.
 func TestAWSStack(t *testing.T) {
 	tf := testenv.Tool(t, "terraform", "tools")
-	env := terraformEnv(t, testenv.AWSProviderMirror(t))
+	mirror := testenv.AWSProviderMirror(t)
+	env := terraformEnv(t, mirror)
+	// Every test here mocks the provider: one provider process serves all
+	// of them its schema and validation (testenv.AWSProviderServer), where
+	// terraform would start it about three times per run block. init runs
+	// without it, installing from the mirror and checking the lock file.
+	testEnv := append(slices.Clip(env), "TF_REATTACH_PROVIDERS="+testenv.AWSProviderServer(t, mirror))
 	work := copyStack(t)
-	run := func(t *testing.T, dir string, args ...string) string {
+	runWith := func(t *testing.T, env []string, dir string, args ...string) string {
 		t.Helper()
 		out, err := terraform(t, tf, env, dir, args...)
 		if err != nil {
 			t.Fatalf("terraform %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
 		}
 		return out
+	}
+	run := func(t *testing.T, dir string, args ...string) string {
+		t.Helper()
+		return runWith(t, env, dir, args...)
+	}
+	test := func(t *testing.T, dir string, args ...string) string {
+		t.Helper()
+		return runWith(t, testEnv, dir, append([]string{"test", "-no-color"}, args...)...)
 	}
 
 	t.Run("fmt", func(t *testing.T) {
@@ -77,7 +91,7 @@ func TestAWSStack(t *testing.T) {
 				t.Fatalf("module %s has no tests/*.tftest.hcl", m)
 			}
 			run(t, dir, "init", "-input=false", "-no-color")
-			requirePassed(t, run(t, dir, "test", "-no-color"))
+			requirePassed(t, test(t, dir))
 		})
 	}
 
@@ -88,12 +102,12 @@ func TestAWSStack(t *testing.T) {
 		requirePinned(t, work)
 		t.Run("tests", func(t *testing.T) {
 			t.Parallel()
-			requirePassed(t, run(t, work, "test", "-no-color"))
+			requirePassed(t, test(t, work))
 		})
 		for _, e := range environments {
 			t.Run("environment/"+e, func(t *testing.T) {
 				t.Parallel()
-				out := run(t, work, "test", "-no-color", "-test-directory="+filepath.Join("tests", "environments", e),
+				out := test(t, work, "-test-directory="+filepath.Join("tests", "environments", e),
 					"-var-file="+filepath.Join("environments", e+".tfvars"))
 				requirePassed(t, out)
 			})
