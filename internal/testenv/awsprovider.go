@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -120,6 +121,9 @@ func AWSProviderServer(t testing.TB, mirror string) string {
 	}
 	cmd := exec.Command(awsProviderBinary(mirror), "-debug")
 	cmd.Env = append(env, "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	// A test binary killed by its -timeout runs no cleanup: the provider,
+	// which in debug mode never exits by itself, goes with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var logs SyncBuffer
 	cmd.Stderr = &logs
 	stdout, err := cmd.StdoutPipe()
@@ -146,7 +150,10 @@ func AWSProviderServer(t testing.TB, mirror string) string {
 		sc.Buffer(make([]byte, 64*1024), 1024*1024)
 		for sc.Scan() {
 			if m := reattachLine.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
+				select {
+				case found <- m[1]:
+				default: // printed once; never block the reader
+				}
 			}
 		}
 		_ = cmd.Wait()

@@ -25,25 +25,39 @@ import (
 // cacheKeep is how many scans the cache directory holds.
 const cacheKeep = 8
 
-// buildEnv are the settings that change which files make up a package.
-var buildEnv = []string{"GOOS", "GOARCH", "CGO_ENABLED", "GOFLAGS", "GOEXPERIMENT", "GOAMD64"}
+// buildEnv are the go settings that change which files make up a package,
+// and where the module and workspace files are: read through `go env`, so
+// that settings saved with `go env -w` count too.
+var buildEnv = []string{"GOOS", "GOARCH", "CGO_ENABLED", "GOFLAGS", "GOEXPERIMENT", "GOAMD64", "GOMOD", "GOWORK"}
 
 // scanKey hashes what govulncheck's answer depends on: the govulncheck
 // binary, the database's index (its date and what it covers), the Go that
-// builds, the build settings, the arguments, and every file of the module
-// a package can be built from.
+// builds, the build settings, the arguments, the module's (and workspace's)
+// go.mod, go.sum and go.work, and every file in dir a package can be built
+// from.
 func scanKey(dir, govulncheck, db, goVersion string, args []string) (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "go %s\nargs %q\n", goVersion, args)
-	for _, k := range buildEnv {
-		fmt.Fprintf(h, "%s=%s\n", k, os.Getenv(k))
-	}
-	bin, err := lookPath(govulncheck)
+	cmd := exec.Command("go", append([]string{"env"}, buildEnv...)...)
+	cmd.Dir = dir
+	cmd.Env = withoutEnv(os.Environ(), "GOVERSION")
+	env, err := cmd.Output()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("go env: %w", err)
 	}
-	for _, f := range []string{bin, filepath.Join(db, "index", "db.json"), filepath.Join(db, "index", "modules.json"), filepath.Join(db, "index", "vulns.json")} {
-		if err := hashFile(h, f, f); err != nil {
+	fmt.Fprintf(h, "env %s\n", env)
+	files := []string{govulncheck, filepath.Join(db, "index", "db.json"), filepath.Join(db, "index", "modules.json"), filepath.Join(db, "index", "vulns.json")}
+	lines := strings.Split(string(env), "\n") // one line per setting, in order
+	if len(lines) < len(buildEnv) {
+		return "", fmt.Errorf("go env printed %d lines for %d settings", len(lines), len(buildEnv))
+	}
+	for _, f := range lines[len(buildEnv)-2 : len(buildEnv)] { // GOMOD, GOWORK
+		if f != "" && f != os.DevNull {
+			files = append(files, f, strings.TrimSuffix(f, ".mod")+".sum", f+".sum")
+		}
+	}
+	for _, f := range files {
+		if err := hashFile(h, f, f); err != nil && !(os.IsNotExist(err) && strings.HasSuffix(f, ".sum")) {
 			return "", err
 		}
 	}
@@ -102,11 +116,16 @@ func hashFile(h io.Writer, path, name string) error {
 	return err
 }
 
-func lookPath(bin string) (string, error) {
-	if strings.ContainsRune(bin, filepath.Separator) {
-		return bin, nil
+// govulncheckPath is the binary exec runs for bin with Dir set to dir: a
+// path with a separator is relative to dir, a bare name is looked up in PATH.
+func govulncheckPath(bin, dir string) (string, error) {
+	if !strings.ContainsRune(bin, filepath.Separator) {
+		return exec.LookPath(bin)
 	}
-	return exec.LookPath(bin)
+	if !filepath.IsAbs(bin) {
+		bin = filepath.Join(dir, bin)
+	}
+	return filepath.Abs(bin)
 }
 
 // cachedScan returns the stream kept for key, if any.
@@ -135,6 +154,9 @@ func keepScan(cacheDir, key string, stream []byte) {
 		return
 	}
 	_, werr := tmp.Write(stream)
+	if werr == nil {
+		werr = tmp.Sync()
+	}
 	if cerr := tmp.Close(); werr != nil || cerr != nil || os.Rename(tmp.Name(), filepath.Join(cacheDir, key+".json")) != nil {
 		os.Remove(tmp.Name())
 		return

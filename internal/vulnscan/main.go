@@ -91,16 +91,24 @@ func run(args []string, stdout, stderr io.Writer, now time.Time) int {
 // scan runs govulncheck on the module in dir, or reuses the stream of an
 // earlier run whose inputs were all the same (cache.go).
 func scan(govulncheck, dir, db, goVersion string, args []string, cacheDir string, stdout, stderr io.Writer) ([]byte, int) {
-	key, err := scanKey(dir, govulncheck, db, goVersion, args)
+	bin, err := govulncheckPath(govulncheck, dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "vulnscan: govulncheck: %v\n", err)
+		return nil, 2
+	}
+	key, err := scanKey(dir, bin, db, goVersion, args)
 	if err != nil {
 		fmt.Fprintf(stderr, "vulnscan: not reusing an earlier scan: %v\n", err)
 		cacheDir = ""
 	}
 	if b, ok := cachedScan(cacheDir, key); ok {
-		fmt.Fprintf(stdout, "govulncheck: nothing it reads changed since the scan kept in %s (sources, go.mod, go.sum, Go, database, govulncheck): its answer is reused\n", filepath.Join(cacheDir, key+".json"))
-		return b, 0
+		if _, err := parseStream(bytes.NewReader(b)); err == nil {
+			fmt.Fprintf(stdout, "govulncheck: nothing it reads changed since the scan kept in %s (sources, go.mod, go.sum, Go, database, govulncheck): its answer is reused\n", filepath.Join(cacheDir, key+".json"))
+			return b, 0
+		}
+		os.Remove(filepath.Join(cacheDir, key+".json")) // damaged: scan again
 	}
-	cmd := exec.Command(govulncheck, args...)
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	// govulncheck takes the Go version from GOVERSION when it is set, before
 	// asking the go command: a stray GOVERSION would make it judge the
@@ -112,8 +120,12 @@ func scan(govulncheck, dir, db, goVersion string, args []string, cacheDir string
 		fmt.Fprintf(stderr, "vulnscan: govulncheck failed: %v\n%s", err, errOut.String())
 		return nil, 2
 	}
-	if _, err := parseStream(bytes.NewReader(out.Bytes())); err == nil {
-		keepScan(cacheDir, key, out.Bytes())
+	// Kept only if nothing changed while govulncheck ran: an answer about
+	// files edited meanwhile must not be filed under either version's key.
+	if _, err := parseStream(bytes.NewReader(out.Bytes())); err == nil && cacheDir != "" {
+		if after, err := scanKey(dir, bin, db, goVersion, args); err == nil && after == key {
+			keepScan(cacheDir, key, out.Bytes())
+		}
 	}
 	return out.Bytes(), 0
 }

@@ -229,4 +229,13 @@ func TestScanReusesAnUnchangedScan(t *testing.T) {
 	require.Equal(t, 1, code, out)
 	require.Contains(t, out, "FAIL GO-2026-6860")
 	require.NotContains(t, out, "is reused")
+
+	// So is a change to go.sum (a dependency bumped without a source change).
+	sum := filepath.Join(mod, "go.sum")
+	sums, err := os.ReadFile(sum)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(sum, append(sums, '\n'), 0o644))
+	code, out = scanMod()
+	require.Equal(t, 1, code, out)
+	require.NotContains(t, out, "is reused")
 }
