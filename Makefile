@@ -14,7 +14,14 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X github.com/prometheus/common/version.Version=$(VERSION) \
              -X github.com/prometheus/common/version.Revision=$(shell git rev-parse --short HEAD 2>/dev/null) \
              -X github.com/prometheus/common/version.Branch=main
-TEST_FLAGS ?= -race -count=1 -timeout 45m
+# make test's go test: the build's flags, each test binary's flags
+# (scripts/go-test.sh keeps the linked binaries between runs), e.g.
+# `make test-main TEST_RUN_FLAGS='-test.count=1 -test.run=TestDrift -test.v'`.
+TEST_BUILD_FLAGS ?= -race
+TEST_RUN_FLAGS   ?= -test.count=1 -test.timeout=45m
+export TEST_BUILD_FLAGS TEST_RUN_FLAGS TEST_P
+# Where they are kept (about 4 GB), one directory per module.
+TEST_BIN_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vigil/testbin
 # -trimpath for every go command make runs: without it the build cache keys
 # the main module's packages by their directory, so a fresh clone (as CI
 # makes) recompiles, vets and links them all again even with a warm cache.
@@ -74,7 +81,8 @@ tools-aws-provider:
 ## test: install the tools, run the static checks (lint) and every test (Go,
 ## promtool 2.42 and 3.x, amtool, terraform, envtest, end to end).
 ## The four modules' tests run side by side (make -j, each one's output
-## printed whole when it ends), and go test runs TEST_P packages at a time:
+## printed whole when it ends), and scripts/go-test.sh runs TEST_P packages
+## at a time (go test's test binaries, kept between runs):
 ## most packages spend their time waiting on kube-apiserver, terraform, moto
 ## or Prometheus, not on the CPU (docs/benchmarks.md, "make test's time").
 ## lint runs beside the main module's tests rather than before them: its
@@ -88,28 +96,27 @@ test: tools
 
 .PHONY: test-main test-helm test-image test-browser
 test-helm test-image test-browser: $(LINT_FIRST)
-# go test starts packages in the order given (./... is alphabetical): the
+# scripts/go-test.sh starts packages in the order given (./... is alphabetical): the
 # longest ones first, so that none of them starts last and runs alone while
 # the rest of the machine idles (docs/benchmarks.md, "make test's time").
 SLOW_PKGS := ./test/awsstack ./terraform/aws ./test/e2e ./internal/daemon ./collectors/billing
 test-main:
-	$(GO) test $(TEST_FLAGS) -p $(TEST_P) $(SLOW_PKGS) ./...
+	GO=$(GO) TEST_BIN=$(TEST_BIN_DIR)/main scripts/go-test.sh $(SLOW_PKGS) ./...
 # The other modules hold test code only, and build as lint does
 # (CGO_ENABLED=0, no -race), so a cold machine compiles Helm, its own
 # Kubernetes versions and chromedp once, for lint, not a second time
 # race-instrumented for the tests. test/helm calls internal/shard and
 # internal/config one call at a time (their own tests in test-main run under
 # -race); test/browser runs the exporter as a binary of its own.
-MODULE_TEST_FLAGS ?= -count=1 -timeout 45m
 test-helm:
-	cd test/helm && CGO_ENABLED=0 $(GO) test $(MODULE_TEST_FLAGS) ./...
+	cd test/helm && CGO_ENABLED=0 GO=$(GO) TEST_BUILD_FLAGS= TEST_BIN=$(TEST_BIN_DIR)/helm ../../scripts/go-test.sh ./...
 # The image: builds the static binaries, loads the OCI archive, runs
 # --version. Without -race: the builder is one goroutine, and gzip of the
 # 190 MB of binaries under the race detector took 7 min instead of 1.
 test-image:
-	cd tools/image && $(GO) test $(MODULE_TEST_FLAGS) ./...
+	cd tools/image && GO=$(GO) TEST_BUILD_FLAGS= TEST_BIN=$(TEST_BIN_DIR)/image ../../scripts/go-test.sh ./...
 test-browser:
-	cd test/browser && CGO_ENABLED=0 $(GO) test $(MODULE_TEST_FLAGS) ./...
+	cd test/browser && CGO_ENABLED=0 GO=$(GO) TEST_BUILD_FLAGS= TEST_BIN=$(TEST_BIN_DIR)/browser ../../scripts/go-test.sh ./...
 
 ## lint: gofmt, go vet and staticcheck (also of test/browser), govulncheck (offline database, allow-list
 ## scripts/vulncheck-allow.yml), promtool 2.42 and 3.x check rules, and check

@@ -40,11 +40,15 @@ func (o *Options) useWorkspace(ctx context.Context, r *tf.Runner, create bool) e
 		return tf.Translate("terraform workspace list", err)
 	}
 	switch {
+	case slices.Contains(list, o.Env) && current == o.Env:
+		// workspace list's "*" is terraform's own report of the selected
+		// workspace, read from the same file `workspace show` reads: asking
+		// again would start terraform (and its version check) twice more per
+		// verb for the same answer.
+		return nil
 	case slices.Contains(list, o.Env):
-		if current != o.Env {
-			if err := r.TF.WorkspaceSelect(ctx, o.Env); err != nil {
-				return tf.Translate("terraform workspace select "+o.Env, err)
-			}
+		if err := r.TF.WorkspaceSelect(ctx, o.Env); err != nil {
+			return tf.Translate("terraform workspace select "+o.Env, err)
 		}
 	case !create:
 		return fmt.Errorf("%w for %s yet: run `provision plan %s` and `provision apply %s` first (terraform workspace %q does not exist in %s)",
@@ -62,7 +66,8 @@ func (o *Options) useWorkspace(ctx context.Context, r *tf.Runner, create bool) e
 		}
 		fmt.Fprintf(o.Stderr, "Created terraform workspace %q: environment %s has its own state.\n", o.Env, o.Env)
 	}
-	// Never act on a state without knowing it is the environment's own.
+	// Never act on a state without knowing it is the environment's own:
+	// after select or new, ask terraform which workspace it now uses.
 	got, err := r.TF.WorkspaceShow(ctx)
 	if err != nil {
 		return tf.Translate("terraform workspace show", err)
