@@ -50,6 +50,10 @@ func writeAllow(t *testing.T, body string) string {
 
 func TestScanFailsOnACalledVulnerability(t *testing.T) {
 	_, bin, db := scanVulnerable(t)
+	// A GOVERSION in the environment (as some CI images export) must not
+	// make govulncheck judge another Go's standard library: checked on
+	// this scan rather than on one more (TestScanJudgesTheGoThatBuilds).
+	t.Setenv("GOVERSION", "go1.99.0")
 	var out, errOut bytes.Buffer
 	code := run([]string{"-db", db, "-govulncheck", bin, "-allow", filepath.Join(t.TempDir(), "none.yml"), "-cache", "",
 		"-C", filepath.Join("testdata", "vulnerable")}, &out, &errOut, time.Now())
@@ -61,6 +65,11 @@ func TestScanFailsOnACalledVulnerability(t *testing.T) {
 	// GO-2026-6866 is in the same module but in html.Render, which the
 	// module does not call: imported, not called, so not a failure.
 	require.NotContains(t, out.String(), "GO-2026-6866")
+
+	require.NotContains(t, out.String(), "go1.99.0", "GOVERSION reached govulncheck:\n%s", out.String())
+	goVersion, err := goEnvVersion(filepath.Join("testdata", "vulnerable"))
+	require.NoError(t, err)
+	require.Contains(t, out.String(), "scanned with "+goVersion)
 }
 
 func TestAllowListExcusesUntilItsReviewDate(t *testing.T) {
@@ -122,21 +131,11 @@ func TestAllowListErrorsNameTheLineAndField(t *testing.T) {
 	}
 }
 
-// TestScanJudgesTheGoThatBuilds: a GOVERSION in the environment (as some CI
-// images export) must not make govulncheck judge another Go's standard
-// library; and a scan that reports another Go than the one that builds, or
-// one older than go.mod's toolchain, fails.
+// TestScanJudgesTheGoThatBuilds: a scan that reports another Go than the
+// one that builds, or one older than go.mod's toolchain, fails. (That a
+// GOVERSION in the environment does not reach govulncheck is
+// TestScanFailsOnACalledVulnerability's, on its scan.)
 func TestScanJudgesTheGoThatBuilds(t *testing.T) {
-	_, bin, db := scanVulnerable(t)
-	t.Setenv("GOVERSION", "go1.99.0")
-	var out, errOut bytes.Buffer
-	run([]string{"-db", db, "-govulncheck", bin, "-allow", filepath.Join(t.TempDir(), "none.yml"), "-cache", "",
-		"-C", filepath.Join("testdata", "vulnerable")}, &out, &errOut, time.Now())
-	require.NotContains(t, out.String(), "go1.99.0", "GOVERSION reached govulncheck:\n%s", out.String())
-	goVersion, err := goEnvVersion(filepath.Join("testdata", "vulnerable"))
-	require.NoError(t, err)
-	require.Contains(t, out.String(), "scanned with "+goVersion)
-
 	require.NotEmpty(t, checkScanned(&report{GoVersion: "1.26.8"}, "go1.27.3", "", minEntries), "a version that is not go1.x.y")
 	require.NotEmpty(t, checkScanned(&report{GoVersion: "go1.99.0"}, "go1.27.3", "", minEntries), "another Go than the one that builds")
 	require.NotEmpty(t, checkScanned(&report{GoVersion: "go1.26.8"}, "go1.26.8", "go1.27.3", minEntries), "older than go.mod's toolchain")
