@@ -113,13 +113,23 @@ func awsProviderBinary(mirror string) string {
 // mirror and checks it against the lock file.
 func AWSProviderServer(t testing.TB, mirror string) string {
 	t.Helper()
+	return ProviderServer(t, awsProviderBinary(mirror))
+}
+
+// ProviderServer starts the Terraform provider binary once in its debug mode
+// (terraform-plugin-go's -debug flag) and returns the TF_REATTACH_PROVIDERS
+// value that points terraform at it; AWSProviderServer says when that is
+// safe. The provider runs with this process's environment minus TF_* and
+// AWS_* (and no shared AWS files), and stops when the test ends.
+func ProviderServer(t testing.TB, binary string) string {
+	t.Helper()
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "TF_") && !strings.HasPrefix(kv, "AWS_") {
 			env = append(env, kv)
 		}
 	}
-	cmd := exec.Command(awsProviderBinary(mirror), "-debug")
+	cmd := exec.Command(binary, "-debug")
 	cmd.Env = append(env, "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
 	// A test binary killed by its -timeout runs no cleanup: the provider,
 	// which in debug mode never exits by itself, goes with it.
@@ -131,7 +141,7 @@ func AWSProviderServer(t testing.TB, mirror string) string {
 		t.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting the hashicorp/aws provider: %v", err)
+		t.Fatalf("starting the provider %s: %v", filepath.Base(binary), err)
 	}
 	exited := make(chan struct{})
 	t.Cleanup(func() {
@@ -162,9 +172,9 @@ func AWSProviderServer(t testing.TB, mirror string) string {
 	case v := <-found:
 		return v
 	case <-exited:
-		t.Fatalf("the hashicorp/aws provider exited in debug mode without printing TF_REATTACH_PROVIDERS:\n%s", logs.String())
+		t.Fatalf("the provider %s exited in debug mode without printing TF_REATTACH_PROVIDERS:\n%s", filepath.Base(binary), logs.String())
 	case <-time.After(3 * time.Minute):
-		t.Fatalf("the hashicorp/aws provider printed no TF_REATTACH_PROVIDERS within 3 minutes:\n%s", logs.String())
+		t.Fatalf("the provider %s printed no TF_REATTACH_PROVIDERS within 3 minutes:\n%s", filepath.Base(binary), logs.String())
 	}
 	return ""
 }

@@ -49,11 +49,22 @@ var environments = []string{"dev", "staging", "production"}
 func TestIONOSStack(t *testing.T) {
 	tf := findTerraform(t)
 	mirror := standInMirror(t)
-	env := terraformEnv(t, mirror)
+	initEnv := terraformEnv(t, mirror)
+	// Every command but init talks to one stand-in process (its -debug
+	// mode, TF_REATTACH_PROVIDERS) instead of terraform starting it about
+	// three times per test run block: the stand-in keeps no state between
+	// calls (its Configure does nothing), so sharing it changes no answer.
+	// init runs without it, so it still installs from the mirror and writes
+	// the lock file requirePinned reads.
+	env := append(slices.Clip(initEnv), "TF_REATTACH_PROVIDERS="+testenv.ProviderServer(t, standInBinary(mirror)))
 	work := copyStack(t, filepath.Join(testenv.RepoRoot(), "terraform", "ionos"))
 	run := func(t *testing.T, dir string, args ...string) string {
 		t.Helper()
-		out, err := terraform(t, tf, env, dir, args...)
+		e := env
+		if args[0] == "init" {
+			e = initEnv
+		}
+		out, err := terraform(t, tf, e, dir, args...)
 		if err != nil {
 			t.Fatalf("terraform %s in %s: %v\n%s", strings.Join(args, " "), rel(work, dir), err, out)
 		}
@@ -472,6 +483,12 @@ func standInMirror(t *testing.T) string {
 		}
 	}
 	return mirror
+}
+
+// standInBinary is the stand-in provider in the mirror.
+func standInBinary(mirror string) string {
+	return filepath.Join(mirror, "registry.terraform.io", "ionos-cloud", "ionoscloud", providerVersion, runtime.GOOS+"_"+runtime.GOARCH,
+		"terraform-provider-ionoscloud_v"+providerVersion)
 }
 
 // sourceHash identifies a build of the stand-in: its sources, the module's
