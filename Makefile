@@ -15,10 +15,14 @@ LDFLAGS   := -X github.com/prometheus/common/version.Version=$(VERSION) \
              -X github.com/prometheus/common/version.Revision=$(shell git rev-parse --short HEAD 2>/dev/null) \
              -X github.com/prometheus/common/version.Branch=main
 # make test's go test: the build's flags, each test binary's flags
-# (scripts/go-test.sh keeps the linked binaries between runs), e.g.
+# (scripts/go-test.sh keeps the linked binaries between runs; -test.timeout
+# is 45m unless given), e.g.
 # `make test-main TEST_RUN_FLAGS='-test.count=1 -test.run=TestDrift -test.v'`.
 TEST_BUILD_FLAGS ?= -race
 TEST_RUN_FLAGS   ?= -test.count=1 -test.timeout=45m
+ifneq ($(TEST_FLAGS)$(MODULE_TEST_FLAGS),)
+$(error TEST_FLAGS and MODULE_TEST_FLAGS are gone: set TEST_BUILD_FLAGS (go test -c's, e.g. -race) and TEST_RUN_FLAGS (the test binaries', e.g. -test.run=TestDrift -test.v))
+endif
 export TEST_BUILD_FLAGS TEST_RUN_FLAGS TEST_P
 # Where they are kept (about 4 GB), one directory per module.
 TEST_BIN_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vigil/testbin

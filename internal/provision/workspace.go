@@ -42,9 +42,9 @@ func (o *Options) useWorkspace(ctx context.Context, r *tf.Runner, create bool) e
 	switch {
 	case slices.Contains(list, o.Env) && current == o.Env:
 		// workspace list's "*" is terraform's own report of the selected
-		// workspace, read from the same file `workspace show` reads: asking
-		// again would start terraform (and its version check) twice more per
-		// verb for the same answer.
+		// workspace, from the same place `workspace show` reads it: asking
+		// again would start terraform once more per verb for the same
+		// answer.
 		return nil
 	case slices.Contains(list, o.Env):
 		if err := r.TF.WorkspaceSelect(ctx, o.Env); err != nil {

@@ -112,9 +112,9 @@ run "production_without_platform" {
 
 # Nine independent mistakes in one plan: each of these variables' checks
 # reads only variables left valid here (environment, region, platform,
-# queues, the subnets), so each failure is its own variable's, and terraform
-# test fails the run if any one of them is not refused ("missing expected
-# failure"). One plan instead of nine: each plan of the root module costs
+# queues, the subnets, supported_instance_types), so each failure is its
+# own variable's, and terraform test fails the run if any one of them is
+# not refused ("missing expected failure"). One plan instead of nine: each plan of the root module costs
 # terraform about 2 s (docs/benchmarks.md). Mistakes that share a variable,
 # or whose check reads another changed variable, keep runs of their own.
 run "independent_mistakes_each_refused" {
