@@ -43,9 +43,16 @@ func newHarness(t *testing.T) *harness {
 	return &harness{dir: dir, c: c, group: g}
 }
 
+// write puts a file in place the way writers must (and provision does,
+// through prometheus.WriteToTextfile): written under another name, then
+// renamed. os.WriteFile truncates first, so a refresh between the truncate and
+// the write would read a valid empty file, and that would become the "last
+// good contents" the broken-rewrite check below expects to keep.
 func (h *harness) write(t *testing.T, name, text string) {
 	t.Helper()
-	require.NoError(t, os.WriteFile(filepath.Join(h.dir, name), []byte(text), 0o644))
+	tmp := filepath.Join(h.dir, name+".tmp")
+	require.NoError(t, os.WriteFile(tmp, []byte(text), 0o644))
+	require.NoError(t, os.Rename(tmp, filepath.Join(h.dir, name)))
 }
 
 func (h *harness) render(t *testing.T) map[string]*dto.MetricFamily {
