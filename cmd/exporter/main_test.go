@@ -9,19 +9,16 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-monitoring/vigil/internal/testenv"
 )
 
-// build compiles the real binary once per test run.
+// build compiles the real binary. Static, as make image and make lint build:
+// one set of compiled packages in the cache serves all three (nothing in
+// Vigil uses cgo).
 func build(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "vigil-exporter")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	// Static, as make image and make lint build: one set of compiled packages
-	// in the cache serves all three (nothing in Vigil uses cgo).
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, string(out))
-	return bin
+	return testenv.GoBuild(t, "vigil-exporter", "./cmd/exporter", []string{"CGO_ENABLED=0"})
 }
 
 func run(bin string, args ...string) (string, int) {

@@ -14,18 +14,12 @@ import (
 
 var verbs = []string{"plan", "apply", "destroy", "backup", "restore", "drift", "check", "kubeconfig", "deploy"}
 
-// buildBinary builds the provision command once for the tests that run it.
+// buildBinary builds the provision command for the tests that run it.
+// Static, as make image and make lint build: one set of compiled packages in
+// the cache serves all three (nothing in Vigil uses cgo).
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "provision")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	// Static, as make image and make lint build: one set of compiled packages
-	// in the cache serves all three (nothing in Vigil uses cgo).
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return testenv.GoBuild(t, "provision", "./cmd/provision", []string{"CGO_ENABLED=0"})
 }
 
 func TestHelp(t *testing.T) {

@@ -151,18 +151,9 @@ billing:
 
 func buildExporter(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("go"); err != nil {
-		testenv.Missing(t, "the go command", "tools")
-	}
-	bin := filepath.Join(t.TempDir(), "vigil-exporter")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/exporter")
-	cmd.Dir = testenv.RepoRoot()
 	// Static, as make image and make lint build: one set of compiled packages
 	// in the cache serves all three (nothing in Vigil uses cgo).
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, string(out))
-	return bin
+	return testenv.GoBuild(t, "vigil-exporter", "./cmd/exporter", []string{"CGO_ENABLED=0"})
 }
 
 type exporter struct {
