@@ -62,7 +62,7 @@ func PrometheusOperatorCRDs(t testing.TB) string {
 	defer os.RemoveAll(tmp) // a no-op once renamed
 	for _, name := range prometheusOperatorCRDFiles {
 		src := filepath.Join(modDir, "example", "prometheus-operator-crd", name)
-		if err := copyFile(src, filepath.Join(tmp, name)); err != nil {
+		if err := copyFile(src, filepath.Join(tmp, name), 0o644); err != nil {
 			t.Fatalf("copying prometheus-operator CRD %s from module %s@%s: %v",
 				name, prometheusOperatorModule, PrometheusOperatorVersion, err)
 		}
@@ -123,15 +123,15 @@ func haveFiles(dir string, names []string) bool {
 	return true
 }
 
-// copyFile copies src to dst with mode 0644 (files in the module cache are
-// read-only, and the cache must stay removable).
-func copyFile(src, dst string) error {
+// copyFile copies src to dst, created with mode (the module cache's files are
+// read-only, and copies of them must stay removable: 0644 for those).
+func copyFile(src, dst string, mode os.FileMode) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
 	if err != nil {
 		return err
 	}

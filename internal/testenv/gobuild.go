@@ -3,7 +3,6 @@ package testenv
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,26 +62,9 @@ func GoBuild(t testing.TB, name, pkg string, env []string, args ...string) strin
 	}
 	mine := filepath.Join(t.TempDir(), name)
 	if err := os.Link(built, mine); err != nil {
-		if err := copyExecutable(built, mine); err != nil {
+		if err := copyFile(built, mine, 0o755); err != nil {
 			t.Fatalf("copying the built %s: %v", name, err)
 		}
 	}
 	return mine
-}
-
-func copyExecutable(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o755)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
