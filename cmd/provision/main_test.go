@@ -15,11 +15,9 @@ import (
 var verbs = []string{"plan", "apply", "destroy", "backup", "restore", "drift", "check", "kubeconfig", "deploy"}
 
 // buildBinary builds the provision command for the tests that run it.
-// Static, as make image and make lint build: one set of compiled packages in
-// the cache serves all three (nothing in Vigil uses cgo).
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	return testenv.GoBuild(t, "provision", "./cmd/provision", []string{"CGO_ENABLED=0"})
+	return testenv.GoBuild(t, "provision", "./cmd/provision")
 }
 
 func TestHelp(t *testing.T) {

@@ -151,9 +151,7 @@ billing:
 
 func buildExporter(t *testing.T) string {
 	t.Helper()
-	// Static, as make image and make lint build: one set of compiled packages
-	// in the cache serves all three (nothing in Vigil uses cgo).
-	return testenv.GoBuild(t, "vigil-exporter", "./cmd/exporter", []string{"CGO_ENABLED=0"})
+	return testenv.GoBuild(t, "vigil-exporter", "./cmd/exporter")
 }
 
 type exporter struct {
