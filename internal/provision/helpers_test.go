@@ -115,6 +115,15 @@ func (s *stack) terraformIn(ws string, args ...string) string {
 // and in workspace ws ("" = the selected one).
 func (s *stack) terraformWith(data, ws string, args ...string) string {
 	s.t.Helper()
+	out, err := s.terraformTry(data, ws, args...)
+	if err != nil {
+		s.t.Fatalf("terraform %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// terraformTry is terraformWith returning terraform's failure.
+func (s *stack) terraformTry(data, ws string, args ...string) (string, error) {
 	cmd := exec.Command(s.tf, args...)
 	cmd.Dir = s.dir
 	cmd.Env = append(slices.Clip(s.extEnv), "TF_DATA_DIR="+s.dataDirFor(data))
@@ -122,10 +131,7 @@ func (s *stack) terraformWith(data, ws string, args ...string) string {
 		cmd.Env = append(cmd.Env, "TF_WORKSPACE="+ws)
 	}
 	out, err := cmd.CombinedOutput()
-	if err != nil {
-		s.t.Fatalf("terraform %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return string(out), err
 }
 
 // state returns the state of the stack's environment as decoded JSON (no
@@ -156,10 +162,18 @@ func (s *stack) workspaces() []string {
 // workspacesOf lists the workspaces of the backend environment ws uses.
 func (s *stack) workspacesOf(ws string) []string {
 	s.t.Helper()
-	// The fixture declares a backend: terraform needs an initialised directory.
-	s.terraformWith(ws, "", "init", "-input=false", "-no-color")
+	// The fixture declares a backend: terraform needs an initialised
+	// directory. Provision's verbs have nearly always initialised it
+	// already, so init runs only when workspace list says it must (each
+	// terraform start costs about 0.2 CPU-seconds, and tests call this
+	// dozens of times).
+	list, err := s.terraformTry(ws, "", "workspace", "list", "-no-color")
+	if err != nil {
+		s.terraformWith(ws, "", "init", "-input=false", "-no-color")
+		list = s.terraformWith(ws, "", "workspace", "list", "-no-color")
+	}
 	var out []string
-	for _, l := range strings.Split(s.terraformWith(ws, "", "workspace", "list", "-no-color"), "\n") {
+	for _, l := range strings.Split(list, "\n") {
 		if w := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "*")); w != "" {
 			out = append(out, w)
 		}

@@ -52,25 +52,25 @@ var (
 	buildOut  []byte
 )
 
-// TestMain removes the exporter binary the tests built.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if built != "" {
-		_ = os.RemoveAll(filepath.Dir(built))
-	}
-	os.Exit(code)
-}
-
-// exporterBinary builds cmd/exporter once per test run.
+// exporterBinary builds cmd/exporter once per test run, where
+// scripts/demo.sh builds it ($XDG_CACHE_HOME/vigil/demo/), with the same
+// flags: go build relinks a binary only when its -o target is not already
+// the one it would produce, so the demo's build finds it up to date, and a
+// run where nothing changed skips the exporter's link (about 9 CPU-seconds)
+// that a new temporary directory would cost each time. go build replaces
+// the file by rename, so a build by another run never alters a binary that
+// is running. (The main module's tests do the same through
+// internal/testenv.GoBuild, which this module, importing none of Vigil's
+// packages, does not use.)
 func exporterBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "vigil-browser-test-")
+		cache, err := os.UserCacheDir()
 		if err != nil {
 			buildErr = err
 			return
 		}
-		built = filepath.Join(dir, "vigil-exporter")
+		built = filepath.Join(cache, "vigil", "demo", "vigil-exporter")
 		cmd := exec.Command("go", "build", "-o", built, "./cmd/exporter")
 		cmd.Dir = repoRoot()
 		// Static, as make image and make lint build: one set of compiled packages

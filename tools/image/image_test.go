@@ -22,15 +22,27 @@ import (
 const caFile = "/etc/ssl/certs/ca-certificates.crt"
 
 // buildBinaries builds the real, static exporter and provision, as make
-// image does, once for the package's tests: each link of these binaries
-// costs several CPU-seconds, and the tests only read them.
+// image does, once for the package's tests, into a directory kept between
+// runs ($XDG_CACHE_HOME/vigil/testbin/image-binaries/): each link of these
+// binaries costs several CPU-seconds, and go build relinks one only when
+// its -o target is not already the binary it would produce, which a new
+// temporary directory never holds. go build replaces a file by rename, so
+// a build by another run never alters a binary a test is reading. (The
+// main module's tests do the same through internal/testenv.GoBuild, which
+// this module, importing none of Vigil's packages, does not use.)
 func buildBinaries(t *testing.T) string {
 	t.Helper()
 	if _, err := os.Stat(caFile); err != nil {
 		missing(t, caFile+" (apt-get install ca-certificates)")
 	}
 	built.Do(func() {
-		built.dir, built.err = goBuild(binDir, map[string]string{"vigil-exporter": "./cmd/exporter", "provision": "./cmd/provision"})
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			built.err = err
+			return
+		}
+		dir := filepath.Join(cache, "vigil", "testbin", "image-binaries")
+		built.dir, built.err = goBuild(dir, map[string]string{"vigil-exporter": "./cmd/exporter", "provision": "./cmd/provision"})
 	})
 	if built.err != nil {
 		t.Fatal(built.err)
@@ -38,26 +50,11 @@ func buildBinaries(t *testing.T) string {
 	return built.dir
 }
 
-// built holds buildBinaries' one build; binDir is TestMain's directory for it.
-var (
-	built struct {
-		sync.Once
-		dir string
-		err error
-	}
-	binDir string
-)
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "vigil-image-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+// built holds buildBinaries' one build.
+var built struct {
+	sync.Once
+	dir string
+	err error
 }
 
 // goBuild builds each named binary from its package of the main module into
