@@ -45,17 +45,32 @@ func scanKey(dir, govulncheck, db, goVersion string, args []string) (string, err
 	if err != nil {
 		return "", fmt.Errorf("go env: %w", err)
 	}
-	fmt.Fprintf(h, "env %s\n", env)
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
 	files := []string{govulncheck, filepath.Join(db, "index", "db.json"), filepath.Join(db, "index", "modules.json"), filepath.Join(db, "index", "vulns.json")}
 	lines := strings.Split(string(env), "\n") // one line per setting, in order
 	if len(lines) < len(buildEnv) {
 		return "", fmt.Errorf("go env printed %d lines for %d settings", len(lines), len(buildEnv))
 	}
-	for _, f := range lines[len(buildEnv)-2 : len(buildEnv)] { // GOMOD, GOWORK
-		if f != "" && f != os.DevNull {
-			files = append(files, f, strings.TrimSuffix(f, ".mod")+".sum", f+".sum")
+	for i := len(buildEnv) - 2; i < len(buildEnv); i++ { // GOMOD, GOWORK
+		f := lines[i]
+		if f == "" || f == os.DevNull {
+			continue
 		}
+		if rel, err := filepath.Rel(absDir, f); err == nil && filepath.IsLocal(rel) {
+			// The module's own go.mod (or go.work), which hashModule hashes
+			// under its name in the module. Its absolute path says only
+			// where the checkout is, which nothing govulncheck reports
+			// depends on: a fresh clone of the same commit (as CI makes)
+			// reuses the scan.
+			lines[i] = rel
+			continue
+		}
+		files = append(files, f, strings.TrimSuffix(f, ".mod")+".sum", f+".sum")
 	}
+	fmt.Fprintf(h, "env %s\n", strings.Join(lines, "\n"))
 	for _, f := range files {
 		if err := hashFile(h, f, f); err != nil && !(os.IsNotExist(err) && strings.HasSuffix(f, ".sum")) {
 			return "", err
