@@ -90,8 +90,8 @@ tools-aws-provider:
 ## most packages spend their time waiting on kube-apiserver, terraform, moto
 ## or Prometheus, not on the CPU (docs/benchmarks.md, "make test's time").
 ## lint runs beside the main module's tests rather than before them: its
-## warm minute and a half (staticcheck, the sandbox check) would otherwise
-## hold every test back. The other modules' tests build statically as lint
+## staticcheck and govulncheck, after a change, would otherwise hold every
+## test back (the sandbox check it leaves to test-main, which runs that test). The other modules' tests build statically as lint
 ## does, so they start when lint has compiled what they need
 ## (LINT_FIRST, set only here), not compile it a second time alongside it.
 TEST_P ?= 4
