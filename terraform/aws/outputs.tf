@@ -4,7 +4,7 @@
 # are never outputs.
 
 output "stack" {
-  description = "Which stack this is; provision reads it to choose its checks."
+  description = "Which stack this is, for people and scripts reading the outputs (provision takes the stack from --stack, PROVISION_STACK or the providers of --dir)."
   value       = "aws"
 }
 

@@ -221,16 +221,30 @@ func TestRunNamesWhatFailed(t *testing.T) {
 	}
 }
 
-// A dev environment (platform = false) has null outputs: every check says so.
+// A dev environment (platform = false) has null outputs: nothing to check
+// from outside, which passes (apply checks after applying) and says why.
+// Half a platform, or outputs missing, still fail every check they affect.
 func TestRunWithoutPlatform(t *testing.T) {
 	null := json.RawMessage("null")
 	in := Inputs{Outputs: map[string]json.RawMessage{OutALBDNSName: null, OutRDSIdentifier: null, OutK8sAPIURL: null, OutTargetGroupARNs: json.RawMessage("[]")}}
 	rep := Run(context.Background(), "dev", in)
-	if rep.OK {
-		t.Fatal("checks passed without a platform")
+	if !rep.OK || len(rep.Checks) != 1 || rep.Checks[0].Name != "platform" || !strings.Contains(rep.Checks[0].Detail, "platform = false") {
+		t.Fatalf("report without a platform = %+v, want one passing row naming platform = false", rep)
 	}
-	if d := byName(rep)["rds_available"].Detail; !strings.Contains(d, "platform = false") {
-		t.Errorf("rds_available = %q", d)
+
+	in.Outputs[OutRDSIdentifier] = json.RawMessage(`"ticketly-dev-db"`)
+	in.Timeout = time.Second
+	rep = Run(context.Background(), "dev", in)
+	if rep.OK {
+		t.Fatal("checks passed with a platform whose ALB and K3s outputs are null")
+	}
+	if d := byName(rep)["alb_https"].Detail; !strings.Contains(d, "platform = false") {
+		t.Errorf("alb_https = %q", d)
+	}
+
+	rep = Run(context.Background(), "dev", Inputs{Outputs: map[string]json.RawMessage{}, Timeout: time.Second})
+	if rep.OK {
+		t.Fatal("checks passed with no outputs at all")
 	}
 }
 
