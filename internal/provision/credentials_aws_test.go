@@ -73,3 +73,23 @@ func TestAWSCredentialsStopBeforeTerraform(t *testing.T) {
 		}
 	}
 }
+
+// check's SDK configuration says which variables to set when the
+// credential chain finds none: once, instead of the instance metadata
+// service's timeout in every row of the report.
+func TestCheckWithoutAWSCredentialsNamesTheVariables(t *testing.T) {
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
+		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "true",
+		"AWS_WEB_IDENTITY_TOKEN_FILE": "", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "",
+	} {
+		t.Setenv(k, v)
+	}
+	_, err := awsConfig(ctx(t), []string{"PATH=" + os.Getenv("PATH")}, "eu-central-1")
+	if err == nil || !strings.Contains(err.Error(), "no AWS credentials for check") || !strings.Contains(err.Error(), "AWS_ACCESS_KEY_ID") {
+		t.Fatalf("awsConfig without credentials: %v, want an error naming AWS_ACCESS_KEY_ID", err)
+	}
+	if _, err := awsConfig(ctx(t), []string{"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=s3cr3t"}, "eu-central-1"); err != nil {
+		t.Fatalf("awsConfig with static keys: %v", err)
+	}
+}

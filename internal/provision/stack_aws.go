@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -34,7 +33,8 @@ const (
 type SSHOptions struct {
 	// Key is the private key of the stack's key pair ("" = ssh-agent).
 	Key string
-	// KnownHosts is the known_hosts file ("" = ~/.ssh/known_hosts).
+	// KnownHosts is the known_hosts file ("" = the stack's host key
+	// fingerprint output if it has one, else ~/.ssh/known_hosts).
 	KnownHosts string
 	// Fingerprint is the server's host key fingerprint (SHA256:...); it
 	// wins over KnownHosts and the stack's output of the same name.
@@ -79,7 +79,11 @@ func (awsStack) kubeconfig(ctx context.Context, o Options, outs map[string]json.
 	if t.User == "" {
 		t.User = "ubuntu"
 	}
-	if t.Fingerprint == "" {
+	// The fingerprint output is only a fallback, for stacks that pin their
+	// host keys: terraform/aws does not output it (an instance's host keys
+	// do not exist before it boots, so no plan can know them), and an
+	// explicit --known-hosts or --host-key-fingerprint wins over it.
+	if t.Fingerprint == "" && t.KnownHosts == "" {
 		t.Fingerprint = outString(outs, outHostFingerprint)
 	}
 	if t.Fingerprint == "" && t.KnownHosts == "" && env["HOME"] != "" {
@@ -137,8 +141,11 @@ func awsConfig(ctx context.Context, environ []string, region string) (aws.Config
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("AWS configuration for check: %w", err)
 	}
-	if cfg.Credentials == nil {
-		return aws.Config{}, errors.New("no AWS credentials for check: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE")
+	// LoadDefaultConfig always sets a credential chain (it ends at the EC2
+	// instance metadata service), so "none" shows only when it is asked:
+	// once here, rather than as the same timeout in every check's row.
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		return aws.Config{}, fmt.Errorf("no AWS credentials for check: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (the SDK's credential chain found none: %w)", err)
 	}
 	return cfg, nil
 }

@@ -2,6 +2,7 @@ package provision
 
 import (
 	"crypto/ed25519"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"os"
@@ -77,8 +78,12 @@ func TestKubeconfigOverSSH(t *testing.T) {
 		t.Fatalf("server = %q, want the control_plane_public_ip output's https://localhost:6443", got)
 	}
 
-	// Another server's key in known_hosts: refused, the old file untouched.
-	os.Remove(path)
+	// Another server's key in known_hosts: refused, the old file untouched
+	// (an earlier kubeconfig, told apart from what this server would give).
+	const old = "the kubeconfig of an earlier run\n"
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	_, other := k3stest.NewKey(t)
 	os.WriteFile(known, []byte(knownhosts.Line([]string{knownhosts.Normalize(srv.Addr)}, other.PublicKey())+"\n"), 0o600)
 	execs := srv.Execs.Load()
@@ -88,8 +93,11 @@ func TestKubeconfigOverSSH(t *testing.T) {
 	if srv.Execs.Load() != execs {
 		t.Fatal("a command ran on a server whose host key was wrong")
 	}
-	if _, err := os.Stat(path); !os.IsNotExist(err) {
-		t.Fatalf("a kubeconfig was written after a refused host key: %v", err)
+	if got, err := os.ReadFile(path); err != nil || string(got) != old {
+		t.Fatalf("after a refused host key the kubeconfig holds %q (%v), want the earlier %q", got, err, old)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("after a refused host key %s: %v, mode %v; want 0600", path, err, fi.Mode())
 	}
 
 	// The stack's fingerprint output is used when no known_hosts is given.
@@ -98,6 +106,52 @@ func TestKubeconfigOverSSH(t *testing.T) {
 	ko.SSH.KnownHosts = ""
 	if _, err := Kubeconfig(ctx(t), s.opts, ko); err != nil {
 		t.Fatalf("kubeconfig with the stack's fingerprint: %v", err)
+	}
+}
+
+// An explicit --known-hosts or --host-key-fingerprint wins over the stack's
+// control_plane_host_key_fingerprint output, which is only a fallback.
+func TestKubeconfigExplicitHostKeyWinsOverTheOutput(t *testing.T) {
+	t.Parallel()
+	priv, client := k3stest.NewKey(t)
+	srv := k3stest.Start(t, client.PublicKey())
+	_, other := k3stest.NewKey(t)
+	knownHosts := func(key ssh.PublicKey) string {
+		f := filepath.Join(t.TempDir(), "known_hosts")
+		if err := os.WriteFile(f, []byte(knownhosts.Line([]string{knownhosts.Normalize(srv.Addr)}, key)+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	outputs := func(fingerprint string) map[string]json.RawMessage {
+		return map[string]json.RawMessage{
+			outControlPlaneIP:  json.RawMessage(`"localhost"`),
+			outSSHUser:         json.RawMessage(`"ubuntu"`),
+			outHostFingerprint: json.RawMessage(`"` + fingerprint + `"`),
+		}
+	}
+	right, wrong := ssh.FingerprintSHA256(srv.HostKey.PublicKey()), ssh.FingerprintSHA256(other.PublicKey())
+	o := Options{Env: "dev", Environ: []string{}}
+	ko := KubeconfigOptions{SSH: SSHOptions{Key: writeKey(t, priv), Port: srv.Port}}
+
+	// known_hosts lists another key: refused, though the output matches.
+	ko.SSH.KnownHosts = knownHosts(other.PublicKey())
+	if _, err := (awsStack{}).kubeconfig(ctx(t), o, outputs(right), ko); !errors.Is(err, k3s.ErrHostKey) {
+		t.Fatalf("--known-hosts with another key and a matching output: %v, want ErrHostKey", err)
+	}
+	if srv.Execs.Load() != 0 {
+		t.Fatal("a command ran on a server --known-hosts does not list")
+	}
+	// known_hosts lists the server: accepted, though the output does not match.
+	ko.SSH.KnownHosts = knownHosts(srv.HostKey.PublicKey())
+	if _, err := (awsStack{}).kubeconfig(ctx(t), o, outputs(wrong), ko); err != nil {
+		t.Fatalf("--known-hosts listing the server and another output: %v", err)
+	}
+	// --host-key-fingerprint wins over both.
+	ko.SSH.Fingerprint = right
+	ko.SSH.KnownHosts = knownHosts(other.PublicKey())
+	if _, err := (awsStack{}).kubeconfig(ctx(t), o, outputs(wrong), ko); err != nil {
+		t.Fatalf("--host-key-fingerprint of the server: %v", err)
 	}
 }
 

@@ -9,13 +9,16 @@ package k3s
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -49,25 +52,12 @@ type Target struct {
 	Timeout time.Duration
 }
 
-// HostKeyCallback verifies the server against the fingerprint, else the
-// known_hosts file; with neither it refuses to connect at all.
-func HostKeyCallback(fingerprint, knownHostsFile string) (ssh.HostKeyCallback, error) {
-	if fingerprint != "" {
-		return func(host string, _ net.Addr, key ssh.PublicKey) error {
-			got := ssh.FingerprintSHA256(key)
-			if subtle.ConstantTimeCompare([]byte(got), []byte(fingerprint)) != 1 {
-				return fmt.Errorf("%w: %s offered a %s key with fingerprint %s, expected %s: if the server was rebuilt, read its new fingerprint from the instance's console output (cloud-init prints it), otherwise do not connect",
-					ErrHostKey, host, key.Type(), got, fingerprint)
-			}
-			return nil
-		}, nil
-	}
-	if knownHostsFile == "" {
-		return nil, fmt.Errorf("%w: give a known_hosts file listing the control plane or its host key fingerprint (SHA256:...); provision never accepts an unknown key", ErrHostKey)
-	}
+// knownHosts verifies the server at addr against a known_hosts file, and
+// returns the host key algorithms to ask it for (see knownAlgorithms).
+func knownHosts(knownHostsFile, addr string) (ssh.HostKeyCallback, []string, error) {
 	cb, err := knownhosts.New(knownHostsFile)
 	if err != nil {
-		return nil, fmt.Errorf("known_hosts %s: %w", knownHostsFile, err)
+		return nil, nil, fmt.Errorf("known_hosts %s: %w", knownHostsFile, err)
 	}
 	return func(host string, remote net.Addr, key ssh.PublicKey) error {
 		err := cb(host, remote, key)
@@ -83,7 +73,98 @@ func HostKeyCallback(fingerprint, knownHostsFile string) (ssh.HostKeyCallback, e
 			return fmt.Errorf("%w: %v", ErrHostKey, err)
 		}
 		return nil
-	}, nil
+	}, knownAlgorithms(cb, addr), nil
+}
+
+// knownAlgorithms returns the host key algorithms of the keys that cb, a
+// knownhosts callback, lists for addr (nil when it lists none). A server has
+// a key of each type but shows only the one the client asks for first, and
+// Go's client asks for ECDSA before ED25519: a server whose ED25519 key (the
+// one ssh(1) records) is listed would show its ECDSA key and be refused.
+// Shown a key it does not know, the callback names the keys it lists. It
+// lists a @cert-authority line's key too, so a server trusted only through
+// a CA is not supported; the stacks' servers have plain host keys.
+func knownAlgorithms(cb ssh.HostKeyCallback, addr string) []string {
+	unknown, err := ssh.NewPublicKey(ed25519.PublicKey(make([]byte, ed25519.PublicKeySize)))
+	if err != nil {
+		return nil
+	}
+	// knownhosts looks addr up; the remote address is used only without it.
+	var ke *knownhosts.KeyError
+	if !errors.As(cb(addr, &net.TCPAddr{}, unknown), &ke) {
+		return nil
+	}
+	var algos []string
+	for _, k := range ke.Want {
+		for _, a := range algorithms(k.Key.Type()) {
+			if !slices.Contains(algos, a) {
+				algos = append(algos, a)
+			}
+		}
+	}
+	return algos
+}
+
+// algorithms are the host key algorithms that sign with a key of the type,
+// preferred first: an RSA key signs with SHA-2 where the server can.
+func algorithms(keyType string) []string {
+	if keyType == ssh.KeyAlgoRSA {
+		return []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA}
+	}
+	return []string{keyType}
+}
+
+// fingerprintTypes are the host key types a fingerprint is tried against,
+// in the order ssh(1) prefers them.
+var fingerprintTypes = []string{ssh.KeyAlgoED25519, ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521, ssh.KeyAlgoRSA}
+
+// runByFingerprint runs cmd on the server whose host key has the given
+// SHA256 fingerprint. The fingerprint does not say the key's type and a
+// server shows one key per connection, so each type is asked for on a
+// connection of its own until a key matches. A key that does not match is
+// refused before anything is sent, and the server is refused when none
+// does: there is no fallback that accepts a key.
+func runByFingerprint(ctx context.Context, addr string, cfg ssh.ClientConfig, fingerprint, cmd string) ([]byte, error) {
+	var shown []string       // "type SHA256:..." of each key the server showed
+	var serverAlgos []string // its host key algorithms, once a try learns them
+	for _, typ := range fingerprintTypes {
+		cfg.HostKeyAlgorithms = algorithms(typ)
+		if serverAlgos != nil && !slices.ContainsFunc(cfg.HostKeyAlgorithms, func(a string) bool { return slices.Contains(serverAlgos, a) }) {
+			continue
+		}
+		matched := false
+		cfg.HostKeyCallback = func(_ string, _ net.Addr, key ssh.PublicKey) error {
+			got := ssh.FingerprintSHA256(key)
+			if subtle.ConstantTimeCompare([]byte(got), []byte(fingerprint)) != 1 {
+				shown = append(shown, key.Type()+" "+got)
+				return fmt.Errorf("%w: %s key %s is not %s", ErrHostKey, key.Type(), got, fingerprint)
+			}
+			matched = true
+			return nil
+		}
+		n := len(shown)
+		out, err := run(ctx, addr, &cfg, cmd)
+		var neg *ssh.AlgorithmNegotiationError
+		switch {
+		case matched:
+			return out, err
+		case len(shown) > n:
+			// Refused: try the server's key of the next type.
+		case errors.As(err, &neg) && neg.What == "host key":
+			serverAlgos = neg.RequestedAlgorithms
+		default:
+			return nil, err
+		}
+	}
+	offered := "no key of the types tried (" + strings.Join(fingerprintTypes, ", ") + ")"
+	if len(shown) > 0 {
+		offered = strings.Join(shown, ", ")
+	}
+	if serverAlgos != nil {
+		offered += " (its host key algorithms: " + strings.Join(serverAlgos, ", ") + ")"
+	}
+	return nil, fmt.Errorf("%w: %s offered no host key with the expected fingerprint %s; it offered %s: if the server was rebuilt, read its new fingerprint from the instance's console output (cloud-init prints it), otherwise do not connect",
+		ErrHostKey, addr, fingerprint, offered)
 }
 
 func hostOnly(hostport string) string {
@@ -131,9 +212,8 @@ func Signers(keyFile, agentSocket string) ([]ssh.Signer, error) {
 
 // Fetch reads the server's kubeconfig and points it at t.Host.
 func Fetch(ctx context.Context, t Target) ([]byte, error) {
-	cb, err := HostKeyCallback(t.Fingerprint, t.KnownHosts)
-	if err != nil {
-		return nil, err
+	if t.Fingerprint == "" && t.KnownHosts == "" {
+		return nil, fmt.Errorf("%w: give a known_hosts file listing the control plane or its host key fingerprint (SHA256:...); provision never accepts an unknown key", ErrHostKey)
 	}
 	if t.Timeout == 0 {
 		t.Timeout = 30 * time.Second
@@ -144,12 +224,27 @@ func Fetch(ctx context.Context, t Target) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, t.Timeout)
 	defer cancel()
 	addr := net.JoinHostPort(t.Host, strconv.Itoa(t.Port))
-	raw, err := run(ctx, addr, &ssh.ClientConfig{
-		User:            t.User,
-		Auth:            []ssh.AuthMethod{ssh.PublicKeys(t.Auth...)},
-		HostKeyCallback: cb,
-		Timeout:         t.Timeout,
-	}, "sudo -n cat "+KubeconfigPath)
+	cfg := ssh.ClientConfig{
+		User:    t.User,
+		Auth:    []ssh.AuthMethod{ssh.PublicKeys(t.Auth...)},
+		Timeout: t.Timeout,
+	}
+	cmd := "sudo -n cat " + KubeconfigPath
+	var raw []byte
+	var err error
+	if t.Fingerprint != "" {
+		raw, err = runByFingerprint(ctx, addr, cfg, t.Fingerprint, cmd)
+	} else {
+		if cfg.HostKeyCallback, cfg.HostKeyAlgorithms, err = knownHosts(t.KnownHosts, addr); err != nil {
+			return nil, err
+		}
+		raw, err = run(ctx, addr, &cfg, cmd)
+		var neg *ssh.AlgorithmNegotiationError
+		if errors.As(err, &neg) && neg.What == "host key" {
+			err = fmt.Errorf("%w: %s offers no host key of the types %s lists for it (%s; it offers %s): the server was rebuilt, or this is not your server; fix its entries only after checking the new fingerprint",
+				ErrHostKey, addr, t.KnownHosts, strings.Join(neg.SupportedAlgorithms, ", "), strings.Join(neg.RequestedAlgorithms, ", "))
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading %s from %s@%s: %w", KubeconfigPath, t.User, addr, err)
 	}

@@ -2,12 +2,16 @@ package k3s
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/pem"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -92,21 +96,91 @@ func TestFetchRefusesAnUnknownHost(t *testing.T) {
 	}
 }
 
+// The server has an ED25519 and an ECDSA key, as Ubuntu's sshd does; a
+// known_hosts that lists either one alone is enough (Go's client would
+// otherwise ask for the ECDSA key and refuse a server whose ED25519 key,
+// the one ssh(1) records, is listed).
+func TestFetchWithOneOfTheServersKeysKnown(t *testing.T) {
+	client := signer(t)
+	s := k3stest.Start(t, client.PublicKey())
+	for name, key := range map[string]ssh.Signer{"ed25519": s.HostKey, "ecdsa": s.ECDSAHostKey} {
+		tg := target(s, client)
+		tg.KnownHosts = knownHostsFile(t, s.Addr, key.PublicKey())
+		if _, err := Fetch(context.Background(), tg); err != nil {
+			t.Errorf("known_hosts with only the %s key: %v", name, err)
+		}
+	}
+}
+
+// known_hosts lists a key of a type the server does not have: refused.
+func TestFetchRefusesAKeyTypeTheServerLacks(t *testing.T) {
+	client := signer(t)
+	s := k3stest.Start(t, client.PublicKey())
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := ssh.NewPublicKey(&p384.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := target(s, client)
+	tg.KnownHosts = knownHostsFile(t, s.Addr, other)
+	_, err = Fetch(context.Background(), tg)
+	if !errors.Is(err, ErrHostKey) || !strings.Contains(err.Error(), "offers no host key of the types") || !strings.Contains(err.Error(), ssh.KeyAlgoECDSA384) {
+		t.Fatalf("err = %v, want ErrHostKey naming the type known_hosts lists", err)
+	}
+	if s.Execs.Load() != 0 {
+		t.Fatal("a command ran on a server whose host key was not verified")
+	}
+}
+
+func TestKnownAlgorithmsOfAnRSAKey(t *testing.T) {
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ssh.NewPublicKey(&priv.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, algos, err := knownHosts(knownHostsFile(t, "198.51.100.7:22", key), "198.51.100.7:22")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA}; !slices.Equal(algos, want) {
+		t.Fatalf("algorithms = %v, want %v", algos, want)
+	}
+	if _, algos, _ := knownHosts(knownHostsFile(t, "198.51.100.7:22", key), "203.0.113.9:22"); algos != nil {
+		t.Fatalf("algorithms of an unlisted host = %v, want none (the defaults)", algos)
+	}
+}
+
+// A fingerprint does not say its key's type: the ED25519 one (which ssh(1)
+// shows) and the ECDSA one both verify the server; any other is refused,
+// naming what was expected and every key the server showed.
 func TestFetchByFingerprint(t *testing.T) {
 	client := signer(t)
 	s := k3stest.Start(t, client.PublicKey())
 	tg := target(s, client)
-	tg.Fingerprint = ssh.FingerprintSHA256(s.HostKey.PublicKey())
-	if _, err := Fetch(context.Background(), tg); err != nil {
-		t.Fatal(err)
+	for _, key := range []ssh.Signer{s.HostKey, s.ECDSAHostKey} {
+		tg.Fingerprint = ssh.FingerprintSHA256(key.PublicKey())
+		if _, err := Fetch(context.Background(), tg); err != nil {
+			t.Fatalf("fingerprint of the %s key: %v", key.PublicKey().Type(), err)
+		}
 	}
 	tg.Fingerprint = ssh.FingerprintSHA256(signer(t).PublicKey())
 	_, err := Fetch(context.Background(), tg)
 	if !errors.Is(err, ErrHostKey) || !strings.Contains(err.Error(), tg.Fingerprint) {
 		t.Fatalf("err = %v, want ErrHostKey naming the expected fingerprint", err)
 	}
-	if n := s.Execs.Load(); n != 1 {
-		t.Fatalf("%d commands ran, want 1 (the verified connection only)", n)
+	for _, key := range []ssh.Signer{s.HostKey, s.ECDSAHostKey} {
+		if !strings.Contains(err.Error(), ssh.FingerprintSHA256(key.PublicKey())) {
+			t.Errorf("err = %v, want it to name the server's %s key", err, key.PublicKey().Type())
+		}
+	}
+	if n := s.Execs.Load(); n != 2 {
+		t.Fatalf("%d commands ran, want 2 (the verified connections only)", n)
 	}
 }
 

@@ -1,10 +1,14 @@
 // Package k3stest is an in-process SSH server standing in for a K3s
 // control plane in tests: it accepts one client key and answers
-// `sudo -n cat /etc/rancher/k3s/k3s.yaml` with a kubeconfig.
+// `sudo -n cat /etc/rancher/k3s/k3s.yaml` with a kubeconfig. Like Ubuntu's
+// sshd it has more than one host key, so a client that asks for the wrong
+// type sees a key its known_hosts does not list.
 package k3stest
 
 import (
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
 	"net"
@@ -59,8 +63,9 @@ type Server struct {
 	// Addr is localhost:PORT; Port the port.
 	Addr string
 	Port int
-	// HostKey is the server's host key.
-	HostKey ssh.Signer
+	// HostKey is the server's ED25519 host key, the one ssh(1) records;
+	// ECDSAHostKey its ECDSA P-256 key, which Go's client prefers.
+	HostKey, ECDSAHostKey ssh.Signer
 	// Execs counts the commands run.
 	Execs atomic.Int32
 	// ExitCode, when non-zero, fails every command with it.
@@ -71,7 +76,15 @@ type Server struct {
 func Start(t testing.TB, client ssh.PublicKey) *Server {
 	t.Helper()
 	_, hostKey := NewKey(t)
-	s := &Server{HostKey: hostKey}
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecKey, err := ssh.NewSignerFromKey(ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{HostKey: hostKey, ECDSAHostKey: ecKey}
 	cfg := &ssh.ServerConfig{
 		PublicKeyCallback: func(_ ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 			if string(key.Marshal()) == string(client.Marshal()) {
@@ -81,6 +94,7 @@ func Start(t testing.TB, client ssh.PublicKey) *Server {
 		},
 	}
 	cfg.AddHostKey(hostKey)
+	cfg.AddHostKey(ecKey)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
