@@ -75,17 +75,19 @@ module "k3s" {
 }
 
 module "database" {
-  count                    = local.platform
-  source                   = "./modules/database"
-  name                     = local.name
-  vpc_id                   = module.network[0].vpc_id
-  subnet_ids               = module.network[0].private_subnet_ids
-  client_security_group_id = module.k3s[0].worker_security_group_id
-  instance_class           = var.db_instance_class
-  engine_version           = var.db_engine_version
-  allocated_storage        = var.db_allocated_storage
-  backup_retention_days    = var.db_backup_retention_days
-  deletion_protection      = var.db_deletion_protection
+  count                      = local.platform
+  source                     = "./modules/database"
+  name                       = local.name
+  vpc_id                     = module.network[0].vpc_id
+  subnet_ids                 = module.network[0].private_subnet_ids
+  client_security_group_id   = module.k3s[0].worker_security_group_id
+  infra_security_group_id    = module.k3s[0].infra_security_group_id
+  instance_class             = var.db_instance_class
+  engine_version             = var.db_engine_version
+  auto_minor_version_upgrade = var.db_auto_minor_version_upgrade
+  allocated_storage          = var.db_allocated_storage
+  backup_retention_days      = var.db_backup_retention_days
+  deletion_protection        = var.db_deletion_protection
 }
 
 module "edge" {

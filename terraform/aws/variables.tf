@@ -84,7 +84,7 @@ variable "private_subnet_cidrs" {
 }
 
 variable "admin_cidrs" {
-  description = "Addresses allowed to reach the control plane over SSH (22) and the Kubernetes API (6443). Never 0.0.0.0/0 in production."
+  description = "Addresses allowed to reach the control plane over SSH (22) and the Kubernetes API (6443): your office or VPN ranges. In production each is /8 or narrower (never 0.0.0.0/0, nor the internet in pieces such as 0.0.0.0/1 and 128.0.0.0/1)."
   type        = list(string)
   default     = []
 
@@ -93,8 +93,15 @@ variable "admin_cidrs" {
     error_message = "admin_cidrs must be CIDRs such as 203.0.113.7/32; got ${jsonencode(var.admin_cidrs)}."
   }
   validation {
-    condition     = var.environment != "production" || (length(var.admin_cidrs) > 0 && !contains(var.admin_cidrs, "0.0.0.0/0"))
-    error_message = "production needs admin_cidrs listing your own addresses (SSH and the Kubernetes API must not be open to 0.0.0.0/0 or closed to everyone)."
+    condition     = var.environment != "production" || length(var.admin_cidrs) > 0
+    error_message = "production needs admin_cidrs listing your own addresses (SSH and the Kubernetes API must not be closed to everyone)."
+  }
+  # Any range wider than /8 (0.0.0.0/0 too) is not an office or a VPN: a
+  # list of such halves or quarters opens SSH and the API to the internet
+  # as surely as 0.0.0.0/0.
+  validation {
+    condition     = var.environment != "production" || alltrue([for c in var.admin_cidrs : try(tonumber(split("/", c)[1]) >= 8, false)])
+    error_message = "production's admin_cidrs must be your office or VPN ranges, each /8 or narrower (SSH and the Kubernetes API must not be open to the internet); too wide: ${join(", ", [for c in var.admin_cidrs : c if !try(tonumber(split("/", c)[1]) >= 8, false)])}."
   }
 }
 
@@ -224,13 +231,14 @@ variable "app_hostname" {
 }
 
 variable "upload_path_prefix" {
-  description = "Path prefix of the multipart upload API: the WAF's body size limit does not apply there."
+  description = "Path prefix of the multipart upload API, starting and ending with /: the WAF's body size limit does not apply under it (matched on the URL-decoded, normalized path)."
   type        = string
-  default     = "/api/uploads"
+  default     = "/api/uploads/"
 
+  # Without the closing / the exception would cover /api/uploadsX as well.
   validation {
-    condition     = startswith(var.upload_path_prefix, "/")
-    error_message = "upload_path_prefix must start with /, got \"${var.upload_path_prefix}\"."
+    condition     = startswith(var.upload_path_prefix, "/") && endswith(var.upload_path_prefix, "/") && length(var.upload_path_prefix) > 1
+    error_message = "upload_path_prefix must start and end with / (e.g. /api/uploads/; without the closing / the WAF's size exception also covers /api/uploadsX), got \"${var.upload_path_prefix}\"."
   }
 }
 
@@ -246,14 +254,32 @@ variable "db_instance_class" {
 }
 
 variable "db_engine_version" {
-  description = "PostgreSQL version (major.minor); its major names the parameter group family."
+  description = <<-EOT
+    PostgreSQL version; its major names the parameter group family. Give the
+    major only (e.g. 16): RDS upgrades the minor automatically
+    (db_auto_minor_version_upgrade), and the provider accepts a newer minor
+    only when the configured version is a prefix of it. A major.minor pin
+    (16.4) drifts after AWS's first automatic minor upgrade (16.6 running,
+    every plan a downgrade that fails), so major.minor is accepted only with
+    db_auto_minor_version_upgrade = false.
+  EOT
   type        = string
-  default     = "16.4"
+  default     = "16"
 
   validation {
-    condition     = can(regex("^1[4-9]\\.[0-9]+$", var.db_engine_version))
-    error_message = "db_engine_version \"${var.db_engine_version}\" must be PostgreSQL 14 or newer as major.minor, e.g. 16.4."
+    condition     = can(regex("^(1[4-9]|[2-9][0-9])(\\.[0-9]+)?$", var.db_engine_version))
+    error_message = "db_engine_version \"${var.db_engine_version}\" must be PostgreSQL 14 or newer: the major (e.g. 16), or major.minor (e.g. 16.4) with db_auto_minor_version_upgrade = false."
   }
+  validation {
+    condition     = !strcontains(var.db_engine_version, ".") || !var.db_auto_minor_version_upgrade
+    error_message = "db_engine_version \"${var.db_engine_version}\" pins a minor while RDS upgrades minors automatically: after the first upgrade every plan would want to go back to ${var.db_engine_version}. Give the major only (\"${split(".", var.db_engine_version)[0]}\"), or set db_auto_minor_version_upgrade = false to keep the pin."
+  }
+}
+
+variable "db_auto_minor_version_upgrade" {
+  description = "Let RDS apply minor PostgreSQL upgrades in the maintenance window. With true, db_engine_version must be the major only."
+  type        = bool
+  default     = true
 }
 
 variable "db_allocated_storage" {
@@ -295,8 +321,14 @@ variable "public_read_prefix" {
   default     = ""
 
   validation {
-    condition     = var.public_read_prefix == "" || (endswith(var.public_read_prefix, "/") && !startswith(var.public_read_prefix, "/"))
-    error_message = "public_read_prefix must be \"\" or a key prefix ending in / such as public/ (never the whole bucket), got \"${var.public_read_prefix}\"."
+    condition     = var.public_read_prefix == "" || (endswith(var.public_read_prefix, "/") && !startswith(var.public_read_prefix, "/") && !strcontains(var.public_read_prefix, "//"))
+    error_message = "public_read_prefix must be \"\" or a key prefix ending in / with no empty segment, such as public/ (never the whole bucket), got \"${var.public_read_prefix}\"."
+  }
+  # The prefix goes into the bucket policy's resource ARN, where * and ? are
+  # wildcards: "*/" would make nearly every key public.
+  validation {
+    condition     = !strcontains(var.public_read_prefix, "*") && !strcontains(var.public_read_prefix, "?")
+    error_message = "public_read_prefix \"${var.public_read_prefix}\" contains * or ?, which the bucket policy reads as wildcards (\"*/\" makes nearly every key public): give a literal prefix such as public/."
   }
 }
 

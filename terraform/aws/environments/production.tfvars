@@ -24,11 +24,14 @@ k3s_version                 = "v1.33.5+k3s1"
 
 acm_certificate_arn = "arn:aws:acm:eu-central-1:123456789012:certificate/00000000-0000-4000-8000-000000000000"
 app_hostname        = "ticketly.example.com"
-upload_path_prefix  = "/api/uploads"
+upload_path_prefix  = "/api/uploads/"
 max_body_bytes      = 8192
 
+# The engine's major only: RDS upgrades minors automatically, and a
+# major.minor pin would make every plan after the first upgrade a downgrade
+# (variables.tf, db_engine_version).
 db_instance_class        = "db.t3.medium"
-db_engine_version        = "16.4"
+db_engine_version        = "16"
 db_allocated_storage     = 50
 db_backup_retention_days = 7
 db_deletion_protection   = true

@@ -157,3 +157,51 @@ run "independent_mistakes_each_refused" {
     var.worker_count,
   ]
 }
+
+# Four loopholes of earlier checks, each its own variable's (their checks
+# read only environment and db_auto_minor_version_upgrade, left valid): SSH
+# and the API open to the internet in two halves, a wildcard public prefix
+# (nearly every key public), an upload prefix without its closing / (the WAF
+# exception would cover /api/uploadsX), and a major.minor engine version
+# with automatic minor upgrades (drift after AWS's first upgrade).
+run "loopholes_each_refused" {
+  command = plan
+  variables {
+    admin_cidrs        = ["203.0.113.0/24", "0.0.0.0/1", "128.0.0.0/1"]
+    public_read_prefix = "*/"
+    upload_path_prefix = "/api/uploads"
+    db_engine_version  = "16.4"
+  }
+  expect_failures = [
+    var.admin_cidrs,
+    var.public_read_prefix,
+    var.upload_path_prefix,
+    var.db_engine_version,
+  ]
+}
+
+# The engine version RDS upgrades in place: the major alone, which the
+# provider keeps while AWS moves the minor (16.4 to 16.6).
+run "db_engine_version_major_only" {
+  command = plan
+  variables {
+    db_engine_version = "17"
+  }
+  assert {
+    condition     = length(module.database) == 1
+    error_message = "a major-only engine version plans the database"
+  }
+}
+
+# major.minor pinned, with automatic minor upgrades off.
+run "db_engine_version_pinned_without_minor_upgrades" {
+  command = plan
+  variables {
+    db_engine_version             = "16.4"
+    db_auto_minor_version_upgrade = false
+  }
+  assert {
+    condition     = length(module.database) == 1
+    error_message = "major.minor plans the database when automatic minor upgrades are off"
+  }
+}

@@ -35,7 +35,13 @@ variable "health_check_path" {
 }
 
 variable "upload_path_prefix" {
-  type = string
+  description = "Path prefix exempt from the body size limit, starting and ending with / (without the closing /, /api/uploadsX would be exempt too)."
+  type        = string
+
+  validation {
+    condition     = startswith(var.upload_path_prefix, "/") && endswith(var.upload_path_prefix, "/") && length(var.upload_path_prefix) > 1
+    error_message = "upload_path_prefix must start and end with / (e.g. /api/uploads/), got \"${var.upload_path_prefix}\"."
+  }
 }
 
 variable "max_body_bytes" {

@@ -1,7 +1,8 @@
 # AWS managed rule groups. The common rule set blocks bodies over 8 KB
 # (SizeRestrictions_BODY), which breaks the guide's large multipart uploads:
 # that rule only counts here, and rule "body-size-outside-uploads" blocks
-# the same bodies everywhere but under upload_path_prefix.
+# the same bodies everywhere but under upload_path_prefix (a directory:
+# it starts and ends with /, matched on the decoded, normalized path).
 
 locals {
   managed_rule_groups = {
@@ -89,9 +90,18 @@ resource "aws_wafv2_web_acl" "this" {
                 field_to_match {
                   uri_path {}
                 }
+                # The path as the application resolves it: decoded
+                # (%2e%2e is ..), then normalized (//, ./ and ../ removed),
+                # lowest priority first. /api/uploads/../orders and
+                # /api/uploads/%2e%2e/orders become /api/orders and get no
+                # exception.
                 text_transformation {
                   priority = 0
-                  type     = "NONE"
+                  type     = "URL_DECODE"
+                }
+                text_transformation {
+                  priority = 1
+                  type     = "NORMALIZE_PATH"
                 }
               }
             }

@@ -29,3 +29,8 @@ output "worker_security_group_id" {
 output "key_name" {
   value = aws_key_pair.this.key_name
 }
+
+output "infra_security_group_id" {
+  description = "The infra node's group: RDS admits Debezium's PostgreSQL connections from it."
+  value       = aws_security_group.infra.id
+}

@@ -49,3 +49,36 @@ run "private_without_a_prefix" {
     error_message = "no public statement without a prefix"
   }
 }
+
+# In the policy's resource ARN * and ? are wildcards: "*/" would make nearly
+# every key public.
+run "wildcard_prefix_refused" {
+  command = plan
+
+  variables {
+    public_read_prefix = "*/"
+  }
+
+  expect_failures = [var.public_read_prefix]
+}
+
+run "question_mark_prefix_refused" {
+  command = plan
+
+  variables {
+    public_read_prefix = "publi?/"
+  }
+
+  expect_failures = [var.public_read_prefix]
+}
+
+# "/" (an empty prefix, the whole bucket) and empty segments.
+run "empty_prefix_segment_refused" {
+  command = plan
+
+  variables {
+    public_read_prefix = "/"
+  }
+
+  expect_failures = [var.public_read_prefix]
+}

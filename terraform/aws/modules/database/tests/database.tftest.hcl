@@ -5,14 +5,15 @@ variables {
   vpc_id                   = "vpc-0123456789abcdef0"
   subnet_ids               = ["subnet-a", "subnet-b", "subnet-c"]
   client_security_group_id = "sg-workers"
+  infra_security_group_id  = "sg-infra"
   instance_class           = "db.t3.medium"
-  engine_version           = "16.4"
+  engine_version           = "16"
   allocated_storage        = 20
   backup_retention_days    = 7
   deletion_protection      = true
 }
 
-run "logical_replication_backups_and_workers_only" {
+run "logical_replication_backups_workers_and_debezium_only" {
   command = plan
 
   assert {
@@ -36,7 +37,41 @@ run "logical_replication_backups_and_workers_only" {
     error_message = "PostgreSQL must be open to the workers' security group only"
   }
   assert {
+    condition     = aws_vpc_security_group_ingress_rule.debezium.referenced_security_group_id == "sg-infra" && aws_vpc_security_group_ingress_rule.debezium.ip_protocol == "tcp" && aws_vpc_security_group_ingress_rule.debezium.from_port == 5432 && aws_vpc_security_group_ingress_rule.debezium.to_port == 5432 && aws_vpc_security_group_ingress_rule.debezium.cidr_ipv4 == null
+    error_message = "Debezium on the infra node must reach PostgreSQL (5432 only, from the infra node's security group)"
+  }
+  assert {
+    condition     = aws_db_instance.this.engine_version == "16" && aws_db_instance.this.auto_minor_version_upgrade
+    error_message = "a major-only engine version with automatic minor upgrades: the provider keeps \"16\" while AWS moves 16.4 to 16.6"
+  }
+  assert {
     condition     = aws_db_instance.this.deletion_protection && !aws_db_instance.this.skip_final_snapshot
     error_message = "deletion protection keeps a final snapshot"
+  }
+}
+
+# A major.minor pin with automatic minor upgrades drifts after AWS's first
+# upgrade (16.4 configured, 16.6 running: every plan wants a downgrade).
+run "major_minor_with_automatic_minor_upgrades_refused" {
+  command = plan
+
+  variables {
+    engine_version = "16.4"
+  }
+
+  expect_failures = [var.engine_version]
+}
+
+run "major_minor_pinned_without_automatic_minor_upgrades" {
+  command = plan
+
+  variables {
+    engine_version             = "16.4"
+    auto_minor_version_upgrade = false
+  }
+
+  assert {
+    condition     = aws_db_instance.this.engine_version == "16.4" && !aws_db_instance.this.auto_minor_version_upgrade && aws_db_parameter_group.this.family == "postgres16"
+    error_message = "major.minor is kept as given when automatic minor upgrades are off"
   }
 }

@@ -25,7 +25,7 @@ variables {
   target_instance_ids      = ["i-1", "i-2", "i-3", "i-4"]
   target_count             = 4
   worker_security_group_id = "sg-workers"
-  upload_path_prefix       = "/api/uploads"
+  upload_path_prefix       = "/api/uploads/"
   max_body_bytes           = 8192
 }
 
@@ -66,11 +66,32 @@ run "waf_managed_rules_size_exception_and_association" {
   assert {
     condition = one([for r in aws_wafv2_web_acl.this.rule :
       r.statement[0].and_statement[0].statement[1].not_statement[0].statement[0].byte_match_statement[0].search_string
-    if r.name == "body-size-outside-uploads"]) == "/api/uploads"
+    if r.name == "body-size-outside-uploads"]) == "/api/uploads/"
     error_message = "large bodies are blocked everywhere but under the upload prefix"
+  }
+  # Without the transformations /api/uploads/../orders (or its encoded
+  # form, /api/uploads/%2e%2e/orders) starts with the prefix and gets the
+  # exception; URL_DECODE first, then NORMALIZE_PATH, reduce it to
+  # /api/orders before the match.
+  assert {
+    condition = one([for r in aws_wafv2_web_acl.this.rule : toset([
+      for t in r.statement[0].and_statement[0].statement[1].not_statement[0].statement[0].byte_match_statement[0].text_transformation : "${t.priority}:${t.type}"
+    ]) if r.name == "body-size-outside-uploads"]) == toset(["0:URL_DECODE", "1:NORMALIZE_PATH"])
+    error_message = "the upload prefix must be matched on the URL-decoded, then normalized path (priority 0 URL_DECODE, 1 NORMALIZE_PATH)"
   }
   assert {
     condition     = aws_wafv2_web_acl_association.alb.resource_arn == aws_lb.this.arn && aws_wafv2_web_acl_association.alb.web_acl_arn == aws_wafv2_web_acl.this.arn
     error_message = "the web ACL must be associated with the ALB"
   }
+}
+
+# Without the closing / the exception covers /api/uploadsX too.
+run "upload_prefix_without_trailing_slash_refused" {
+  command = plan
+
+  variables {
+    upload_path_prefix = "/api/uploads"
+  }
+
+  expect_failures = [var.upload_path_prefix]
 }
