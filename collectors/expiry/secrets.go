@@ -115,9 +115,11 @@ func newSecretWatcher(k *KubernetesSecrets, rc *rest.Config, logger *slog.Logger
 		}
 		ns := ns
 		if err := inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {
-			w.sawError.Store(true)
 			// The error names the resource and status (forbidden), not data.
+			// Logged before ready() may say so: once ready, the reason the
+			// namespace's certificates are absent is already in the log.
 			logger.Warn("cannot list or watch TLS Secrets; grant Vigil a Role that reads secrets in this namespace (see examples/vigil.yml)", "namespace", ns, "err", err)
+			w.sawError.Store(true)
 		}); err != nil {
 			return nil, err
 		}
